@@ -1,0 +1,34 @@
+package results
+
+// Record is one measured cell of a sweep (or one train/retrain run),
+// written as one JSON line. It carries everything needed to trace and
+// reproduce the number: the resolved config, seed, dataset checksum and
+// resq version.
+type Record struct {
+	ID      string `json:"id"`     // content address of the cell (hash of its resolved config)
+	Status  string `json:"status"` // "ok" or "failed"
+	Reason  string `json:"reason,omitempty"`
+	Version string `json:"resq_version"`
+
+	Dataset         string  `json:"dataset"`
+	DatasetChecksum string  `json:"dataset_checksum"`
+	Model           string  `json:"model"`           // model spec, e.g. "mlp:784-256x3-10"
+	Family          string  `json:"family"`          // "mlp" or "cnn"
+	Width           int     `json:"width,omitempty"` // hidden units (mlp)
+	Depth           int     `json:"depth,omitempty"` // hidden layers (mlp)
+	Scale           float64 `json:"scale,omitempty"` // feature-map multiplier (cnn)
+	Mode            string  `json:"mode"`            // "float", "direct", "retrain"
+	Bits            int     `json:"bits"`            // 32 for float
+	Seed            uint64  `json:"seed"`
+
+	Weights     int64   `json:"weights"`      // number of quantizable weights
+	Params      int64   `json:"params"`       // all parameters including biases
+	StoredBytes int64   `json:"stored_bytes"` // bytes of the packed model's tensors (codes, steps, biases)
+	TestErrPct  float64 `json:"test_error_pct"`
+	ValErrPct   float64 `json:"val_error_pct,omitempty"`
+
+	TrainSeconds float64 `json:"train_seconds"`
+	EvalSeconds  float64 `json:"eval_seconds"`
+
+	Config map[string]any `json:"config"` // the resolved cell config
+}

@@ -1,0 +1,42 @@
+package tensor
+
+// GemmRef is the naive reference GEMM, kept forever as the test oracle:
+//
+//	C = alpha*op(A)*op(B) + beta*C
+//
+// op(A) is m×k, op(B) is k×n, C is m×n, all row-major with leading
+// dimensions lda, ldb, ldc. When transA is set A is stored k×m; when transB
+// is set B is stored n×k. beta == 0 overwrites C (NaNs in C are not read).
+func GemmRef(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += av * bv
+			}
+			if beta == 0 {
+				c[i*ldc+j] = alpha * s
+			} else {
+				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			}
+		}
+	}
+}
+
+// Gemm computes C = alpha*op(A)*op(B) + beta*C with the fastest kernel for
+// this CPU. Same contract as GemmRef.
+// (Temporary: forwards to GemmRef until the blocked kernels land.)
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	GemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
