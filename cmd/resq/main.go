@@ -1,0 +1,156 @@
+// Command resq measures and exploits how well deep neural networks survive
+// low-precision weights: train, quantize, retrain, sweep size x bits,
+// report, export packed models and run them.
+//
+// This file and its siblings only parse flags and print; all logic lives in
+// the packages they call.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/resq-dev/resq/internal/version"
+)
+
+// command is one subcommand: its one-line summary and its entry point.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"version": {"print the resq version", runVersion},
+		"data":    {"fetch and list datasets: data fetch NAME, data list", runData},
+		"bench":   {"benchmark kernels: bench gemm [--json] [--peer gonum,openblas]", runBench},
+		"train":   {"train a float model: train --model SPEC --data NAME --epochs N --out FILE", runTrain},
+		"eval":    {"evaluate a checkpoint: eval FILE --data NAME", runEval},
+	}
+}
+
+// errUsage marks an error caused by bad command-line usage (exit code 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one resq command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "resq: unknown command %q (run 'resq help' for the list)\n", args[0])
+		return 2
+	}
+	err := cmd.run(ctx, args[1:], stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "resq %s: %v\n", args[0], strings.TrimPrefix(err.Error(), "usage: "))
+		return 2
+	default:
+		fmt.Fprintf(stderr, "resq %s: %v\n", args[0], oneLine(err))
+		return 1
+	}
+}
+
+// oneLine folds an error message onto a single line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "resq %s: resiliency of deep neural networks under weight quantization\n\nUsage: resq COMMAND [ARGS] [FLAGS]\n\nCommands:\n", version.Version)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'resq COMMAND -h' for a command's flags.\n")
+}
+
+func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("version")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, version.Version)
+	return nil
+}
+
+// newFlags returns a FlagSet whose errors are returned, not printed twice.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parse parses flags that may be interleaved with positional arguments
+// ("resq eval model.st --data mnist") and checks the positional count.
+func parse(fs *flag.FlagSet, args []string, minPos, maxPos int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printFlags(os.Stdout, fs)
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if rest[0] == "--" {
+			pos = append(pos, rest[1:]...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	if len(pos) < minPos || (maxPos >= 0 && len(pos) > maxPos) {
+		switch {
+		case minPos == maxPos && minPos == 0:
+			return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+		case len(pos) < minPos:
+			return nil, fmt.Errorf("%w: missing argument (see 'resq %s -h')", errUsage, fs.Name())
+		default:
+			return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, pos[maxPos])
+		}
+	}
+	return pos, nil
+}
+
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage of resq %s:\n", fs.Name())
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}

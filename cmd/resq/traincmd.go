@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/resq-dev/resq/ckpt"
+	"github.com/resq-dev/resq/job"
+	"github.com/resq-dev/resq/train"
+)
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train")
+	var df dataFlags
+	var tf trainFlags
+	df.register(fs, false)
+	tf.register(fs, train.DefaultConfig())
+	spec := fs.String("model", "mlp:784-1024x3-10,drop=0.2", "model spec, e.g. mlp:784-1024x3-10,drop=0.2 or cnn:32c5-p2-64c5-p2-fc512-10")
+	out := fs.String("out", "", "checkpoint file to write (safetensors)")
+	asJSON := fs.Bool("json", false, "print the results as one JSON object, last on stdout")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if err := checkOut(*out); err != nil {
+		return err
+	}
+	tf.apply()
+	ds, err := df.load(tf.seed, logWriter(stderr))
+	if err != nil {
+		return err
+	}
+	o, err := job.TrainFloat(ctx, ds, *spec, tf.cfg, tf.seed, *out, logWriter(stderr))
+	if err != nil {
+		return err
+	}
+	return report(stdout, o, *asJSON)
+}
+
+func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval")
+	var df dataFlags
+	df.register(fs, false)
+	asJSON := fs.Bool("json", false, "print the results as one JSON object, last on stdout")
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	m, meta, err := ckpt.Load(pos[0])
+	if err != nil {
+		return err
+	}
+	ds, err := df.load(1, logWriter(stderr))
+	if err != nil {
+		return err
+	}
+	o, err := job.Evaluate(m, meta, ds)
+	if err != nil {
+		return err
+	}
+	return report(stdout, o, *asJSON)
+}
+
+// report prints an outcome as text or as one JSON line.
+func report(w io.Writer, o *job.Outcome, asJSON bool) error {
+	if asJSON {
+		return printJSON(w, o)
+	}
+	prec := "float32"
+	if o.Mode != "float" {
+		prec = fmt.Sprintf("%s %d-bit", o.Mode, o.Bits)
+	}
+	fmt.Fprintf(w, "%s on %s (%s): test error %.2f%% of %d samples, %d weights\n", o.Model, o.Dataset, prec, o.TestErrPct, o.TestN, o.Weights)
+	if o.Out != "" {
+		fmt.Fprintf(w, "saved %s\n", o.Out)
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package job
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/resq-dev/resq/ckpt"
+	"github.com/resq-dev/resq/data"
+	"github.com/resq-dev/resq/internal/version"
+	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/train"
+)
+
+// Outcome is what one job measured, with its provenance. It is printed as
+// the --json object of the train, eval, quantize and retrain commands.
+type Outcome struct {
+	Model           string    `json:"model"`
+	Dataset         string    `json:"dataset"`
+	DatasetChecksum string    `json:"dataset_checksum"`
+	Version         string    `json:"resq_version"`
+	Seed            uint64    `json:"seed"`
+	Mode            string    `json:"mode"` // "float", "direct", "retrain"
+	Bits            int       `json:"bits"` // 32 for float
+	Weights         int64     `json:"weights"`
+	Params          int64     `json:"params"`
+	TestErrPct      float64   `json:"test_error_pct"`
+	TestN           int       `json:"test_n"`
+	EpochSeconds    []float64 `json:"epoch_seconds,omitempty"`
+	TrainSeconds    float64   `json:"train_seconds,omitempty"`
+	EvalSeconds     float64   `json:"eval_seconds"`
+	Out             string    `json:"out,omitempty"`
+
+	Train *train.Result `json:"train,omitempty"`
+	Quant any           `json:"quant,omitempty"` // *quant.State for quantized models
+
+	M *nn.Model `json:"-"` // the model in memory (trained, quantized when Mode != "float")
+}
+
+// trainMeta is what a checkpoint records of the training that made it.
+type trainMeta struct {
+	Config train.Config  `json:"config"`
+	Result *train.Result `json:"result,omitempty"`
+	Seed   uint64        `json:"seed"`
+}
+
+// evalBatch is the batch size of evaluation passes.
+const evalBatch = 500
+
+// TrainFloat builds the model spec for ds's sample shape with seed, trains
+// it in float with cfg, evaluates it on the test split and, when out is not
+// empty, saves the checkpoint there. cfg.Seed is overwritten by seed so
+// that one number reproduces the run.
+func TrainFloat(ctx context.Context, ds *data.Dataset, spec string, cfg train.Config, seed uint64, out string, log io.Writer) (*Outcome, error) {
+	m, err := nn.Build(spec, ds.Shape, seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := train.CheckCompatible(m, ds); err != nil {
+		return nil, err
+	}
+	cfg.Seed = seed
+	res, err := train.Run(ctx, m, ds, cfg, train.Hooks{}, log)
+	if err != nil {
+		return nil, err
+	}
+	o := newOutcome(m, ds, seed, "float", 32)
+	o.Train, o.EpochSeconds, o.TrainSeconds = res, res.EpochSeconds, sum(res.EpochSeconds)
+	o.evaluate(ds)
+	if out != "" {
+		meta, err := metaFor(ds, trainMeta{Config: cfg, Result: res, Seed: seed})
+		if err != nil {
+			return nil, err
+		}
+		if err := ckpt.Save(out, m, meta); err != nil {
+			return nil, err
+		}
+		o.Out = out
+	}
+	return o, nil
+}
+
+// Evaluate measures the test error of m (float or quantized, as it is) on
+// ds and returns its outcome; meta supplies provenance.
+func Evaluate(m *nn.Model, meta ckpt.Meta, ds *data.Dataset) (*Outcome, error) {
+	if err := train.CheckCompatible(m, ds); err != nil {
+		return nil, err
+	}
+	var tm trainMeta
+	if len(meta.Train) > 0 {
+		_ = json.Unmarshal(meta.Train, &tm) // provenance only; a checkpoint from another tool may lack it
+	}
+	o := newOutcome(m, ds, tm.Seed, "float", 32)
+	o.evaluate(ds)
+	return o, nil
+}
+
+func newOutcome(m *nn.Model, ds *data.Dataset, seed uint64, mode string, bits int) *Outcome {
+	w, p := m.Count()
+	return &Outcome{
+		Model: m.Spec, Dataset: ds.Name, DatasetChecksum: ds.Checksum, Version: version.Version,
+		Seed: seed, Mode: mode, Bits: bits, Weights: w, Params: p, M: m,
+	}
+}
+
+func (o *Outcome) evaluate(ds *data.Dataset) {
+	t0 := time.Now()
+	o.TestErrPct = train.Evaluate(o.M, &ds.Test, evalBatch)
+	o.TestN = ds.Test.N
+	o.EvalSeconds = time.Since(t0).Seconds()
+}
+
+func metaFor(ds *data.Dataset, tm trainMeta) (ckpt.Meta, error) {
+	js, err := json.Marshal(tm)
+	if err != nil {
+		return ckpt.Meta{}, fmt.Errorf("job: encoding training metadata: %v", err)
+	}
+	return ckpt.Meta{Dataset: ds.Name, DatasetChecksum: ds.Checksum, Train: js}, nil
+}
+
+func sum(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s
+}
