@@ -82,21 +82,6 @@ func TrainFloat(ctx context.Context, ds *data.Dataset, spec string, cfg train.Co
 	return o, nil
 }
 
-// Evaluate measures the test error of m (float or quantized, as it is) on
-// ds and returns its outcome; meta supplies provenance.
-func Evaluate(m *nn.Model, meta ckpt.Meta, ds *data.Dataset) (*Outcome, error) {
-	if err := train.CheckCompatible(m, ds); err != nil {
-		return nil, err
-	}
-	var tm trainMeta
-	if len(meta.Train) > 0 {
-		_ = json.Unmarshal(meta.Train, &tm) // provenance only; a checkpoint from another tool may lack it
-	}
-	o := newOutcome(m, ds, tm.Seed, "float", 32)
-	o.evaluate(ds)
-	return o, nil
-}
-
 func newOutcome(m *nn.Model, ds *data.Dataset, seed uint64, mode string, bits int) *Outcome {
 	w, p := m.Count()
 	return &Outcome{

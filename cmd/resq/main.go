@@ -31,11 +31,16 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"version": {"print the resq version", runVersion},
-		"data":    {"fetch and list datasets: data fetch NAME, data list", runData},
-		"bench":   {"benchmark kernels: bench gemm [--json] [--peer gonum,openblas]", runBench},
-		"train":   {"train a float model: train --model SPEC --data NAME --epochs N --out FILE", runTrain},
-		"eval":    {"evaluate a checkpoint: eval FILE --data NAME", runEval},
+		"version":     {"print the resq version", runVersion},
+		"data":        {"fetch and list datasets: data fetch NAME, data list", runData},
+		"bench":       {"benchmark kernels: bench gemm [--json] [--peer gonum,openblas]", runBench},
+		"train":       {"train a float model: train --model SPEC --data NAME --epochs N --out FILE", runTrain},
+		"eval":        {"evaluate a checkpoint: eval FILE --data NAME", runEval},
+		"quantize":    {"quantize weights directly: quantize FILE --bits B --out FILE", runQuantize},
+		"retrain":     {"retrain with quantized weights: retrain FILE --bits B --epochs N --out FILE", runRetrain},
+		"export":      {"write a packed low-bit model: export FILE --out MODEL [--base3]", runExport},
+		"infer":       {"run a packed model: infer MODEL --data NAME", runInfer},
+		"sensitivity": {"per-layer sensitivity: sensitivity FILE --data NAME --bits 2,3,4", runSensitivity},
 	}
 }
 

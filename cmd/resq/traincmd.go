@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/resq-dev/resq/ckpt"
 	"github.com/resq-dev/resq/job"
 	"github.com/resq-dev/resq/train"
 )
@@ -46,7 +45,7 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, meta, err := ckpt.Load(pos[0])
+	c, err := job.Load(pos[0])
 	if err != nil {
 		return err
 	}
@@ -54,7 +53,7 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o, err := job.Evaluate(m, meta, ds)
+	o, err := c.Eval(ds)
 	if err != nil {
 		return err
 	}

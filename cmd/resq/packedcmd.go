@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/resq-dev/resq/job"
+)
+
+func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("export")
+	out := fs.String("out", "", "packed model file to write")
+	base3 := fs.Bool("base3", false, "pack ternary layers 5 weights per byte (1.6 bits/weight) instead of 4")
+	asJSON := fs.Bool("json", false, "print the results as one JSON object")
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if err := checkOut(*out, pos[0]); err != nil {
+		return err
+	}
+	c, err := job.Load(pos[0])
+	if err != nil {
+		return err
+	}
+	e, err := c.Export(*out, *base3)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, e)
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d bytes (%d-bit codes, steps and float biases: %d bytes) for %d weights; float32 tensors %d bytes, %.1fx smaller\n",
+		e.Out, e.FileBytes, e.Bits, e.StoredBytes, e.Weights, e.FloatBytes, e.Ratio)
+	return nil
+}
+
+func runInfer(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("infer")
+	var df dataFlags
+	df.register(fs, false)
+	batch := fs.Int("batch", 100, "samples per inference call")
+	threads := fs.Int("threads", 0, "GEMM threads (0: all cores)")
+	asJSON := fs.Bool("json", false, "print the results as one JSON object")
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	(&trainFlags{threads: *threads}).apply()
+	ds, err := df.load(1, logWriter(stderr))
+	if err != nil {
+		return err
+	}
+	r, err := job.Infer(pos[0], ds, *batch)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, r)
+	}
+	fmt.Fprintf(stdout, "%s on %s: test error %.2f%% of %d samples, %.0f samples/s (batch %d)\n", r.Model, r.Dataset, r.TestErrPct, r.TestN, r.SamplesPerSec, r.Batch)
+	return nil
+}

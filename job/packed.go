@@ -1,0 +1,98 @@
+package job
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/resq-dev/resq/data"
+	"github.com/resq-dev/resq/internal/version"
+	"github.com/resq-dev/resq/packed"
+)
+
+// Exported describes a packed model written by Export.
+type Exported struct {
+	Out         string  `json:"out"`
+	Model       string  `json:"model"`
+	Bits        int     `json:"bits"`
+	Base3       bool    `json:"base3"`
+	FileBytes   int64   `json:"file_bytes"`   // size of the packed file
+	StoredBytes int64   `json:"stored_bytes"` // tensor bytes: codes, steps, biases
+	FloatBytes  int64   `json:"float_bytes"`  // 4 bytes per parameter: the float32 model's tensors
+	Weights     int64   `json:"weights"`
+	Ratio       float64 `json:"ratio"` // FloatBytes / FileBytes
+}
+
+// Export writes the quantized checkpoint as a packed model at out.
+func (c *Checkpoint) Export(out string, base3 bool) (*Exported, error) {
+	if c.Quant == nil {
+		return nil, fmt.Errorf("job: %s is a float checkpoint; quantize or retrain it first (resq quantize / resq retrain)", c.Path)
+	}
+	meta := packed.Meta{
+		Options: packed.Options{Base3: base3}, Dataset: c.Meta.Dataset, DatasetSHA256: c.Meta.DatasetChecksum,
+		SourceCheckpoint: c.Path,
+	}
+	size, err := packed.Export(out, c.M, c.Quant, meta)
+	if err != nil {
+		return nil, err
+	}
+	w, p := c.M.Count()
+	e := &Exported{Out: out, Model: c.M.Spec, Bits: c.Quant.Bits, Base3: base3, FileBytes: size,
+		StoredBytes: packed.StoredBytes(c.M, c.Quant, meta.Options), FloatBytes: 4 * p, Weights: w}
+	e.Ratio = float64(e.FloatBytes) / float64(e.FileBytes)
+	return e, nil
+}
+
+// Inferred is what Infer measured.
+type Inferred struct {
+	Model           string  `json:"model"`
+	Dataset         string  `json:"dataset"`
+	DatasetChecksum string  `json:"dataset_checksum"`
+	Version         string  `json:"resq_version"`
+	TestErrPct      float64 `json:"test_error_pct"`
+	TestN           int     `json:"test_n"`
+	Batch           int     `json:"batch"`
+	Seconds         float64 `json:"seconds"`
+	SamplesPerSec   float64 `json:"samples_per_second"`
+}
+
+// Infer runs the packed model at path over ds's test split in batches and
+// measures its error and throughput.
+func Infer(path string, ds *data.Dataset, batch int) (*Inferred, error) {
+	if batch < 1 {
+		return nil, fmt.Errorf("job: batch %d, need at least 1", batch)
+	}
+	m, err := packed.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	d := 1
+	for _, v := range m.In {
+		d *= v
+	}
+	if d != ds.Test.D {
+		return nil, fmt.Errorf("job: %s takes %d inputs per sample, dataset %s has %d", path, d, ds.Name, ds.Test.D)
+	}
+	if ds.Classes > m.Classes {
+		return nil, fmt.Errorf("job: %s has %d classes, dataset %s has %d", path, m.Classes, ds.Name, ds.Classes)
+	}
+	pred := make([]int32, batch)
+	wrong := 0
+	t0 := time.Now()
+	for i := 0; i < ds.Test.N; i += batch {
+		n := min(batch, ds.Test.N-i)
+		m.Predict(pred[:n], ds.Test.X[i*d:(i+n)*d], n)
+		for j, p := range pred[:n] {
+			if p != ds.Test.Y[i+j] {
+				wrong++
+			}
+		}
+	}
+	secs := time.Since(t0).Seconds()
+	r := &Inferred{Model: m.Spec, Dataset: ds.Name, DatasetChecksum: ds.Checksum, Version: version.Version,
+		TestN: ds.Test.N, Batch: batch, Seconds: secs}
+	if ds.Test.N > 0 {
+		r.TestErrPct = 100 * float64(wrong) / float64(ds.Test.N)
+		r.SamplesPerSec = float64(ds.Test.N) / secs
+	}
+	return r, nil
+}

@@ -1,0 +1,199 @@
+package job
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/resq-dev/resq/ckpt"
+	"github.com/resq-dev/resq/data"
+	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/quant"
+	"github.com/resq-dev/resq/tensor"
+	"github.com/resq-dev/resq/train"
+)
+
+// Checkpoint is a model read from a checkpoint file, with its quantizer
+// re-created bit for bit when the checkpoint holds a quantized model.
+type Checkpoint struct {
+	Path  string
+	M     *nn.Model
+	Meta  ckpt.Meta
+	Quant *quant.State // nil for a float model
+}
+
+// Load reads a checkpoint; a quantized checkpoint gets its stored quantizer
+// state back (same steps, same rounding), so it evaluates exactly as it
+// did when it was saved.
+func Load(path string) (*Checkpoint, error) {
+	m, meta, err := ckpt.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Checkpoint{Path: path, M: m, Meta: meta}
+	if len(meta.Quant) > 0 {
+		if c.Quant, err = quant.LoadState(m, meta.Quant); err != nil {
+			return nil, fmt.Errorf("job: %s: %v", path, err)
+		}
+	}
+	return c, nil
+}
+
+// seed returns the seed the checkpoint's model was trained with (1 when
+// the checkpoint does not say).
+func (c *Checkpoint) seed() uint64 {
+	var tm trainMeta
+	if len(c.Meta.Train) > 0 && json.Unmarshal(c.Meta.Train, &tm) == nil && tm.Seed != 0 {
+		return tm.Seed
+	}
+	return 1
+}
+
+// Eval measures the checkpoint's test error on ds.
+func (c *Checkpoint) Eval(ds *data.Dataset) (*Outcome, error) {
+	if err := c.compatible(ds); err != nil {
+		return nil, err
+	}
+	o := newOutcome(c.M, ds, c.seed(), "float", 32)
+	c.describe(o)
+	o.evaluate(ds)
+	return o, nil
+}
+
+// describe sets an outcome's mode, bits and quantizer from the checkpoint.
+func (c *Checkpoint) describe(o *Outcome) {
+	if c.Quant == nil {
+		return
+	}
+	o.Mode, o.Bits, o.Quant = "direct", c.Quant.Bits, c.Quant
+	if c.Meta.Extra["quant_mode"] != "" {
+		o.Mode = c.Meta.Extra["quant_mode"]
+	}
+}
+
+func (c *Checkpoint) compatible(ds *data.Dataset) error {
+	if err := train.CheckCompatible(c.M, ds); err != nil {
+		return fmt.Errorf("job: %s: %v", c.Path, err)
+	}
+	return nil
+}
+
+// Quantize quantizes the float checkpoint's weights directly (no training)
+// with cfg, evaluates the result on ds and, when out is not empty, saves
+// the quantized checkpoint there (float shadow weights plus quantizer
+// state; `resq eval` re-creates the same quantized weights).
+func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*Outcome, error) {
+	if c.Quant != nil {
+		return nil, fmt.Errorf("job: %s is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+	}
+	if err := c.compatible(ds); err != nil {
+		return nil, err
+	}
+	s, err := quant.Direct(c.M, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ActBits > 0 {
+		if err := s.AttachActs(c.M, calibrationBatch(ds)); err != nil {
+			return nil, err
+		}
+	}
+	c.Quant = s
+	return c.finish(ds, "direct", nil, out)
+}
+
+// Retrain quantizes the float checkpoint with cfg and retrains it with
+// quantized weights for tc's budget (forward and backward through Q(W),
+// updates to the float shadow weights, re-quantization after every step),
+// then evaluates and saves it like Quantize.
+func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Config, tc train.Config, out string, log io.Writer) (*Outcome, error) {
+	if c.Quant != nil {
+		return nil, fmt.Errorf("job: %s is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+	}
+	if err := c.compatible(ds); err != nil {
+		return nil, err
+	}
+	s, err := quant.Attach(c.M, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ActBits > 0 {
+		if err := s.AttachActs(c.M, calibrationBatch(ds)); err != nil {
+			return nil, err
+		}
+	}
+	c.Quant = s
+	tc.Seed = c.seed()
+	res, err := train.Run(ctx, c.M, ds, tc, train.Hooks{AfterStep: s.Sync}, log)
+	if err != nil {
+		return nil, err
+	}
+	return c.finish(ds, "retrain", &trainMeta{Config: tc, Result: res, Seed: tc.Seed}, out)
+}
+
+// finish evaluates a freshly quantized model and saves it.
+func (c *Checkpoint) finish(ds *data.Dataset, mode string, tm *trainMeta, out string) (*Outcome, error) {
+	o := newOutcome(c.M, ds, c.seed(), mode, c.Quant.Bits)
+	o.Quant = c.Quant
+	if tm != nil {
+		o.Train, o.EpochSeconds, o.TrainSeconds = tm.Result, tm.Result.EpochSeconds, sum(tm.Result.EpochSeconds)
+	}
+	o.evaluate(ds)
+	if out == "" {
+		return o, nil
+	}
+	qs, err := json.Marshal(c.Quant)
+	if err != nil {
+		return nil, fmt.Errorf("job: encoding quantizer state: %v", err)
+	}
+	meta := c.Meta
+	meta.Quant = qs
+	meta.Extra = cloneMap(meta.Extra)
+	meta.Extra["quant_mode"] = mode
+	meta.Extra["float_checkpoint"] = c.Path
+	if tm != nil {
+		if meta.Extra["float_train"] == "" && len(c.Meta.Train) > 0 {
+			meta.Extra["float_train"] = string(c.Meta.Train)
+		}
+		js, err := json.Marshal(tm)
+		if err != nil {
+			return nil, fmt.Errorf("job: encoding training metadata: %v", err)
+		}
+		meta.Train = js
+	}
+	if err := ckpt.Save(out, c.M, meta); err != nil {
+		return nil, err
+	}
+	o.Out = out
+	return o, nil
+}
+
+// Sensitivity quantizes one layer at a time at each bit width (the others
+// stay float) and returns the test error of each on ds.
+func (c *Checkpoint) Sensitivity(ds *data.Dataset, bits []int, cfg quant.Config) ([]quant.SensRow, error) {
+	if c.Quant != nil {
+		return nil, fmt.Errorf("job: %s is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+	}
+	if err := c.compatible(ds); err != nil {
+		return nil, err
+	}
+	return quant.Sensitivity(c.M, bits, cfg, func() (float64, error) {
+		return train.Evaluate(c.M, &ds.Test, evalBatch), nil
+	})
+}
+
+// calibrationBatch returns up to 1000 training rows for setting the ranges
+// of signal quantizers.
+func calibrationBatch(ds *data.Dataset) *tensor.Tensor {
+	n := min(ds.Train.N, 1000)
+	return tensor.FromData(ds.Train.X[:n*ds.Train.D], n, ds.Train.D)
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+2)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
