@@ -58,7 +58,7 @@ func runQuantize(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return report(stdout, o, *asJSON)
+	return printOutcome(stdout, o, *asJSON)
 }
 
 func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -99,7 +99,7 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return report(stdout, o, *asJSON)
+	return printOutcome(stdout, o, *asJSON)
 }
 
 func runSensitivity(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -33,7 +33,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return report(stdout, o, *asJSON)
+	return printOutcome(stdout, o, *asJSON)
 }
 
 func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -57,11 +57,11 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return report(stdout, o, *asJSON)
+	return printOutcome(stdout, o, *asJSON)
 }
 
-// report prints an outcome as text or as one JSON line.
-func report(w io.Writer, o *job.Outcome, asJSON bool) error {
+// printOutcome prints an outcome as text or as one JSON line.
+func printOutcome(w io.Writer, o *job.Outcome, asJSON bool) error {
 	if asJSON {
 		return printJSON(w, o)
 	}

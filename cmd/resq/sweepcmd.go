@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/report"
+	"github.com/resq-dev/resq/results"
+	"github.com/resq-dev/resq/sweep"
+)
+
+// sweepFlags are the flags shared by sweep and reproduce.
+type sweepFlags struct {
+	out     string
+	workers int
+	shard   string
+	cache   string
+	verbose bool
+	base3   bool
+	noRep   bool
+}
+
+func (s *sweepFlags) register(fs *flag.FlagSet, defOut string) {
+	fs.StringVar(&s.out, "out", defOut, "sweep folder: results*.jsonl, models/, report/")
+	fs.IntVar(&s.workers, "workers", 0, "cells run at once (0: the spec's, else the number of cores)")
+	fs.StringVar(&s.shard, "shard", "", "run shard I/N only (0-based I; default from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)")
+	fs.StringVar(&s.cache, "cache", "", "dataset cache folder")
+	fs.BoolVar(&s.verbose, "v", false, "print every cell's epochs")
+	fs.BoolVar(&s.base3, "base3", false, "count ternary layers as base-3 packed (1.6 bits/weight) in stored bytes")
+	fs.BoolVar(&s.noRep, "no-report", false, "do not write the report after the sweep")
+}
+
+// run executes a resolved spec and, unless disabled or sharded, writes its
+// report into OUT/report.
+func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr io.Writer) error {
+	if s.out == "" {
+		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	opt := sweep.RunOptions{Workers: s.workers, Log: stderr, Progress: true, Verbose: s.verbose}
+	var err error
+	switch {
+	case s.shard != "":
+		opt.Shard, opt.Shards, err = sweep.ParseShard(s.shard)
+	default:
+		var ok bool
+		opt.Shard, opt.Shards, ok, err = sweep.ShardFromEnv()
+		if ok && err == nil {
+			fmt.Fprintf(stderr, "sweep: shard %d of %d (from the environment)\n", opt.Shard, opt.Shards)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	opt.Runner = sweep.NewTrainRunner(sweep.TrainRunnerOptions{CacheDir: s.cache, Fetch: true, Log: stderr, Packed: packed.Options{Base3: s.base3}})
+	if _, err := sweep.Run(ctx, spec, s.out, opt); err != nil {
+		return err
+	}
+	if s.noRep {
+		return nil
+	}
+	if opt.Shards > 1 {
+		fmt.Fprintf(stdout, "sharded run: write the report once every shard is done: resq report %s\n", s.out)
+		return nil
+	}
+	return writeReport(s.out, filepath.Join(s.out, "report"), stdout)
+}
+
+// writeReport merges the records of a sweep folder and writes the report.
+func writeReport(dir, out string, stdout io.Writer) error {
+	recs, st, err := results.ReadDirStats(dir)
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return fmt.Errorf("report: no records in %s (run 'resq sweep' first)", dir)
+	}
+	if st.Torn > 0 {
+		fmt.Fprintf(stdout, "report: ignored %d torn last line(s) left by an interrupted run\n", st.Torn)
+	}
+	sum, err := report.Write(out, recs, report.Options{Source: dir})
+	if err != nil {
+		return err
+	}
+	if err := sum.WriteText(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "report: open %s\n", sum.HTML)
+	return nil
+}
+
+func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sweep")
+	var sf sweepFlags
+	sf.register(fs, "")
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	spec, err := sweep.LoadSpec(pos[0])
+	if err != nil {
+		return err
+	}
+	return sf.run(ctx, spec, stdout, stderr)
+}
+
+func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("reproduce")
+	var sf sweepFlags
+	preset := fs.String("preset", "quick", "preset: "+strings.Join(sweep.PresetNames(), ", "))
+	show := fs.Bool("print-spec", false, "print the preset's sweep spec (YAML) and exit")
+	sf.register(fs, "")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if *show {
+		src, ok := sweep.PresetSource(*preset)
+		if !ok {
+			return fmt.Errorf("%w: unknown preset %q (known: %s)", errUsage, *preset, strings.Join(sweep.PresetNames(), ", "))
+		}
+		_, err := io.WriteString(stdout, src)
+		return err
+	}
+	if sf.out == "" {
+		sf.out = filepath.Join("out", *preset)
+	}
+	spec, err := sweep.Preset(*preset)
+	if err != nil {
+		return err
+	}
+	return sf.run(ctx, spec, stdout, stderr)
+}
+
+func runReport(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("report")
+	out := fs.String("out", "", "report folder (default DIR/report)")
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = filepath.Join(pos[0], "report")
+	}
+	return writeReport(pos[0], *out, stdout)
+}
