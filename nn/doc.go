@@ -1,0 +1,107 @@
+// Package nn holds the neural-network layers, the model families and the
+// model spec grammar of resq.
+//
+// # Layers
+//
+// Every layer implements Layer with an explicit Forward and Backward:
+// Dense, Conv2D, MaxPool, ReLU, Sigmoid, Tanh, Dropout, Flatten and
+// BatchNorm; SoftmaxCE is the loss. Tensors are row-major float32 with the
+// batch first: [batch, features] for dense layers and [batch, C, H, W]
+// (NCHW) for convolutional ones.
+//
+// Ownership: the tensor a layer returns (from Forward or Backward) is owned
+// by the layer and valid until its next call; the layer keeps a reference
+// to its Forward input (owned by the caller, usually the previous layer)
+// until the matching Backward. Output and gradient buffers are allocated on
+// the first call and reused while the batch size stays the same, so a
+// training step of an MLP allocates nothing in steady state. Layers are not
+// safe for concurrent use; the kernels of package tensor parallelise inside
+// each call.
+//
+// Params: Forward and Backward compute with Param.Value() (the quantized
+// weights Q when package quant has set them, else the float W), and Backward
+// overwrites Param.G with the gradient with respect to that value; the
+// optimiser applies it to W. Backward never writes W or Q. Dense and Conv2D
+// weights are Quantizable; biases and BatchNorm gamma/beta are not.
+//
+// Construction: Build makes every layer. By hand, use NewDense, NewConv2D,
+// NewMaxPool, NewDropout and NewBatchNorm (they allocate the params and
+// check the configuration); ReLU, Sigmoid, Tanh and Flatten are ready as
+// zero values.
+//
+// Shape mismatches at layer boundaries are programming errors and panic
+// with a message naming the layer and both shapes ("nn: dense 0: input
+// [100 785] does not match weights [1024 784]"); malformed specs and input
+// shapes that do not match a spec are returned errors.
+//
+// # Model specs
+//
+// Build(spec, in, seed) constructs a Model from a one-line spec. There are
+// two families.
+//
+// Fully connected (mlp): IN-HIDDEN-...-CLASSES, where each hidden token is
+// WIDTH or WIDTHxCOUNT:
+//
+//	mlp:784-1024x3-10               784 inputs, 3 hidden layers of 1024, 10 classes
+//	mlp:784-512-256-10              hidden layers of 512 and 256
+//	mlp:784-10                      a linear (softmax regression) classifier
+//	mlp:784-1024x3-10,act=sigmoid,drop=0.2,dropin=0.2
+//
+// Each hidden layer is Dense + activation (+ Dropout when drop > 0); the
+// output layer is Dense with no activation (logits). dropin puts a Dropout
+// on the input. IN must equal the product of the dataset's per-sample shape.
+//
+// Convolutional (cnn): LAYER-...-CLASSES over a [C, H, W] input given to
+// Build (the spec holds no input size):
+//
+//	MAPScK     conv with MAPS output maps, K×K kernel, stride 1, padding
+//	           (K-1)/2 ("same" for odd K), followed by the activation
+//	MAPScKsS   the same with stride S
+//	bn         BatchNorm after the conv just before it
+//	pK, pKsS   K×K max pool with stride K (or S), no padding (floor)
+//	fcWIDTH    Flatten (once) + Dense WIDTH + activation
+//	CLASSES    Flatten (if not yet) + the Dense output layer
+//
+//	cnn:32c5-p2-64c5-p2-fc512-10            the MNIST CNN
+//	cnn:32c3-bn-p2-64c3-bn-p2-fc256-10      BatchNorm after both convs
+//	cnn:32c5-p2-64c5-p2-fc512-10,bn,drop=0.5,x0.5
+//
+// Conv, pool and bn tokens must come before fc tokens. Every conv is
+// followed in Model.Layers by [BatchNorm,] activation, in that order (the
+// packed engine folds BatchNorm into the conv and fuses the activation).
+//
+// Options, comma-separated after the layers, for both families unless
+// noted: act=relu|sigmoid|tanh (default relu); drop=P, dropout with
+// probability P after each hidden activation (mlp) or before each dense
+// layer including the output layer (cnn); dropin=P (mlp only); bn (cnn
+// only, BatchNorm after every conv, between the conv and its activation);
+// xM (cnn only): multiply every conv's map count by M, rounding to the
+// nearest integer and to at least 1; fc widths are NOT scaled. Sweeps vary
+// M (0.25 .. 4) around a base network with ScaleCNN, and build MLP specs
+// with MLPSpec.
+//
+// # Initialisation
+//
+// Build is deterministic in (spec, in, seed). A Dense or Conv2D weight
+// followed by ReLU is drawn He normal, N(0, 2/fan_in); one followed by
+// sigmoid or tanh, and the output layer, Glorot uniform,
+// U(±sqrt(6/(fan_in+fan_out))); fan_in = In or C·R·S, fan_out = Out or
+// K·R·S. Biases start at zero, BatchNorm at gamma 1, beta 0, running mean 0
+// and variance 1. Weights come from a PCG stream (seed, "init"); each
+// Dropout has its own PCG stream (seed, "drop"+layer index), so dropout
+// masks do not depend on the initialisation or on other layers.
+//
+// # Names and walking a model
+//
+// Param names are "LAYER.weight" and "LAYER.bias" with LAYER the index in
+// Model.Layers (BatchNorm gamma and beta are "LAYER.weight"/"LAYER.bias" as
+// in PyTorch); Model.Buffers adds "LAYER.running_mean"/"LAYER.running_var".
+// Every layer type is exported with its configuration fields (Dense.In/Out,
+// Conv2D.C/K/R/S/Stride/Pad, MaxPool.K/Stride, Dropout.P, BatchNorm.C/Eps),
+// so packed inference and checkpoints can walk Model.Layers with a type
+// switch.
+//
+// Model.Backward stops at the first parameterised layer, whose
+// SkipInputGrad flag Build sets: the gradient with respect to the input
+// data is never needed in training and costs one GEMM.
+package nn

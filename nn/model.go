@@ -1,0 +1,332 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/resq-dev/resq/tensor"
+)
+
+// Model is a feed-forward classifier: a chain of layers ending in logits,
+// and a softmax cross-entropy loss.
+type Model struct {
+	Spec    string     // the spec it was built from
+	In      []int      // per-sample input shape: [D] (mlp) or [C, H, W] (cnn)
+	Classes int        // number of classes (width of the logits)
+	Layers  []Layer    // in forward order
+	Loss    *SoftmaxCE // the training loss
+
+	image  bool           // cnn: Forward views x as [batch, C, H, W]
+	xv     *tensor.Tensor // model-owned view of the input with shape [batch, In...]
+	params []*Param
+}
+
+// Buffer is a named non-trainable state tensor (BatchNorm running
+// statistics) that a checkpoint must save next to the params.
+type Buffer struct {
+	Name string // "3.running_mean", ...
+	T    *tensor.Tensor
+}
+
+// indexer is implemented by every layer of this package: Build tells each
+// layer its position for error messages.
+type indexer interface{ setIndex(int) }
+
+// Seed streams: independent PCG streams derived from the model seed.
+const (
+	streamInit    = 0x696e6974 // "init"
+	streamDropout = 0x64726f70 // "drop", + layer index
+)
+
+// Build constructs the model described by spec (see the package
+// documentation for the grammar) for per-sample inputs of shape in, with
+// weights drawn from seed. It is deterministic in (spec, in, seed).
+//
+// For an mlp spec, in may be nil (the spec's input width is used) and
+// otherwise its product must equal the spec's input width. A cnn spec needs
+// in = [C, H, W].
+func Build(spec string, in []int, seed uint64) (*Model, error) {
+	p, err := parseSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range in {
+		if d <= 0 {
+			return nil, fmt.Errorf("nn: bad input shape %v", in)
+		}
+	}
+	m := &Model{Spec: spec, Classes: p.classes, Loss: &SoftmaxCE{}}
+	// acts[i] names the activation that follows parameterised layer i (for
+	// the initialisation); "" for the output layer.
+	var acts []string
+	addDense := func(in, out int, act string) {
+		m.Layers = append(m.Layers, NewDense(in, out))
+		acts = append(acts, act)
+		if act != "" {
+			m.Layers = append(m.Layers, newAct(act))
+		}
+	}
+	dropout := func(pr float64) {
+		if pr > 0 {
+			m.Layers = append(m.Layers, NewDropout(pr, seed, streamDropout+uint64(len(m.Layers))))
+		}
+	}
+	if p.family == "mlp" {
+		if in == nil {
+			in = []int{p.in}
+		}
+		if d := shapeSize(in); d != p.in {
+			return nil, fmt.Errorf("nn: model expects %d inputs, dataset has %d", p.in, d)
+		}
+		m.In = append([]int(nil), in...)
+		dropout(p.dropin)
+		w := p.in
+		for _, t := range p.toks {
+			addDense(w, t.n, p.act)
+			dropout(p.drop)
+			w = t.n
+		}
+		addDense(w, p.classes, "")
+	} else {
+		if len(in) != 3 {
+			return nil, fmt.Errorf("nn: cnn model needs a [C H W] input shape, dataset has %v", in)
+		}
+		m.In = append([]int(nil), in...)
+		m.image = true
+		c, h, w := in[0], in[1], in[2]
+		flat := false
+		for i, t := range p.toks {
+			switch t.kind {
+			case tokConv:
+				k := p.scaled(t.n)
+				l := NewConv2D(c, k, t.k, t.k, t.stride, (t.k-1)/2)
+				o, ok := l.OutShape(c, h, w)
+				if !ok {
+					return nil, fmt.Errorf("nn: model spec %q: layer %q does not fit its %dx%d input", spec, tokString(t), h, w)
+				}
+				m.Layers = append(m.Layers, l)
+				acts = append(acts, p.act)
+				bn := p.bn || (i+1 < len(p.toks) && p.toks[i+1].kind == tokBN)
+				if bn {
+					m.Layers = append(m.Layers, NewBatchNorm(k))
+				}
+				m.Layers = append(m.Layers, newAct(p.act))
+				c, h, w = o[0], o[1], o[2]
+			case tokBN: // handled with its conv
+			case tokPool:
+				if h < t.k || w < t.k {
+					return nil, fmt.Errorf("nn: model spec %q: layer %q does not fit its %dx%d input", spec, tokString(t), h, w)
+				}
+				m.Layers = append(m.Layers, NewMaxPool(t.k, t.stride))
+				h, w = (h-t.k)/t.stride+1, (w-t.k)/t.stride+1
+			case tokDense:
+				if !flat {
+					m.Layers = append(m.Layers, &Flatten{})
+					flat, c, h, w = true, c*h*w, 1, 1
+				}
+				dropout(p.drop)
+				addDense(c, t.n, p.act)
+				c = t.n
+			}
+		}
+		if !flat {
+			m.Layers = append(m.Layers, &Flatten{})
+			c, h, w = c*h*w, 1, 1
+		}
+		dropout(p.drop)
+		addDense(c, p.classes, "")
+	}
+	m.finish(acts, seed)
+	return m, nil
+}
+
+func tokString(t token) string {
+	switch t.kind {
+	case tokConv:
+		return fmt.Sprintf("%dc%ds%d", t.n, t.k, t.stride)
+	case tokPool:
+		return fmt.Sprintf("p%ds%d", t.k, t.stride)
+	}
+	return "?"
+}
+
+func newAct(name string) Layer {
+	switch name {
+	case "sigmoid":
+		return &Sigmoid{}
+	case "tanh":
+		return &Tanh{}
+	}
+	return &ReLU{}
+}
+
+// finish names the params, marks the first parameterised layer as not
+// needing its input gradient, and initialises the weights:
+//   - a weight followed by ReLU: He normal, std = sqrt(2/fan_in);
+//   - followed by sigmoid or tanh, and the output layer: Glorot uniform,
+//     U(±sqrt(6/(fan_in+fan_out)));
+//   - biases zero; BatchNorm gamma 1, beta 0.
+//
+// fan_in = In (dense) or C*R*S (conv); fan_out = Out or K*R*S.
+func (m *Model) finish(acts []string, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, streamInit))
+	first := true
+	pi := 0
+	for i, l := range m.Layers {
+		if x, ok := l.(indexer); ok {
+			x.setIndex(i)
+		}
+		for _, p := range l.Params() {
+			p.Name = fmt.Sprintf("%d.%s", i, p.Name)
+			m.params = append(m.params, p)
+		}
+		var w *Param
+		var fanIn, fanOut int
+		switch l := l.(type) {
+		case *Dense:
+			l.SkipInputGrad = first
+			w, fanIn, fanOut = l.W, l.In, l.Out
+		case *Conv2D:
+			l.SkipInputGrad = first
+			w, fanIn, fanOut = l.W, l.C*l.R*l.S, l.K*l.R*l.S
+		}
+		if len(l.Params()) > 0 {
+			first = false
+		}
+		if w == nil {
+			continue
+		}
+		if acts[pi] == "relu" {
+			std := math.Sqrt(2 / float64(fanIn))
+			for j := range w.W.Data {
+				w.W.Data[j] = float32(rng.NormFloat64() * std)
+			}
+		} else {
+			lim := math.Sqrt(6 / float64(fanIn+fanOut))
+			for j := range w.W.Data {
+				w.W.Data[j] = float32((2*rng.Float64() - 1) * lim)
+			}
+		}
+		pi++
+	}
+}
+
+// Forward runs the network on x [batch, D] (D = product of In; rows are
+// flattened samples) and returns the logits [batch, Classes], owned by the
+// last layer. train selects dropout and batch statistics.
+func (m *Model) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
+	d := shapeSize(m.In)
+	if len(x.Shape) != 2 || x.Shape[1] != d {
+		panic(fmt.Sprintf("nn: model: input %v does not match [batch %d]", x.Shape, d))
+	}
+	h := x
+	if m.image {
+		n := x.Shape[0]
+		if m.xv == nil {
+			m.xv = &tensor.Tensor{Shape: make([]int, 0, 1+len(m.In))}
+		}
+		m.xv.Data = x.Data
+		m.xv.Shape = append(append(m.xv.Shape[:0], n), m.In...)
+		h = m.xv
+	}
+	for _, l := range m.Layers {
+		h = l.Forward(h, train)
+	}
+	return h
+}
+
+// Backward backpropagates dlogits [batch, Classes] (usually
+// m.Loss.Backward()) through the last Forward and overwrites every param's
+// G. It stops at the first parameterised layer: input gradients are not
+// computed.
+func (m *Model) Backward(dlogits *tensor.Tensor) {
+	g := dlogits
+	for i := len(m.Layers) - 1; i >= 0; i-- {
+		l := m.Layers[i]
+		g = l.Backward(g)
+		if g == nil {
+			return
+		}
+	}
+}
+
+// Params returns every trainable param in layer order (weight before bias),
+// the same order on every call and for every model built from the same spec.
+func (m *Model) Params() []*Param { return m.params }
+
+// Buffers returns the non-trainable state (BatchNorm running mean and
+// variance) in layer order; nil for models without BatchNorm.
+func (m *Model) Buffers() []Buffer {
+	var bs []Buffer
+	for i, l := range m.Layers {
+		if b, ok := l.(*BatchNorm); ok {
+			bs = append(bs,
+				Buffer{Name: fmt.Sprintf("%d.running_mean", i), T: b.RunMean},
+				Buffer{Name: fmt.Sprintf("%d.running_var", i), T: b.RunVar})
+		}
+	}
+	return bs
+}
+
+// Count returns the number of quantizable weights (dense matrices and conv
+// kernels) and of all params (weights, biases, BatchNorm gamma and beta).
+func (m *Model) Count() (weights, params int64) {
+	for _, p := range m.params {
+		n := int64(p.W.Size())
+		params += n
+		if p.Quantizable {
+			weights += n
+		}
+	}
+	return weights, params
+}
+
+// Predict writes the predicted class of each row of x [batch, D] into dst
+// [batch] (evaluation mode: no dropout, running BatchNorm statistics).
+func (m *Model) Predict(dst []int32, x *tensor.Tensor) {
+	y := m.Forward(x, false)
+	n, c := y.Shape[0], y.Shape[1]
+	if len(dst) < n {
+		panic(fmt.Sprintf("nn: model: Predict dst has %d elements, batch is %d", len(dst), n))
+	}
+	for i := 0; i < n; i++ {
+		dst[i] = int32(tensor.Argmax(y.Data[i*c : i*c+c]))
+	}
+}
+
+// String describes the layers with their per-sample output shapes, one per
+// line.
+func (m *Model) String() string {
+	var b strings.Builder
+	w, p := m.Count()
+	fmt.Fprintf(&b, "%s  in %v  weights %d  params %d\n", m.Spec, m.In, w, p)
+	shape := append([]int(nil), m.In...)
+	if !m.image {
+		shape = []int{shapeSize(m.In)}
+	}
+	for i, l := range m.Layers {
+		switch l := l.(type) {
+		case *Dense:
+			shape = []int{l.Out}
+			fmt.Fprintf(&b, "%3d dense %d->%d", i, l.In, l.Out)
+		case *Conv2D:
+			o, _ := l.OutShape(shape[0], shape[1], shape[2])
+			shape = o[:]
+			fmt.Fprintf(&b, "%3d conv %dx%d stride %d pad %d", i, l.R, l.S, l.Stride, l.Pad)
+		case *MaxPool:
+			shape = []int{shape[0], (shape[1]-l.K)/l.Stride + 1, (shape[2]-l.K)/l.Stride + 1}
+			fmt.Fprintf(&b, "%3d maxpool %dx%d stride %d", i, l.K, l.K, l.Stride)
+		case *Flatten:
+			shape = []int{shapeSize(shape)}
+			fmt.Fprintf(&b, "%3d flatten", i)
+		case *Dropout:
+			fmt.Fprintf(&b, "%3d dropout %g", i, l.P)
+		default:
+			fmt.Fprintf(&b, "%3d %s", i, l.Kind())
+		}
+		fmt.Fprintf(&b, " -> %v\n", shape)
+	}
+	return b.String()
+}

@@ -1,0 +1,128 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/resq-dev/resq/tensor"
+)
+
+// MaxPool is K×K max pooling with the given stride over NCHW tensors, no
+// padding: OH = (H-K)/Stride + 1 (floor; trailing rows/columns that do not
+// fill a window are dropped). Backward routes each gradient to the first
+// maximum of its window.
+type MaxPool struct {
+	K, Stride int
+
+	idx     int
+	inShape []int
+	arg     []int32 // [batch*C*OH*OW]: flat input index of each window's max
+	y, dx   *tensor.Tensor
+}
+
+// NewMaxPool returns a k×k max pool with the given stride.
+func NewMaxPool(k, stride int) *MaxPool {
+	if k <= 0 || stride <= 0 {
+		panic(fmt.Sprintf("nn: maxpool: bad geometry k=%d stride=%d", k, stride))
+	}
+	return &MaxPool{K: k, Stride: stride}
+}
+
+// Kind returns "maxpool".
+func (*MaxPool) Kind() string { return "maxpool" }
+
+// Params returns nil.
+func (*MaxPool) Params() []*Param { return nil }
+
+func (p *MaxPool) setIndex(i int) { p.idx = i }
+
+// Forward pools x [batch, C, H, W] to [batch, C, OH, OW].
+func (p *MaxPool) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
+	if len(x.Shape) != 4 || x.Shape[2] < p.K || x.Shape[3] < p.K {
+		panic(fmt.Sprintf("nn: maxpool %d: input %v does not fit a %dx%d window", p.idx, x.Shape, p.K, p.K))
+	}
+	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	oh, ow := (h-p.K)/p.Stride+1, (w-p.K)/p.Stride+1
+	p.inShape = append(p.inShape[:0], x.Shape...)
+	p.y = ensure(p.y, n, c, oh, ow)
+	if cap(p.arg) < n*c*oh*ow {
+		p.arg = make([]int32, n*c*oh*ow)
+	}
+	if len(x.Data) > math.MaxInt32 {
+		panic(fmt.Sprintf("nn: maxpool %d: input %v has more than 2³¹-1 elements", p.idx, x.Shape))
+	}
+	arg := p.arg[:n*c*oh*ow]
+	y := p.y.Data
+	if p.K == 2 && p.Stride == 2 {
+		pool2x2(y, arg, x.Data, n*c, h, w)
+		return p.y
+	}
+	o := 0
+	for plane := 0; plane < n*c; plane++ {
+		base := plane * h * w
+		for i := 0; i < oh; i++ {
+			for j := 0; j < ow; j++ {
+				h0, w0 := i*p.Stride, j*p.Stride
+				best := base + h0*w + w0
+				bv := x.Data[best]
+				for r := 0; r < p.K; r++ {
+					row := base + (h0+r)*w + w0
+					for s := 0; s < p.K; s++ {
+						if v := x.Data[row+s]; v > bv {
+							bv, best = v, row+s
+						}
+					}
+				}
+				y[o] = bv
+				arg[o] = int32(best)
+				o++
+			}
+		}
+	}
+	return p.y
+}
+
+// pool2x2 is the 2×2 stride-2 case (the common one) with the window
+// unrolled; same results as the general loop.
+func pool2x2(y []float32, arg []int32, x []float32, planes, h, w int) {
+	oh, ow := h/2, w/2
+	o := 0
+	for plane := 0; plane < planes; plane++ {
+		base := plane * h * w
+		for i := 0; i < oh; i++ {
+			r0 := base + 2*i*w
+			r1 := r0 + w
+			row0 := x[r0 : r0+2*ow]
+			row1 := x[r1 : r1+2*ow]
+			yo := y[o : o+ow]
+			ao := arg[o : o+ow]
+			for j := range yo {
+				best, bv := r0+2*j, row0[2*j]
+				if v := row0[2*j+1]; v > bv {
+					best, bv = r0+2*j+1, v
+				}
+				if v := row1[2*j]; v > bv {
+					best, bv = r1+2*j, v
+				}
+				if v := row1[2*j+1]; v > bv {
+					best, bv = r1+2*j+1, v
+				}
+				yo[j] = bv
+				ao[j] = int32(best)
+			}
+			o += ow
+		}
+	}
+}
+
+// Backward scatters dy [batch, C, OH, OW] to the argmax positions.
+func (p *MaxPool) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	checkSame(dy, p.y, "maxpool", p.idx)
+	p.dx = ensure(p.dx, p.inShape...)
+	dx := p.dx.Data
+	clear(dx)
+	for o, g := range dy.Data {
+		dx[p.arg[o]] += g
+	}
+	return p.dx
+}

@@ -1,0 +1,83 @@
+// Package packed stores quantized networks in a compact file and runs them
+// with integer arithmetic (project issue #7).
+//
+// # Format
+//
+// A packed model is a safetensors container (internal/safetensors): per
+// dense or conv layer a U8 tensor of weight codes stored at exactly Bits
+// bits per weight (ternary: 2 bits, or optionally 5 codes per byte in base
+// 3, 1.6 bits/weight), an F32 step per tensor or per output channel and F32
+// biases; metadata holds the architecture (JSON), the model spec and the
+// provenance (resq version, dataset and checksum, source checkpoint, bit
+// widths, quantizer config, format version). FORMAT.md describes it byte by
+// byte. Export writes one from an nn.Model and its quant.State (atomic
+// replace; BatchNorm folded into the steps and biases, dropout dropped);
+// StoredBytes gives the exact tensor bytes the sweep's stored-size and ECR
+// columns use, without writing anything.
+//
+// # Engine
+//
+// Load/LoadBytes validate everything (the input is untrusted: one-line
+// errors, never a panic; what Load allocates is bounded by a small multiple
+// of the file size, and the scratch Infer allocates by the architecture's
+// validated limits) and unpack the codes once into int8 panels (1 byte per
+// weight, never float). Infer then
+// runs, per dense or conv layer:
+//
+//  1. quantize each sample's input row to 8-bit codes u with one scale per
+//     sample: nonnegative rows (pixels, ReLU and sigmoid outputs) to 0..255,
+//     others symmetrically to 1..255 around the zero point 128 (for 8-bit
+//     weights the grid halves, 0..127 / 64, see below);
+//  2. the integer GEMM acc = sum u*code in int32 (exact), with AVX-512 VNNI
+//     (VPDPBUSD), AVX2 (VPMADDUBSW + VPMADDWD) or pure Go, chosen at run
+//     time (package packed/internal/kernels; all three give identical sums);
+//     conv layers go through an int8 im2col with the zero point as padding;
+//  3. y = act((acc - zero*colsum) * scale * step + bias) in float32, once per
+//     output; max pooling and standalone activations run in float32.
+//
+// VPMADDUBSW adds pairs of u8*s8 products into saturating int16. With
+// codes |c| <= 63 (weights of up to 7 bits) and u <= 255 a pair is at most
+// 32130, so 8-bit activations are exact; 8-bit weights (|c| <= 127) use
+// 7-bit activations (u <= 127, pairs <= 32258). Every kernel uses the same
+// grid, so results do not depend on the CPU.
+//
+// Ternary weights use the same int8 path: measured on this machine, the
+// int8 GEMM already runs at about 200 G multiply-adds per second on two
+// cores (AVX2), and an add/subtract formulation would not beat one
+// VPDPBUSD per 64 weights.
+//
+// The row loops around the GEMM (activation quantization, the dequantizing
+// epilogue) have AVX2 versions too; before they did, they took as long as
+// the GEMM itself. For low-bit weights the AVX2 GEMM adds VPMADDUBSW pairs
+// in int16 over blocks of steps (up to 64 for ternary) before widening,
+// a third fewer instructions; the block length comes from the bound
+// 2*amax*qmax, so it is exact.
+//
+// Trained signal quantizers (quant.ActQuant, stored as "actquant" layers)
+// run as float ops, and the next dense or conv layer then codes its input
+// exactly on their grid (code = level, scale = D) instead of dynamically.
+//
+// # Accuracy
+//
+// Weights are exact (the codes and steps of the quantized model). The only
+// difference from the simulated-quantized float forward (nn.Model.Forward
+// with the quantized weights) is the dynamic activation quantization: each
+// layer's inputs are rounded to 255 (or 127) levels of the row's range, a
+// relative error of at most 1/510 per input. MNIST pixels k/255 are
+// represented exactly, so the first layer of an MNIST MLP is exact up to
+// float rounding. Measured on random networks (tests): worst logit error
+// below 0.06 * max(1, max|logit|) over the batch, top-1 agreement >= 97% on
+// random small-margin networks (the tests' limits are 0.1 and 97%);
+// trained networks, whose margins are large, agree far more often, but
+// exact equality of predictions is not guaranteed. With trained signal
+// quantizers and pixel inputs (row maximum 255/255) every layer's input is
+// coded exactly, and logits match nn's forward to float rounding (tests:
+// relative error <= 1e-4; in rare rows float rounding moves a signal across
+// a quantizer level).
+//
+// # Concurrency
+//
+// A Model is immutable after Load; Infer and Predict are safe for
+// concurrent use (each call takes scratch buffers from a pool). Infer
+// splits batches of 32 or more samples over GOMAXPROCS goroutines.
+package packed
