@@ -33,10 +33,3 @@ func GemmRef(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 		}
 	}
 }
-
-// Gemm computes C = alpha*op(A)*op(B) + beta*C with the fastest kernel for
-// this CPU. Same contract as GemmRef.
-// (Temporary: forwards to GemmRef until the blocked kernels land.)
-func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	GemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}

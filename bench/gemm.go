@@ -1,0 +1,234 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/resq-dev/resq/tensor"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// GemmShape is one benchmark problem C[M×N] = op(A)[M×K] * op(B)[K×N].
+type GemmShape struct {
+	M, N, K        int
+	TransA, TransB bool
+	Name           string
+}
+
+// Flops returns the floating-point operations of one call (2*M*N*K).
+func (s GemmShape) Flops() float64 { return 2 * float64(s.M) * float64(s.N) * float64(s.K) }
+
+// TrainingShapes are the GEMMs of training the 784-1024-1024-1024-10 MLP
+// (dense weights stored [out, in]) at batch 100 and 128, named
+// <pass><M>x<K>x<N>, plus a square reference.
+var TrainingShapes = []GemmShape{
+	{M: 100, K: 784, N: 1024, TransB: true, Name: "Train100x784x1024"},     // Y = X * W^T, layer 1
+	{M: 128, K: 784, N: 1024, TransB: true, Name: "Train128x784x1024"},     // same at batch 128
+	{M: 128, K: 1024, N: 1024, TransB: true, Name: "Train128x1024x1024"},   // Y = X * W^T, hidden layers
+	{M: 128, K: 1024, N: 784, Name: "BwdData128x1024x784"},                 // dX = dY * W, layer 1
+	{M: 1024, K: 128, N: 784, TransA: true, Name: "BwdFilter1024x128x784"}, // dW = dY^T * X, layer 1
+	{M: 100, K: 1024, N: 784, Name: "BwdData100x1024x784"},
+	{M: 1024, K: 100, N: 784, TransA: true, Name: "BwdFilter1024x100x784"},
+	{M: 1024, K: 1024, N: 1024, Name: "Square1024"},
+}
+
+// GemmResult is one measured shape. Ratio is GFLOPS/PeerGFLOPS.
+type GemmResult struct {
+	Name       string  `json:"name"`
+	M          int     `json:"m"`
+	N          int     `json:"n"`
+	K          int     `json:"k"`
+	TransA     bool    `json:"transA"`
+	TransB     bool    `json:"transB"`
+	GFLOPS     float64 `json:"gflops"`
+	Threads    int     `json:"threads"`
+	Kernel     string  `json:"kernel"`
+	Peer       string  `json:"peer,omitempty"`
+	PeerGFLOPS float64 `json:"peer_gflops,omitempty"`
+	Ratio      float64 `json:"ratio,omitempty"`
+}
+
+// GemmOptions configures RunGemm. Zero values pick defaults.
+type GemmOptions struct {
+	Threads int           // goroutines per GEMM (tensor.SetThreads); 0 = tensor.Threads()
+	JSON    bool          // one JSON object per line instead of a table
+	MinTime time.Duration // per timing round; 0 = 200ms
+	Rounds  int           // timing rounds, best kept; 0 = 3
+	Kernel  string        // tensor.SetKernel name; "" = auto
+	Peers   []string      // "gonum", "openblas"
+	Shapes  []GemmShape   // nil = TrainingShapes
+}
+
+// peerFunc runs one sgemm of a peer library with the given thread count
+// (row-major, same contract as tensor.Gemm).
+type peerFunc func(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+// peers maps peer names to implementations; openblas registers itself in
+// openblas.go when built with -tags openblas.
+var peers = map[string]peerFunc{
+	"gonum": gonumSgemm,
+}
+
+func gonumSgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	// gonum parallelises over GOMAXPROCS.
+	prev := runtime.GOMAXPROCS(threads)
+	defer runtime.GOMAXPROCS(prev)
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if transA {
+		ta = blas.Trans
+	}
+	if transB {
+		tb = blas.Trans
+	}
+	gonum.Implementation{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// operands returns random A, B and C for s with tight leading dimensions.
+func operands(s GemmShape, seed uint64) (a []float32, lda int, b []float32, ldb int, c []float32) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		return x
+	}
+	lda, ldb = s.K, s.N
+	if s.TransA {
+		lda = s.M
+	}
+	if s.TransB {
+		ldb = s.K
+	}
+	return fill(s.M * s.K), lda, fill(s.K * s.N), ldb, make([]float32, s.M*s.N)
+}
+
+// timeIt returns the best GFLOP/s over rounds, each repeating call for at
+// least minTime.
+func timeIt(flops float64, rounds int, minTime time.Duration, call func()) float64 {
+	call() // warm up: page in buffers, fill pools
+	best := 0.0
+	for r := 0; r < rounds; r++ {
+		n := 0
+		start := time.Now()
+		var el time.Duration
+		for el < minTime || n == 0 {
+			call()
+			n++
+			el = time.Since(start)
+		}
+		if g := flops * float64(n) / el.Seconds() / 1e9; g > best {
+			best = g
+		}
+	}
+	return best
+}
+
+// RunGemm times tensor.Gemm (and the requested peers) on each shape and
+// writes a table or JSON lines to w. It returns one result per shape and
+// peer (one per shape when there are no peers).
+func RunGemm(w io.Writer, opt GemmOptions) ([]GemmResult, error) {
+	if opt.MinTime <= 0 {
+		opt.MinTime = 200 * time.Millisecond
+	}
+	if opt.Rounds <= 0 {
+		opt.Rounds = 3
+	}
+	shapes := opt.Shapes
+	if shapes == nil {
+		shapes = TrainingShapes
+	}
+	for _, p := range opt.Peers {
+		if _, ok := peers[p]; !ok {
+			if p == "openblas" {
+				return nil, fmt.Errorf("bench: peer openblas needs cgo and OpenBLAS: rebuild with -tags openblas (apt-get install libopenblas-dev)")
+			}
+			return nil, fmt.Errorf("bench: unknown peer %q (have gonum, openblas)", p)
+		}
+	}
+	if opt.Threads > 0 {
+		prev := tensor.SetThreads(opt.Threads)
+		defer tensor.SetThreads(prev)
+	}
+	threads := tensor.Threads()
+	if opt.Kernel != "" {
+		prev, err := tensor.SetKernel(opt.Kernel)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer tensor.SetKernel(prev)
+	}
+	kernel := tensor.Kernel()
+
+	var results []GemmResult
+	var tw *tabwriter.Writer
+	if !opt.JSON {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "shape\tM\tN\tK\top\tresq GFLOP/s\tpeer\tpeer GFLOP/s\tratio\t\n")
+	}
+	enc := json.NewEncoder(w)
+	for i, s := range shapes {
+		a, lda, b, ldb, c := operands(s, uint64(i+1))
+		g := timeIt(s.Flops(), opt.Rounds, opt.MinTime, func() {
+			tensor.Gemm(s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
+		})
+		base := GemmResult{Name: s.Name, M: s.M, N: s.N, K: s.K, TransA: s.TransA, TransB: s.TransB, GFLOPS: g, Threads: threads, Kernel: kernel}
+		rs := []GemmResult{base}
+		if len(opt.Peers) > 0 {
+			rs = rs[:0]
+			for _, p := range opt.Peers {
+				f := peers[p]
+				pg := timeIt(s.Flops(), opt.Rounds, opt.MinTime, func() {
+					f(threads, s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
+				})
+				r := base
+				r.Peer, r.PeerGFLOPS, r.Ratio = p, pg, g/pg
+				rs = append(rs, r)
+			}
+		}
+		for _, r := range rs {
+			if opt.JSON {
+				if err := enc.Encode(r); err != nil {
+					return results, fmt.Errorf("bench: %w", err)
+				}
+			} else {
+				op := opName(r.TransA, r.TransB)
+				if r.Peer == "" {
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.1f\t-\t-\t-\t\n", r.Name, r.M, r.N, r.K, op, r.GFLOPS)
+				} else {
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.1f\t%s\t%.1f\t%.2f\t\n", r.Name, r.M, r.N, r.K, op, r.GFLOPS, r.Peer, r.PeerGFLOPS, r.Ratio)
+				}
+			}
+			results = append(results, r)
+		}
+	}
+	if tw != nil {
+		if err := tw.Flush(); err != nil {
+			return results, fmt.Errorf("bench: %w", err)
+		}
+		fmt.Fprintf(w, "kernel %s, %d thread(s), best of %d rounds of >= %v\n", kernel, threads, opt.Rounds, opt.MinTime)
+	}
+	return results, nil
+}
+
+func opName(ta, tb bool) string {
+	var sb strings.Builder
+	if ta {
+		sb.WriteString("T")
+	} else {
+		sb.WriteString("N")
+	}
+	if tb {
+		sb.WriteString("T")
+	} else {
+		sb.WriteString("N")
+	}
+	return sb.String()
+}

@@ -1,0 +1,415 @@
+package tensor
+
+import (
+	"fmt"
+	"sync"
+)
+
+// ConvGeom describes a 2-D convolution over NCHW tensors: N images of C
+// channels and H×W pixels, K output channels (filters) of size R×S (kh×kw),
+// applied with the same Stride and zero padding Pad on both axes.
+// Weights are [K, C*R*S], i.e. [K, C, R, S] flattened.
+type ConvGeom struct{ N, C, H, W, K, R, S, Stride, Pad int }
+
+// OutH returns the output height (H + 2*Pad - R)/Stride + 1.
+func (g ConvGeom) OutH() int { return (g.H+2*g.Pad-g.R)/g.Stride + 1 }
+
+// OutW returns the output width (W + 2*Pad - S)/Stride + 1.
+func (g ConvGeom) OutW() int { return (g.W+2*g.Pad-g.S)/g.Stride + 1 }
+
+// Check returns an error when the geometry is unusable (non-positive sizes,
+// negative padding, or a kernel larger than the padded input).
+func (g ConvGeom) Check() error {
+	if g.N <= 0 || g.C <= 0 || g.H <= 0 || g.W <= 0 || g.K <= 0 || g.R <= 0 || g.S <= 0 {
+		return fmt.Errorf("tensor: conv geometry %+v: sizes must be positive", g)
+	}
+	if g.Stride <= 0 {
+		return fmt.Errorf("tensor: conv geometry %+v: stride must be positive", g)
+	}
+	if g.Pad < 0 {
+		return fmt.Errorf("tensor: conv geometry %+v: negative padding", g)
+	}
+	if g.H+2*g.Pad < g.R || g.W+2*g.Pad < g.S {
+		return fmt.Errorf("tensor: conv geometry %+v: kernel %dx%d larger than padded input %dx%d",
+			g, g.R, g.S, g.H+2*g.Pad, g.W+2*g.Pad)
+	}
+	return nil
+}
+
+func (g ConvGeom) mustCheck(op string, lens ...int) {
+	if err := g.Check(); err != nil {
+		panic(err.Error())
+	}
+	oh, ow := g.OutH(), g.OutW()
+	want := []int{g.N * g.C * g.H * g.W, g.K * g.C * g.R * g.S, g.N * g.K * oh * ow}
+	names := []string{"x [N,C,H,W]", "w [K,C*R*S]", "y [N,K,OH,OW]"}
+	for i, l := range lens {
+		if l < want[i] {
+			panic(fmt.Sprintf("tensor: %s: %s has %d elements, geometry %+v needs %d", op, names[i], l, g, want[i]))
+		}
+	}
+}
+
+// ConvWork is reusable scratch for the convolution kernels (im2col columns
+// per worker and per-worker filter-gradient partial sums). The zero value is
+// ready; buffers grow on demand and are kept, so steady-state calls with the
+// same geometry allocate nothing. A ConvWork must not be used by two calls
+// at once. A nil *ConvWork is allowed and allocates per call.
+type ConvWork struct {
+	cols [][]float32 // per worker: [C*R*S, OH*OW]
+	dws  [][]float32 // per worker except 0: [K, C*R*S]
+	job  convJob     // the call in progress (kept here so it does not escape per call)
+	wg   sync.WaitGroup
+}
+
+func (ws *ConvWork) col(i, n int) []float32 {
+	for len(ws.cols) <= i {
+		ws.cols = append(ws.cols, nil)
+	}
+	if cap(ws.cols[i]) < n {
+		ws.cols[i] = make([]float32, n)
+	}
+	return ws.cols[i][:n]
+}
+
+func (ws *ConvWork) dw(i, n int) []float32 {
+	for len(ws.dws) <= i {
+		ws.dws = append(ws.dws, nil)
+	}
+	if cap(ws.dws[i]) < n {
+		ws.dws[i] = make([]float32, n)
+	}
+	return ws.dws[i][:n]
+}
+
+// isPointwise reports whether im2col is the identity (1×1, stride 1, no pad).
+func (g ConvGeom) isPointwise() bool {
+	return g.R == 1 && g.S == 1 && g.Stride == 1 && g.Pad == 0
+}
+
+// Im2col unrolls one image x [C,H,W] into col [C*R*S, OH*OW] (overwritten):
+// col[(c*R+r)*S+s, oh*OW+ow] = x[c, oh*Stride-Pad+r, ow*Stride-Pad+s], zero
+// outside the image. g.N is ignored.
+func Im2col(col, x []float32, g ConvGeom) {
+	oh, ow := g.OutH(), g.OutW()
+	checkLen("Im2col x", len(x), g.C*g.H*g.W)
+	checkLen("Im2col col", len(col), g.C*g.R*g.S*oh*ow)
+	for c := 0; c < g.C; c++ {
+		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for r := 0; r < g.R; r++ {
+			for s := 0; s < g.S; s++ {
+				row := col[((c*g.R+r)*g.S+s)*oh*ow:][:oh*ow]
+				for i := 0; i < oh; i++ {
+					dst := row[i*ow : i*ow+ow]
+					ih := i*g.Stride - g.Pad + r
+					if ih < 0 || ih >= g.H {
+						clear(dst)
+						continue
+					}
+					src := xc[ih*g.W : ih*g.W+g.W]
+					if g.Stride == 1 {
+						// ow index j reads iw = j - Pad + s.
+						lo := min(ow, max(0, g.Pad-s))
+						hi := max(lo, min(ow, g.W+g.Pad-s))
+						clear(dst[:lo])
+						// Rows are short (OW floats): an inline loop beats a
+						// memmove call per row.
+						if hi > lo {
+							d := dst[lo:hi]
+							sv := src[lo-g.Pad+s:]
+							sv = sv[:len(d)]
+							for j := range d {
+								d[j] = sv[j]
+							}
+						}
+						clear(dst[hi:])
+						continue
+					}
+					for j := range dst {
+						iw := j*g.Stride - g.Pad + s
+						if iw >= 0 && iw < g.W {
+							dst[j] = src[iw]
+						} else {
+							dst[j] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Col2im is the adjoint of Im2col: it overwrites dx [C,H,W] with the sum of
+// every col [C*R*S, OH*OW] entry at the pixel it was read from (entries that
+// came from padding are dropped). g.N is ignored.
+func Col2im(dx, col []float32, g ConvGeom) {
+	oh, ow := g.OutH(), g.OutW()
+	checkLen("Col2im dx", len(dx), g.C*g.H*g.W)
+	checkLen("Col2im col", len(col), g.C*g.R*g.S*oh*ow)
+	clear(dx[:g.C*g.H*g.W])
+	for c := 0; c < g.C; c++ {
+		xc := dx[c*g.H*g.W : (c+1)*g.H*g.W]
+		for r := 0; r < g.R; r++ {
+			for s := 0; s < g.S; s++ {
+				row := col[((c*g.R+r)*g.S+s)*oh*ow:][:oh*ow]
+				for i := 0; i < oh; i++ {
+					ih := i*g.Stride - g.Pad + r
+					if ih < 0 || ih >= g.H {
+						continue
+					}
+					src := row[i*ow : i*ow+ow]
+					dst := xc[ih*g.W : ih*g.W+g.W]
+					if g.Stride == 1 {
+						// ow index j adds into iw = j - Pad + s.
+						lo := min(ow, max(0, g.Pad-s))
+						hi := max(lo, min(ow, g.W+g.Pad-s))
+						if hi > lo {
+							sv := src[lo:hi]
+							d := dst[lo-g.Pad+s:]
+							d = d[:len(sv)]
+							for j, v := range sv {
+								d[j] += v
+							}
+						}
+						continue
+					}
+					for j, v := range src {
+						iw := j*g.Stride - g.Pad + s
+						if iw >= 0 && iw < g.W {
+							dst[iw] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+type convOp int
+
+const (
+	convFwd convOp = iota
+	convBwdData
+	convBwdFilter
+)
+
+// convJob is one convolution call split over images; a struct with a
+// method (not a closure) so the single-threaded path allocates nothing.
+type convJob struct {
+	op                  convOp
+	g                   ConvGeom
+	ws                  *ConvWork
+	out, in, w          []float32 // op-specific: see run
+	ohw, crs, chw, kcrs int
+	parts               int
+}
+
+// run processes images [lo, hi) on worker t with single-threaded GEMMs.
+//
+//	convFwd:       out = y,  in = x,  w = w
+//	convBwdData:   out = dx, in = dy, w = w
+//	convBwdFilter: out = dw, in = dy, w = x
+func (j *convJob) run(t, lo, hi int) {
+	g, ohw, crs, chw := j.g, j.ohw, j.crs, j.chw
+	col := j.ws.cols[t][:crs*ohw]
+	switch j.op {
+	case convFwd:
+		for n := lo; n < hi; n++ {
+			xn := j.in[n*chw : (n+1)*chw]
+			if g.isPointwise() {
+				col = xn
+			} else {
+				Im2col(col, xn, g)
+			}
+			// y[n] [K, OHW] = w [K, CRS] * col [CRS, OHW]
+			gemmN(1, false, false, g.K, ohw, crs, 1, j.w, crs, col, ohw, 0, j.out[n*g.K*ohw:], ohw)
+		}
+	case convBwdData:
+		for n := lo; n < hi; n++ {
+			dxn := j.out[n*chw : (n+1)*chw]
+			if g.isPointwise() {
+				col = dxn
+			}
+			// col [CRS, OHW] = w^T [CRS, K] * dy[n] [K, OHW]
+			gemmN(1, true, false, crs, ohw, g.K, 1, j.w, crs, j.in[n*g.K*ohw:], ohw, 0, col, ohw)
+			if !g.isPointwise() {
+				Col2im(dxn, col, g)
+			}
+		}
+	case convBwdFilter:
+		acc := j.out[:j.kcrs]
+		if t > 0 {
+			acc = j.ws.dws[t][:j.kcrs]
+		}
+		for n := lo; n < hi; n++ {
+			xn := j.w[n*chw : (n+1)*chw]
+			if g.isPointwise() {
+				col = xn
+			} else {
+				Im2col(col, xn, g)
+			}
+			beta := float32(1)
+			if n == lo {
+				beta = 0
+			}
+			// acc [K, CRS] += dy[n] [K, OHW] * col^T [OHW, CRS]
+			gemmN(1, false, true, g.K, crs, ohw, 1, j.in[n*g.K*ohw:], ohw, col, ohw, beta, acc, crs)
+		}
+	}
+}
+
+// do prepares the scratch and runs the job over the N images split across
+// up to Threads() goroutines (per-image GEMMs are small, so splitting images
+// beats splitting each GEMM). It returns the number of workers used.
+func (j *convJob) do() int {
+	g := j.g
+	j.ohw, j.crs, j.chw = g.OutH()*g.OutW(), g.C*g.R*g.S, g.C*g.H*g.W
+	j.kcrs = g.K * j.crs
+	nt := max(1, min(Threads(), g.N))
+	for t := 0; t < nt; t++ {
+		j.ws.col(t, j.crs*j.ohw)
+		if t > 0 && j.op == convBwdFilter {
+			j.ws.dw(t, j.kcrs)
+		}
+	}
+	j.parts = nt
+	parallel(j, nt, &j.ws.wg)
+	return nt
+}
+
+func (j *convJob) runPart(t int) { j.run(t, t*j.g.N/j.parts, (t+1)*j.g.N/j.parts) }
+
+// ConvForward computes y = conv(x, w) without bias (y overwritten).
+// x [N,C,H,W], w [K,C*R*S], y [N,K,OH,OW]. y must not alias x or w.
+func ConvForward(y, x, w []float32, g ConvGeom, ws *ConvWork) {
+	g.mustCheck("ConvForward", len(x), len(w), len(y))
+	if ws == nil {
+		ws = new(ConvWork)
+	}
+	ws.job = convJob{op: convFwd, g: g, ws: ws, out: y, in: x, w: w}
+	ws.job.do()
+	ws.job = convJob{}
+}
+
+// ConvBackwardData computes dx = dL/dx from dy = dL/dy (dx overwritten).
+// dy [N,K,OH,OW], w [K,C*R*S], dx [N,C,H,W]. dx must not alias dy or w.
+func ConvBackwardData(dx, dy, w []float32, g ConvGeom, ws *ConvWork) {
+	g.mustCheck("ConvBackwardData", len(dx), len(w), len(dy))
+	if ws == nil {
+		ws = new(ConvWork)
+	}
+	ws.job = convJob{op: convBwdData, g: g, ws: ws, out: dx, in: dy, w: w}
+	ws.job.do()
+	ws.job = convJob{}
+}
+
+// ConvBackwardFilter computes dw = dL/dw summed over the batch (dw
+// overwritten). dy [N,K,OH,OW], x [N,C,H,W], dw [K,C*R*S]. dw must not alias
+// dy or x.
+func ConvBackwardFilter(dw, dy, x []float32, g ConvGeom, ws *ConvWork) {
+	g.mustCheck("ConvBackwardFilter", len(x), len(dw), len(dy))
+	if ws == nil {
+		ws = new(ConvWork)
+	}
+	ws.job = convJob{op: convBwdFilter, g: g, ws: ws, out: dw, in: dy, w: x}
+	used := ws.job.do()
+	kcrs := ws.job.kcrs
+	ws.job = convJob{}
+	for t := 1; t < used; t++ {
+		Axpy(dw[:kcrs], 1, ws.dws[t][:kcrs])
+	}
+}
+
+// ConvForwardRef is the direct 7-loop convolution, the oracle for
+// ConvForward. Same contract.
+func ConvForwardRef(y, x, w []float32, g ConvGeom) {
+	g.mustCheck("ConvForwardRef", len(x), len(w), len(y))
+	oh, ow := g.OutH(), g.OutW()
+	for n := 0; n < g.N; n++ {
+		for k := 0; k < g.K; k++ {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					var s float32
+					for c := 0; c < g.C; c++ {
+						for r := 0; r < g.R; r++ {
+							ih := i*g.Stride - g.Pad + r
+							if ih < 0 || ih >= g.H {
+								continue
+							}
+							for q := 0; q < g.S; q++ {
+								iw := j*g.Stride - g.Pad + q
+								if iw < 0 || iw >= g.W {
+									continue
+								}
+								s += x[((n*g.C+c)*g.H+ih)*g.W+iw] * w[((k*g.C+c)*g.R+r)*g.S+q]
+							}
+						}
+					}
+					y[((n*g.K+k)*oh+i)*ow+j] = s
+				}
+			}
+		}
+	}
+}
+
+// ConvBackwardDataRef is the direct-loop oracle for ConvBackwardData.
+func ConvBackwardDataRef(dx, dy, w []float32, g ConvGeom) {
+	g.mustCheck("ConvBackwardDataRef", len(dx), len(w), len(dy))
+	oh, ow := g.OutH(), g.OutW()
+	clear(dx[:g.N*g.C*g.H*g.W])
+	for n := 0; n < g.N; n++ {
+		for k := 0; k < g.K; k++ {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					d := dy[((n*g.K+k)*oh+i)*ow+j]
+					for c := 0; c < g.C; c++ {
+						for r := 0; r < g.R; r++ {
+							ih := i*g.Stride - g.Pad + r
+							if ih < 0 || ih >= g.H {
+								continue
+							}
+							for q := 0; q < g.S; q++ {
+								iw := j*g.Stride - g.Pad + q
+								if iw < 0 || iw >= g.W {
+									continue
+								}
+								dx[((n*g.C+c)*g.H+ih)*g.W+iw] += d * w[((k*g.C+c)*g.R+r)*g.S+q]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// ConvBackwardFilterRef is the direct-loop oracle for ConvBackwardFilter.
+func ConvBackwardFilterRef(dw, dy, x []float32, g ConvGeom) {
+	g.mustCheck("ConvBackwardFilterRef", len(x), len(dw), len(dy))
+	oh, ow := g.OutH(), g.OutW()
+	clear(dw[:g.K*g.C*g.R*g.S])
+	for n := 0; n < g.N; n++ {
+		for k := 0; k < g.K; k++ {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					d := dy[((n*g.K+k)*oh+i)*ow+j]
+					for c := 0; c < g.C; c++ {
+						for r := 0; r < g.R; r++ {
+							ih := i*g.Stride - g.Pad + r
+							if ih < 0 || ih >= g.H {
+								continue
+							}
+							for q := 0; q < g.S; q++ {
+								iw := j*g.Stride - g.Pad + q
+								if iw < 0 || iw >= g.W {
+									continue
+								}
+								dw[((k*g.C+c)*g.R+r)*g.S+q] += d * x[((n*g.C+c)*g.H+ih)*g.W+iw]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

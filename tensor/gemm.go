@@ -1,0 +1,493 @@
+package tensor
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// microKernel is one register-blocked inner kernel of the blocked GEMM with
+// its cache-blocking parameters.
+//
+// fn computes the full mr×nr tile
+//
+//	C[i, j] = alpha * sum_p Ap[p*mr+i] * Bp[p*nr+j]  (+ C[i, j] when load)
+//
+// for i < mr, j < nr, p < k, where Ap is a packed A sliver [k][mr], Bp a
+// packed B sliver [k][nr] and C starts at c[0] with row stride ldc.
+type microKernel struct {
+	name       string
+	mr, nr     int
+	kc, mc, nc int // blocking: K per packed panel, rows of A per block, columns of B per panel
+	fn         func(k int, a, b, c []float32, ldc int, alpha float32, load bool)
+	// transpose, when set, transposes blocks 8×8 blocks (see
+	// transpose8x8AVX); packB uses it for op(B) = B^T. nil for the pure-Go
+	// kernel, so that SetKernel("generic") runs no assembly at all.
+	transpose func(blocks int, src *float32, lds int, dst *float32, ldd int)
+	// copyRows, when set, copies rows rows of nr floats (lds apart) into a
+	// packed sliver; packB uses it for op(B) = B. nil for the pure-Go kernel.
+	copyRows func(rows int, src *float32, lds int, dst *float32, ldd int)
+}
+
+// kernels lists every micro-kernel usable on this CPU, best first; the
+// pure-Go kernel is always present and last.
+var kernels, droppedKernels = selfTested(append(archKernels(), genericKernel))
+
+// selfTested returns the kernels that compute one packed tile (k = 19,
+// load and no-load, alpha != 1) like a plain loop, and the names of the
+// others with the reason. It guards against an assembly kernel that is
+// wrong on a CPU it was never run on: such a kernel is dropped (and
+// TestKernelsSelfTest fails) rather than silently corrupting results.
+func selfTested(ks []*microKernel) (ok []*microKernel, dropped []string) {
+	for _, k := range ks {
+		if err := selfTest(k); err != nil {
+			dropped = append(dropped, err.Error())
+			continue
+		}
+		ok = append(ok, k)
+	}
+	return ok, dropped
+}
+
+func selfTest(kern *microKernel) error {
+	const k = 19
+	mr, nr := kern.mr, kern.nr
+	a := make([]float32, k*mr)
+	b := make([]float32, k*nr)
+	for i := range a {
+		a[i] = float32(i%7) - 3
+	}
+	for i := range b {
+		b[i] = float32(i%5) - 2
+	}
+	const ldc = 3 // extra columns that must stay untouched
+	c := make([]float32, mr*(nr+ldc))
+	for _, load := range []bool{false, true} {
+		for i := range c {
+			c[i] = float32(i % 3)
+		}
+		kern.fn(k, a, b, c, nr+ldc, 0.5, load)
+		for i := 0; i < mr; i++ {
+			for j := 0; j < nr+ldc; j++ {
+				want := float32((i*(nr+ldc) + j) % 3)
+				if j < nr {
+					var s float32
+					for p := 0; p < k; p++ {
+						s += a[p*mr+i] * b[p*nr+j]
+					}
+					if load {
+						want += 0.5 * s
+					} else {
+						want = 0.5 * s
+					}
+				}
+				// Small integers: exact in float32 in any order.
+				if got := c[i*(nr+ldc)+j]; got != want {
+					return fmt.Errorf("tensor: GEMM kernel %s fails its self-test on this CPU (load=%v, C[%d,%d] = %g, want %g); not using it", kern.name, load, i, j, got, want)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// active is the kernel Gemm uses.
+var active atomic.Pointer[microKernel]
+
+// init selects the fastest kernel, or the one named by the environment
+// variable RESQ_GEMM_KERNEL (any SetKernel name) when it is set and valid.
+func init() {
+	for _, msg := range droppedKernels {
+		fmt.Fprintln(os.Stderr, msg)
+	}
+	active.Store(kernels[0])
+	if name := os.Getenv("RESQ_GEMM_KERNEL"); name != "" {
+		if _, err := SetKernel(name); err != nil {
+			fmt.Fprintf(os.Stderr, "%v; using %s\n", err, Kernel())
+		}
+	}
+}
+
+// SetKernel selects the GEMM micro-kernel by name and returns the previous
+// one's name: "auto" (the fastest this CPU supports), "generic" (pure Go,
+// every CPU), "avx2" (AVX2+FMA), "avx512" (AVX-512F), or an exact variant
+// name from Kernels. It returns an error for an unknown name or one this CPU
+// cannot run. Meant for tests and benchmarks; not safe to call while other
+// goroutines run Gemm with expectations about which kernel is used.
+func SetKernel(name string) (string, error) {
+	prev := active.Load().name
+	if name == "auto" || name == "" {
+		active.Store(kernels[0])
+		return prev, nil
+	}
+	for _, k := range kernels {
+		if k.name == name || familyOf(k.name) == name {
+			active.Store(k)
+			return prev, nil
+		}
+	}
+	return prev, fmt.Errorf("tensor: GEMM kernel %q not available on this CPU (have %v)", name, Kernels())
+}
+
+// Kernel returns the name of the GEMM micro-kernel in use.
+func Kernel() string { return active.Load().name }
+
+// Kernels returns the names of the micro-kernels available on this CPU,
+// fastest first; the last is always "generic".
+func Kernels() []string {
+	out := make([]string, len(kernels))
+	for i, k := range kernels {
+		out[i] = k.name
+	}
+	return out
+}
+
+// familyOf maps "avx512-14x32" to "avx512".
+func familyOf(name string) string {
+	for i := 0; i < len(name); i++ {
+		if name[i] == '-' {
+			return name[:i]
+		}
+	}
+	return name
+}
+
+// Gemm computes C = alpha*op(A)*op(B) + beta*C with the fastest kernel for
+// this CPU, using up to Threads() goroutines. Same contract as GemmRef:
+// op(A) is m×k, op(B) is k×n, C is m×n, row-major with leading dimensions
+// lda, ldb, ldc; A is stored k×m when transA, B is stored n×k when transB.
+// beta == 0 overwrites C without reading it. C must not overlap A or B.
+// Results may differ from GemmRef by float32 rounding (different summation
+// order) but do not depend on the thread count.
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmN(Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// checkGemm panics when a slice is too short or a leading dimension too
+// small for the stated shape.
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("tensor: Gemm: negative size m=%d n=%d k=%d", m, n, k))
+	}
+	need := func(what string, rows, cols, ld, have int) {
+		if rows == 0 || cols == 0 {
+			return
+		}
+		if ld < cols {
+			panic(fmt.Sprintf("tensor: Gemm: %s is [%d, %d] but leading dimension is %d", what, rows, cols, ld))
+		}
+		if want := (rows-1)*ld + cols; have < want {
+			panic(fmt.Sprintf("tensor: Gemm: %s [%d, %d] with leading dimension %d needs %d elements, have %d", what, rows, cols, ld, want, have))
+		}
+	}
+	if transA {
+		need("A (transposed)", k, m, lda, len(a))
+	} else {
+		need("A", m, k, lda, len(a))
+	}
+	if transB {
+		need("B (transposed)", n, k, ldb, len(b))
+	} else {
+		need("B", k, n, ldb, len(b))
+	}
+	need("C", m, n, ldc, len(c))
+}
+
+// scaleC sets C = beta*C over m×n (beta == 0 writes zeros, clearing NaNs).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// parallelMinFlops is the work below which Gemm stays on one goroutine.
+const parallelMinFlops = 2 * 64 * 64 * 64
+
+func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		if beta != 1 {
+			scaleC(m, n, beta, c, ldc)
+		}
+		return
+	}
+	kern := active.Load()
+	if 2*m*n*k < parallelMinFlops {
+		nt = 1
+	}
+	// Split the larger of M and N into nt parts aligned to the register
+	// block; every part packs its own panels (A or B packing is repeated
+	// per part, O(MK) or O(KN) against O(MNK/nt) arithmetic).
+	splitN := n >= m
+	blk, dim := kern.nr, n
+	if !splitN {
+		blk, dim = kern.mr, m
+	}
+	nt = max(1, min(nt, (dim+blk-1)/blk))
+	if nt == 1 {
+		gemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	call := callPool.Get().(*gemmCall)
+	call.kern, call.splitN = kern, splitN
+	call.transA, call.transB, call.m, call.n, call.k = transA, transB, m, n, k
+	call.alpha, call.a, call.lda, call.b, call.ldb = alpha, a, lda, b, ldb
+	call.beta, call.c, call.ldc = beta, c, ldc
+	call.blk, call.dim, call.blocks, call.parts = blk, dim, (dim+blk-1)/blk, nt
+	parallel(call, nt, &call.wg)
+	*call = gemmCall{}
+	callPool.Put(call)
+}
+
+// gemmCall is one parallel Gemm: part i computes a register-block-aligned
+// range of rows (or columns) of C.
+type gemmCall struct {
+	kern                    *microKernel
+	splitN                  bool
+	transA, transB          bool
+	m, n, k                 int
+	alpha, beta             float32
+	a, b, c                 []float32
+	lda, ldb, ldc           int
+	blk, dim, blocks, parts int
+	wg                      sync.WaitGroup
+}
+
+var callPool = sync.Pool{New: func() any { return new(gemmCall) }}
+
+func (g *gemmCall) runPart(t int) {
+	lo := t * g.blocks / g.parts * g.blk
+	hi := min(g.dim, (t+1)*g.blocks/g.parts*g.blk)
+	if hi <= lo {
+		return
+	}
+	if g.splitN {
+		bOff := lo
+		if g.transB {
+			bOff = lo * g.ldb
+		}
+		gemmSerial(g.kern, g.transA, g.transB, g.m, hi-lo, g.k, g.alpha, g.a, g.lda, g.b[bOff:], g.ldb, g.beta, g.c[lo:], g.ldc)
+		return
+	}
+	aOff := lo * g.lda
+	if g.transA {
+		aOff = lo
+	}
+	gemmSerial(g.kern, g.transA, g.transB, hi-lo, g.n, g.k, g.alpha, g.a[aOff:], g.lda, g.b, g.ldb, g.beta, g.c[lo*g.ldc:], g.ldc)
+}
+
+// gemmWork holds one goroutine's packing buffers (64-byte aligned).
+type gemmWork struct {
+	ap, bp, tile []float32
+}
+
+var workPool = sync.Pool{New: func() any { return new(gemmWork) }}
+
+// aligned returns a slice of n floats whose first element is 64-byte
+// aligned, reusing buf when it is large enough.
+func aligned(buf []float32, n int) []float32 {
+	if cap(buf) >= n && uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64 == 0 {
+		return buf[:n]
+	}
+	raw := make([]float32, n+16)
+	off := 0
+	for uintptr(unsafe.Pointer(&raw[off]))%64 != 0 {
+		off++
+	}
+	return raw[off : off+n : off+n]
+}
+
+// gemmSerial is the five-loop Goto/BLIS algorithm on one goroutine.
+func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := kern.mr, kern.nr
+	// Split K into equal panels of at most kern.kc (rounded up to the
+	// kernel's 4-step unroll) rather than full panels plus a thin last one,
+	// whose C loads and stores would dominate its few rank-1 updates.
+	np := (k + kern.kc - 1) / kern.kc
+	KC := min(k, ((k+np-1)/np+3)/4*4)
+	MC := min(kern.mc, (m+mr-1)/mr*mr)
+	NC := min(kern.nc, (n+nr-1)/nr*nr)
+	ws := workPool.Get().(*gemmWork)
+	ws.ap = aligned(ws.ap, MC*KC)
+	ws.bp = aligned(ws.bp, NC*KC)
+	ws.tile = aligned(ws.tile, mr*nr)
+	ap, bp, tile := ws.ap, ws.bp, ws.tile
+	if beta != 0 && beta != 1 {
+		scaleC(m, n, beta, c, ldc)
+	}
+	for jc := 0; jc < n; jc += NC {
+		nc := min(NC, n-jc)
+		for pc := 0; pc < k; pc += KC {
+			kc := min(KC, k-pc)
+			packB(kern, bp, transB, b, ldb, pc, jc, kc, nc)
+			load := pc > 0 || beta != 0
+			for ic := 0; ic < m; ic += MC {
+				mc := min(MC, m-ic)
+				packA(ap, transA, a, lda, ic, pc, mc, kc, mr)
+				for jr := 0; jr < nc; jr += nr {
+					nw := min(nr, nc-jr)
+					bs := bp[jr*kc : jr*kc+kc*nr]
+					for ir := 0; ir < mc; ir += mr {
+						mh := min(mr, mc-ir)
+						as := ap[ir*kc : ir*kc+kc*mr]
+						off := (ic+ir)*ldc + jc + jr
+						if mh == mr && nw == nr {
+							kern.fn(kc, as, bs, c[off:off+(mr-1)*ldc+nr], ldc, alpha, load)
+							continue
+						}
+						kern.fn(kc, as, bs, tile, nr, alpha, false)
+						for i := 0; i < mh; i++ {
+							dst := c[off+i*ldc : off+i*ldc+nw]
+							src := tile[i*nr : i*nr+nw]
+							if load {
+								for j, v := range src {
+									dst[j] += v
+								}
+							} else {
+								copy(dst, src)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	workPool.Put(ws)
+}
+
+// packA packs op(A)[ic:ic+mc, pc:pc+kc] into mr-row slivers: sliver s holds
+// dst[s*kc*mr + p*mr + i] = op(A)[ic+s*mr+i, pc+p], zero for rows >= mc.
+func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc, mr int) {
+	for s := 0; s*mr < mc; s++ {
+		sl := dst[s*kc*mr : (s+1)*kc*mr]
+		rows := min(mr, mc-s*mr)
+		i0 := ic + s*mr
+		if transA {
+			// op(A)[i, p] = a[p*lda + i]: contiguous in i.
+			if rows == mr {
+				for p := 0; p < kc; p++ {
+					copySmall(sl[p*mr:p*mr+mr], a[(pc+p)*lda+i0:(pc+p)*lda+i0+mr])
+				}
+				continue
+			}
+			for p := 0; p < kc; p++ {
+				src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+rows]
+				d := sl[p*mr : p*mr+mr]
+				copy(d, src)
+				clear(d[rows:])
+			}
+			continue
+		}
+		// op(A)[i, p] = a[i*lda + p]: contiguous in p.
+		for i := 0; i < rows; i++ {
+			src := a[(i0+i)*lda+pc : (i0+i)*lda+pc+kc]
+			for p, v := range src {
+				sl[p*mr+i] = v
+			}
+		}
+		for i := rows; i < mr; i++ {
+			for p := 0; p < kc; p++ {
+				sl[p*mr+i] = 0
+			}
+		}
+	}
+}
+
+// packB packs op(B)[pc:pc+kc, jc:jc+nc] into nr-column slivers: sliver s
+// holds dst[s*kc*nr + p*nr + j] = op(B)[pc+p, jc+s*nr+j], zero for columns
+// >= nc.
+func packB(kern *microKernel, dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc int) {
+	nr := kern.nr
+	s0 := 0 // first sliver the generic loop below packs
+	if full := nc / nr; !transB && kern.copyRows != nil && full > 0 {
+		// Walk B row by row (sequential reads, which the hardware
+		// prefetchers follow), scattering each row's full slivers; the
+		// partial last sliver goes through the loop below.
+		_ = dst[full*kc*nr-1]
+		for p := 0; p < kc; p++ {
+			row := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+full*nr]
+			kern.copyRows(full, &row[0], nr, &dst[p*nr], kc*nr)
+		}
+		s0 = full
+	}
+	for s := s0; s*nr < nc; s++ {
+		sl := dst[s*kc*nr : (s+1)*kc*nr]
+		cols := min(nr, nc-s*nr)
+		j0 := jc + s*nr
+		if !transB {
+			// op(B)[p, j] = b[p*ldb + j]: contiguous in j.
+			if cols == nr {
+				for p := 0; p < kc; p++ {
+					copySmall(sl[p*nr:p*nr+nr], b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+nr])
+				}
+				continue
+			}
+			for p := 0; p < kc; p++ {
+				src := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j0+cols]
+				d := sl[p*nr : p*nr+nr]
+				copy(d, src)
+				clear(d[cols:])
+			}
+			continue
+		}
+		// op(B)[p, j] = b[j*ldb + p]: contiguous in p.
+		if kern.transpose != nil && cols == nr && nr%8 == 0 && kc >= 8 {
+			// Full sliver: 8×8 block transposes, then the kc%8 tail.
+			k8 := kc / 8 * 8
+			for h := 0; h < nr; h += 8 {
+				src := b[(j0+h)*ldb+pc : (j0+h+7)*ldb+pc+k8]
+				kern.transpose(k8/8, &src[0], ldb, &sl[h], nr)
+			}
+			for j := 0; j < nr; j++ {
+				for p := k8; p < kc; p++ {
+					sl[p*nr+j] = b[(j0+j)*ldb+pc+p]
+				}
+			}
+			continue
+		}
+		for j := 0; j < cols; j++ {
+			src := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kc]
+			for p, v := range src {
+				sl[p*nr+j] = v
+			}
+		}
+		for j := cols; j < nr; j++ {
+			for p := 0; p < kc; p++ {
+				sl[p*nr+j] = 0
+			}
+		}
+	}
+}
+
+// copySmall copies src into dst (equal lengths) with inline moves for the
+// register-block widths, avoiding a memmove call per packed row.
+func copySmall(dst, src []float32) {
+	switch len(src) {
+	case 16:
+		*(*[16]float32)(dst) = *(*[16]float32)(src)
+	case 32:
+		*(*[32]float32)(dst) = *(*[32]float32)(src)
+	case 48:
+		*(*[48]float32)(dst) = *(*[48]float32)(src)
+	case 6:
+		*(*[6]float32)(dst) = *(*[6]float32)(src)
+	case 4:
+		*(*[4]float32)(dst) = *(*[4]float32)(src)
+	case 2:
+		*(*[2]float32)(dst) = *(*[2]float32)(src)
+	default:
+		copy(dst, src)
+	}
+}

@@ -1,0 +1,55 @@
+package tensor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkMicroKernel times each micro-kernel alone on L1-resident packed
+// slivers (k = 256): the ceiling the blocked driver can reach.
+func BenchmarkMicroKernel(b *testing.B) {
+	for _, kern := range kernels {
+		b.Run(fmt.Sprintf("%s/k256", kern.name), func(b *testing.B) {
+			const k = 256
+			rng := rand.New(rand.NewPCG(1, 1))
+			a := randSlice(rng, kern.mr*k)
+			bb := randSlice(rng, kern.nr*k)
+			c := make([]float32, kern.mr*kern.nr)
+			for b.Loop() {
+				kern.fn(k, a, bb, c, kern.nr, 1, true)
+			}
+			b.ReportMetric(float64(2*kern.mr*kern.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkConv times one CNN layer (N=100, C=32, 14×14, K=64, 5×5, pad 2)
+// forward and both backward passes; GFLOP/s counts 2*N*K*OH*OW*C*R*S per pass.
+func BenchmarkConv(b *testing.B) {
+	g := ConvGeom{N: 100, C: 32, H: 14, W: 14, K: 64, R: 5, S: 5, Stride: 1, Pad: 2}
+	oh, ow := g.OutH(), g.OutW()
+	flops := 2 * float64(g.N*g.K*oh*ow*g.C*g.R*g.S)
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := randSlice(rng, g.N*g.C*g.H*g.W)
+	w := randSlice(rng, g.K*g.C*g.R*g.S)
+	y := make([]float32, g.N*g.K*oh*ow)
+	dx := make([]float32, len(x))
+	dw := make([]float32, len(w))
+	for _, th := range []int{1, 2} {
+		var ws ConvWork
+		run := func(name string, f func()) {
+			b.Run(fmt.Sprintf("Layer100x32x14x14k64r5/%s/threads%d", name, th), func(b *testing.B) {
+				prev := SetThreads(th)
+				defer SetThreads(prev)
+				for b.Loop() {
+					f()
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		run("forward", func() { ConvForward(y, x, w, g, &ws) })
+		run("backward-data", func() { ConvBackwardData(dx, y, w, g, &ws) })
+		run("backward-filter", func() { ConvBackwardFilter(dw, y, x, g, &ws) })
+	}
+}

@@ -1,0 +1,211 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = rng.Float32()*2 - 1
+	}
+	return s
+}
+
+// withKernel runs f once per available micro-kernel.
+func forEachKernel(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	for _, name := range Kernels() {
+		t.Run(name, func(t *testing.T) {
+			prev, err := SetKernel(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer SetKernel(prev)
+			f(t)
+		})
+	}
+}
+
+// closeEnough compares with a tolerance scaled by k (summation order differs).
+func checkClose(t *testing.T, what string, got, want []float32, k int) {
+	t.Helper()
+	tol := 1e-5 * float64(k+1)
+	for i := range want {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) || math.Abs(g-w) > tol*(1+math.Abs(w)) {
+			t.Fatalf("%s: element %d = %g, want %g (tol %g)", what, i, g, w, tol)
+		}
+	}
+}
+
+type gemmCase struct {
+	m, n, k          int
+	transA, transB   bool
+	alpha, beta      float32
+	padA, padB, padC int // extra leading-dimension slack
+}
+
+func gemmCases() []gemmCase {
+	sizes := [][3]int{
+		{1, 1, 1}, {1, 17, 3}, {17, 1, 5}, {1, 1, 300}, {3, 5, 7}, {13, 31, 17},
+		{14, 32, 1}, {15, 33, 2}, {28, 16, 9}, {6, 16, 4}, {7, 17, 129},
+		{37, 129, 61}, {129, 37, 3}, {2, 3, 1031}, {100, 70, 50}, {64, 200, 513},
+		{131, 67, 400}, {257, 5, 19},
+	}
+	var cs []gemmCase
+	ab := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {2, 0}, {0.7, -1}}
+	for i, s := range sizes {
+		for tr := 0; tr < 4; tr++ {
+			x := ab[(i+tr)%len(ab)]
+			cs = append(cs, gemmCase{
+				m: s[0], n: s[1], k: s[2], transA: tr&1 != 0, transB: tr&2 != 0,
+				alpha: x[0], beta: x[1], padA: (i * 3) % 5, padB: (i + tr) % 4, padC: i % 3,
+			})
+		}
+	}
+	return cs
+}
+
+func runGemmCase(t *testing.T, rng *rand.Rand, c gemmCase, threads int) {
+	t.Helper()
+	ar, ac := c.m, c.k
+	if c.transA {
+		ar, ac = c.k, c.m
+	}
+	br, bc := c.k, c.n
+	if c.transB {
+		br, bc = c.n, c.k
+	}
+	lda, ldb, ldc := ac+c.padA, bc+c.padB, c.n+c.padC
+	a := randSlice(rng, (ar-1)*lda+ac)
+	b := randSlice(rng, (br-1)*ldb+bc)
+	c0 := randSlice(rng, (c.m-1)*ldc+c.n)
+	if c.beta == 0 {
+		for i := range c0 {
+			c0[i] = float32(math.NaN())
+		}
+	}
+	want := append([]float32(nil), c0...)
+	got := append([]float32(nil), c0...)
+	GemmRef(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, want, ldc)
+	gemmN(threads, c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, got, ldc)
+	// Padding columns of C must be untouched.
+	for i := 0; i < c.m; i++ {
+		for j := c.n; j < ldc && i*ldc+j < len(c0); j++ {
+			o, g := c0[i*ldc+j], got[i*ldc+j]
+			if o != g && !(o != o && g != g) {
+				t.Fatalf("%+v: padding C[%d,%d] changed from %g to %g", c, i, j, o, g)
+			}
+			want[i*ldc+j], got[i*ldc+j] = 0, 0
+		}
+	}
+	checkClose(t, fmt.Sprintf("%+v threads=%d", c, threads), got, want, c.k)
+}
+
+func TestGemmMatchesRef(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 1))
+		for _, c := range gemmCases() {
+			for _, th := range []int{1, 2, 3} {
+				runGemmCase(t, rng, c, th)
+			}
+		}
+	})
+}
+
+// TestGemmBlockEdges uses sizes that cross the KC/MC/NC blocking of each
+// kernel, so the multi-panel paths (load after the first K panel, several
+// M blocks and N panels) are exercised.
+func TestGemmBlockEdges(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		k := active.Load()
+		rng := rand.New(rand.NewPCG(2, 2))
+		cases := []gemmCase{
+			{m: k.mc + 3, n: 9, k: k.kc + 5, alpha: 1, beta: 0},
+			{m: 5, n: k.nc + k.nr + 1, k: 2*k.kc + 1, transB: true, alpha: 1.5, beta: 0.5},
+			{m: k.mc*2 + 1, n: k.nr + 1, k: k.kc + 1, transA: true, alpha: 1, beta: 1},
+		}
+		if testing.Short() {
+			cases = cases[:1]
+		}
+		for _, c := range cases {
+			runGemmCase(t, rng, c, 2)
+		}
+	})
+}
+
+func TestGemmZeroSizes(t *testing.T) {
+	c := []float32{float32(math.NaN()), 5}
+	Gemm(false, false, 1, 2, 0, 1, nil, 1, nil, 2, 0, c, 2)
+	if c[0] != 0 || c[1] != 0 {
+		t.Fatalf("k=0 beta=0: C = %v, want zeros", c)
+	}
+	c = []float32{3, 5}
+	Gemm(false, false, 1, 2, 0, 1, nil, 1, nil, 2, 2, c, 2)
+	if c[0] != 6 || c[1] != 10 {
+		t.Fatalf("k=0 beta=2: C = %v, want [6 10]", c)
+	}
+	Gemm(false, false, 0, 0, 3, 1, nil, 3, nil, 1, 0, nil, 1) // must not panic
+}
+
+func TestGemmPanicsOnShortSlice(t *testing.T) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			t.Fatal("no panic for short A")
+		}
+		if s, ok := r.(string); !ok || s[:7] != "tensor:" {
+			t.Fatalf("panic %v does not start with tensor:", r)
+		}
+	}()
+	Gemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+}
+
+func TestSetKernel(t *testing.T) {
+	if _, err := SetKernel("no-such-kernel"); err == nil {
+		t.Fatal("SetKernel accepted an unknown name")
+	}
+	prev, err := SetKernel("generic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Kernel() != "generic" {
+		t.Fatalf("Kernel() = %q after SetKernel(generic)", Kernel())
+	}
+	SetKernel(prev)
+	if ks := Kernels(); ks[len(ks)-1] != "generic" {
+		t.Fatalf("Kernels() = %v, want generic last", ks)
+	}
+}
+
+func TestSetThreads(t *testing.T) {
+	orig := SetThreads(3)
+	defer SetThreads(orig)
+	if Threads() != 3 {
+		t.Fatalf("Threads() = %d after SetThreads(3)", Threads())
+	}
+	if p := SetThreads(0); p != 3 {
+		t.Fatalf("SetThreads returned %d, want 3", p)
+	}
+	if Threads() < 1 {
+		t.Fatalf("default Threads() = %d", Threads())
+	}
+}
+
+func TestKernelsSelfTest(t *testing.T) {
+	if len(droppedKernels) > 0 {
+		t.Fatalf("kernels dropped at init: %v", droppedKernels)
+	}
+	broken := &microKernel{name: "broken", mr: 2, nr: 4, fn: func(k int, a, b, c []float32, ldc int, alpha float32, load bool) {
+		microGeneric2x4(k, a, b, c, ldc, alpha, load)
+		c[ldc+1]++
+	}}
+	ok, dropped := selfTested([]*microKernel{genericKernel, broken})
+	if len(ok) != 1 || ok[0] != genericKernel || len(dropped) != 1 {
+		t.Fatalf("selfTested kept %d kernels, dropped %v", len(ok), dropped)
+	}
+}
