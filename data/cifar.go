@@ -142,7 +142,7 @@ func readCIFARTar(r io.Reader, archive string, lim cifarLimit) (*cifarSet, error
 		if err := checkTarName(archive, h.Name); err != nil {
 			return nil, err
 		}
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+		if h.Typeflag != tar.TypeReg { // the reader reports old-style TypeRegA entries as TypeReg
 			continue
 		}
 		base := path.Base(h.Name)

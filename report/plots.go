@@ -361,7 +361,7 @@ func figures(g *Group) ([]*figure, error) {
 		ss := errorSeries(g, weights, meanErr)
 		if len(ss) > 0 {
 			p, leg := newPlot(shortName(g.Name)+": test error vs network size", "quantizable weights (log scale)", "test error (%), mean ± std over seeds")
-			xlo, xhi, ylo, yhi := rangeOf(ss, true)
+			_, _, ylo, yhi := rangeOf(ss, true)
 			logY := useLogY(ylo, yhi)
 			if logY {
 				// A log axis cannot show a bar reaching 0 or below: cut the
@@ -375,7 +375,7 @@ func figures(g *Group) ([]*figure, error) {
 			if err := addSeries(p, &leg, ss, true); err != nil {
 				return nil, err
 			}
-			xlo, xhi, ylo, yhi = rangeOf(ss, true)
+			xlo, xhi, ylo, yhi := rangeOf(ss, true)
 			setLog(&p.X, xlo, xhi)
 			p.X.Tick.Marker = sizeTicks(g)
 			if logY {
