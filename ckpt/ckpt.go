@@ -84,12 +84,6 @@ func Load(path string) (*nn.Model, Meta, error) {
 // LoadBytes is Load for a checkpoint held in memory; name labels errors.
 // The returned model does not alias b.
 func LoadBytes(b []byte, name string) (*nn.Model, Meta, error) {
-	return decode(b, name, nn.Build)
-}
-
-type buildFunc func(spec string, in []int, seed uint64) (*nn.Model, error)
-
-func decode(b []byte, name string, build buildFunc) (*nn.Model, Meta, error) {
 	var meta Meta
 	f, err := safetensors.Read(b)
 	if err != nil {
@@ -116,7 +110,17 @@ func decode(b []byte, name string, build buildFunc) (*nn.Model, Meta, error) {
 	if meta.Format != format {
 		return nil, meta, fmt.Errorf("ckpt: %s: metadata says format %d and %d", name, format, meta.Format)
 	}
-	m, err := build(meta.Spec, meta.In, 0)
+	// Size the model before building it: a corrupted or hostile spec must
+	// not make Build allocate more than the file can fill. nn.SpecSize also
+	// enforces nn's limits on the input shape and activation sizes.
+	_, params, err := nn.SpecSize(meta.Spec, meta.In)
+	if err != nil {
+		return nil, meta, fmt.Errorf("ckpt: %s: %w", name, err)
+	}
+	if have := f32Values(f); params > have+sizeSlack {
+		return nil, meta, fmt.Errorf("ckpt: %s: spec %q needs %d parameters, the file holds %d", name, meta.Spec, params, have)
+	}
+	m, err := nn.Build(meta.Spec, meta.In, 0)
 	if err != nil {
 		return nil, meta, fmt.Errorf("ckpt: %s: %w", name, err)
 	}
@@ -157,6 +161,24 @@ func decode(b []byte, name string, build buildFunc) (*nn.Model, Meta, error) {
 		}
 	}
 	return m, meta, nil
+}
+
+// sizeSlack is how many more params than the file holds a spec may need
+// and still be built: a model that small is cheap to build (at most 8 MiB
+// of weights and gradients), and the tensor-by-tensor checks then name the
+// missing or short tensor, which says more than a count.
+const sizeSlack = 1 << 20
+
+// f32Values returns the number of F32 values in f, at most a quarter of
+// the file's size.
+func f32Values(f *safetensors.File) int64 {
+	var n int64
+	for _, t := range f.Tensors {
+		if t.DType == "F32" {
+			n += int64(len(t.Data) / 4)
+		}
+	}
+	return n
 }
 
 // ErrFormat is wrapped by the errors for checkpoints of another format

@@ -8,11 +8,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/resq-dev/resq/internal/safetensors"
 	"github.com/resq-dev/resq/nn"
@@ -230,29 +230,59 @@ func TestSaveKeepsOldFileOnError(t *testing.T) {
 	}
 }
 
-// smallBuild builds only small models, so that fuzzed specs and shapes
-// cannot ask for gigabytes: every number in the spec at most 16, their sum
-// at most 64, and at most 256 input values.
-func smallBuild(spec string, in []int, seed uint64) (*nn.Model, error) {
-	sum := 0
-	for _, f := range strings.FieldsFunc(spec, func(r rune) bool { return !unicode.IsDigit(r) }) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n > 16 {
-			return nil, errors.New("fuzz: spec too large")
+// Hostile metadata (a corrupted or crafted file) asking for a huge model or
+// input fails quickly, before the model is allocated.
+func TestLoadHostile(t *testing.T) {
+	m := build(t, "mlp:8-4-3", nil, 3) // 51 params
+	var buf bytes.Buffer
+	if err := Encode(&buf, m, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	tests := []struct {
+		spec string
+		in   []int
+		want string
+	}{
+		{"mlp:784-100000-10", nil, `spec "mlp:784-100000-10" needs 79500010 parameters, the file holds 51`},
+		{"mlp:784-100000x1000-10", nil, "nn: model spec \"mlp:784-100000x1000-10\": 10078600000 parameters or more, more than the limit 1073741824"},
+		{"mlp:8-1000x1000-3", []int{8}, "needs 1000011003 parameters, the file holds 51"},
+		{"mlp:8-100000-3", []int{8}, "needs 1200003 parameters, the file holds 51"}, // above sizeSlack
+		// Below sizeSlack the model is built and the first tensor that does
+		// not fit is named.
+		{"mlp:8-1000-3", []int{8}, `tensor "0.weight" has shape [4 8], model spec wants [1000 8]`},
+		{"cnn:4096c3-4096c3-10", []int{3, 32, 32}, "needs 193056778 parameters, the file holds 51"},
+		{"cnn:100000c3-100000c3-10", []int{3, 4, 4}, "parameters or more, more than the limit"},
+		{"cnn:1c1-p100000-2", []int{1, 100000, 100000}, "the input has 10000000000 values per sample, more than the limit 67108864"},
+		{"cnn:1c3-2", []int{1 << 40, 1 << 40, 1 << 40}, "the input has more than"},
+		{"cnn:64c3-10", []int{3, 4096, 4096}, "values per sample, more than the limit"},
+		{"cnn:1c9223372036854775807-10", []int{1, 8, 8}, "parameters or more"},
+		{"cnn:8c3-10,x1e300", []int{1, 8, 8}, "maps, more than the limit"},
+		{"mlp:8-4-3", []int{1 << 32, 1 << 32}, "model expects 8 inputs, dataset has more than"},
+		{"mlp:8-4-3", []int{1 << 62, 4, 1, 1, 1, 1, 1, 1, 1}, "more than 8 dimensions"},
+		{"mlp:8-" + strings.Repeat("1x1000-", 5) + "3", nil, "more than 4096 layers"},
+	}
+	for _, tt := range tests {
+		b := rewrite(t, good, func(ts []safetensors.Tensor, meta map[string]string) []safetensors.Tensor {
+			editMeta(t, meta, func(m *Meta) { m.Spec, m.In = tt.spec, tt.in })
+			return ts
+		})
+		var err error
+		var a, z runtime.MemStats
+		runtime.ReadMemStats(&a)
+		_, _, err = LoadBytes(b, "model.safetensors")
+		runtime.ReadMemStats(&z)
+		name := tt.spec
+		if len(name) > 40 {
+			name = name[:40] + "..."
 		}
-		sum += n
-	}
-	d := 1
-	for _, v := range in {
-		if v > 256 || v < 0 {
-			return nil, errors.New("fuzz: input too large")
+		if err == nil || !strings.HasPrefix(err.Error(), "ckpt: model.safetensors: ") || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s %v: error %v, want one line containing %q", name, tt.in, err, tt.want)
 		}
-		d *= v
+		if n := z.TotalAlloc - a.TotalAlloc; n > 2<<20 {
+			t.Errorf("%s %v: LoadBytes allocated %d bytes before failing", name, tt.in, n)
+		}
 	}
-	if sum > 64 || d > 256 || len(in) > 3 {
-		return nil, errors.New("fuzz: model too large")
-	}
-	return nn.Build(spec, in, seed)
 }
 
 func FuzzLoadBytes(f *testing.F) {
@@ -271,7 +301,7 @@ func FuzzLoadBytes(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, meta, err := decode(b, "fuzz.safetensors", smallBuild)
+		m, meta, err := LoadBytes(b, "fuzz.safetensors")
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "ckpt: fuzz.safetensors: ") {
 				t.Fatalf("error without prefix and name: %v", err)
@@ -282,7 +312,7 @@ func FuzzLoadBytes(f *testing.F) {
 		if err := Encode(&out, m, meta); err != nil {
 			t.Fatalf("Encode of a loaded checkpoint: %v", err)
 		}
-		if _, _, err := decode(out.Bytes(), "fuzz.safetensors", smallBuild); err != nil {
+		if _, _, err := LoadBytes(out.Bytes(), "fuzz.safetensors"); err != nil {
 			t.Fatalf("reload of a re-encoded checkpoint: %v", err)
 		}
 	})

@@ -24,7 +24,19 @@
 // from seed 0, so callers that need the original seed keep it in Meta.Extra
 // or Meta.Train) and fills every param and buffer by name. It checks that
 // each is present with the model's shape and that the file has no other
-// tensor; errors name the file. Save writes atomically (temporary file,
+// tensor; errors name the file.
+//
+// A checkpoint is untrusted input: its metadata could name a model of
+// billions of params or an input of billions of values, and Build would
+// allocate it before the tensors are compared. Load therefore sizes the
+// model first with nn.SpecSize, which allocates nothing and rejects specs
+// and input shapes beyond nn's limits (nn.MaxParams params, nn.MaxActivation
+// values per sample for the input and every layer output, nn.MaxInputRank
+// input dimensions, nn.MaxSpecLayers layers), and refuses a spec that needs
+// more params than the file holds F32 values (plus a slack of 2^20, so that
+// a small model missing a tensor is still built and the missing tensor
+// named). What Load allocates is thus bounded by a small multiple of the
+// file's size. Save writes atomically (temporary file,
 // fsync, rename), so an interrupted Save leaves the previous checkpoint
 // intact.
 //

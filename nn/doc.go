@@ -80,6 +80,20 @@
 // M (0.25 .. 4) around a base network with ScaleCNN, and build MLP specs
 // with MLPSpec.
 //
+// # Sizes and limits
+//
+// Build works in two steps sharing one walk of the spec: a plan (layer
+// configurations, shapes and param counts, computed with overflow-safe
+// int64 arithmetic and no allocation proportional to the model), then the
+// allocation of the planned layers. SpecSize runs the plan alone: it
+// reports what Model.Count of the built model would, or the error Build
+// would return, so callers holding an untrusted spec (package ckpt) can
+// size a model before building it. The plan rejects models beyond
+// MaxParams params, MaxActivation values per sample (the input and every
+// layer output), MaxInputRank input dimensions and MaxSpecLayers layers;
+// the limits are far above the networks of the paper and exist so that no
+// spec or input shape can make Build exhaust memory.
+//
 // # Initialisation
 //
 // Build is deterministic in (spec, in, seed). A Dense or Conv2D weight

@@ -82,3 +82,21 @@ func ExampleScaleCNN() {
 	// cnn:32c5-p2-64c5-p2-fc512-10,drop=0.5,x4
 	// cnn:32c5-p2-64c5-p2-fc512-10,drop=0.5,x0.25
 }
+
+func ExampleSpecSize() {
+	// Sizing allocates nothing: a checkpoint loader can check an untrusted
+	// spec against the file before building it.
+	w, p, err := nn.SpecSize("cnn:32c5-p2-64c5-p2-fc512-10,x0.5", []int{1, 28, 28})
+	fmt.Println(w, p, err)
+	w, p, err = nn.SpecSize("mlp:784-100000-10", nil)
+	fmt.Println(w, p, err)
+	_, _, err = nn.SpecSize("mlp:784-100000x1000-10", nil)
+	fmt.Println(err)
+	_, _, err = nn.SpecSize("cnn:8c3-10", []int{1, 100000, 100000})
+	fmt.Println(err)
+	// Output:
+	// 821136 821706 <nil>
+	// 79400000 79500010 <nil>
+	// nn: model spec "mlp:784-100000x1000-10": 10078600000 parameters or more, more than the limit 1073741824
+	// nn: model spec "cnn:8c3-10": the input has 10000000000 values per sample, more than the limit 67108864
+}

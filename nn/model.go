@@ -47,99 +47,16 @@ const (
 // For an mlp spec, in may be nil (the spec's input width is used) and
 // otherwise its product must equal the spec's input width. A cnn spec needs
 // in = [C, H, W].
+//
+// Build first plans the model without allocating (SpecSize reports the
+// plan's counts) and fails, before any allocation, for models beyond
+// MaxParams, MaxActivation, MaxInputRank or MaxSpecLayers.
 func Build(spec string, in []int, seed uint64) (*Model, error) {
-	p, err := parseSpec(spec)
+	pl, err := planModel(spec, in)
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range in {
-		if d <= 0 {
-			return nil, fmt.Errorf("nn: bad input shape %v", in)
-		}
-	}
-	m := &Model{Spec: spec, Classes: p.classes, Loss: &SoftmaxCE{}}
-	// acts[i] names the activation that follows parameterised layer i (for
-	// the initialisation); "" for the output layer.
-	var acts []string
-	addDense := func(in, out int, act string) {
-		m.Layers = append(m.Layers, NewDense(in, out))
-		acts = append(acts, act)
-		if act != "" {
-			m.Layers = append(m.Layers, newAct(act))
-		}
-	}
-	dropout := func(pr float64) {
-		if pr > 0 {
-			m.Layers = append(m.Layers, NewDropout(pr, seed, streamDropout+uint64(len(m.Layers))))
-		}
-	}
-	if p.family == "mlp" {
-		if in == nil {
-			in = []int{p.in}
-		}
-		if d := shapeSize(in); d != p.in {
-			return nil, fmt.Errorf("nn: model expects %d inputs, dataset has %d", p.in, d)
-		}
-		m.In = append([]int(nil), in...)
-		dropout(p.dropin)
-		w := p.in
-		for _, t := range p.toks {
-			addDense(w, t.n, p.act)
-			dropout(p.drop)
-			w = t.n
-		}
-		addDense(w, p.classes, "")
-	} else {
-		if len(in) != 3 {
-			return nil, fmt.Errorf("nn: cnn model needs a [C H W] input shape, dataset has %v", in)
-		}
-		m.In = append([]int(nil), in...)
-		m.image = true
-		c, h, w := in[0], in[1], in[2]
-		flat := false
-		for i, t := range p.toks {
-			switch t.kind {
-			case tokConv:
-				k := p.scaled(t.n)
-				l := NewConv2D(c, k, t.k, t.k, t.stride, (t.k-1)/2)
-				o, ok := l.OutShape(c, h, w)
-				if !ok {
-					return nil, fmt.Errorf("nn: model spec %q: layer %q does not fit its %dx%d input", spec, tokString(t), h, w)
-				}
-				m.Layers = append(m.Layers, l)
-				acts = append(acts, p.act)
-				bn := p.bn || (i+1 < len(p.toks) && p.toks[i+1].kind == tokBN)
-				if bn {
-					m.Layers = append(m.Layers, NewBatchNorm(k))
-				}
-				m.Layers = append(m.Layers, newAct(p.act))
-				c, h, w = o[0], o[1], o[2]
-			case tokBN: // handled with its conv
-			case tokPool:
-				if h < t.k || w < t.k {
-					return nil, fmt.Errorf("nn: model spec %q: layer %q does not fit its %dx%d input", spec, tokString(t), h, w)
-				}
-				m.Layers = append(m.Layers, NewMaxPool(t.k, t.stride))
-				h, w = (h-t.k)/t.stride+1, (w-t.k)/t.stride+1
-			case tokDense:
-				if !flat {
-					m.Layers = append(m.Layers, &Flatten{})
-					flat, c, h, w = true, c*h*w, 1, 1
-				}
-				dropout(p.drop)
-				addDense(c, t.n, p.act)
-				c = t.n
-			}
-		}
-		if !flat {
-			m.Layers = append(m.Layers, &Flatten{})
-			c, h, w = c*h*w, 1, 1
-		}
-		dropout(p.drop)
-		addDense(c, p.classes, "")
-	}
-	m.finish(acts, seed)
-	return m, nil
+	return pl.build(spec, seed), nil
 }
 
 func tokString(t token) string {

@@ -87,6 +87,9 @@ func parseSpec(spec string) (*parsed, error) {
 			if c > 1000 {
 				return nil, specErr(spec, "bad layer %q (more than 1000 layers)", t)
 			}
+			if len(p.toks)+c > MaxSpecLayers {
+				return nil, specErr(spec, "more than %d layers", MaxSpecLayers)
+			}
 			for range c {
 				p.toks = append(p.toks, token{kind: tokDense, n: wv})
 			}
@@ -103,6 +106,9 @@ func parseSpec(spec string) (*parsed, error) {
 		}
 		if len(toks) < 1 {
 			return nil, specErr(spec, "want LAYER-...-CLASSES")
+		}
+		if len(toks)-1 > MaxSpecLayers {
+			return nil, specErr(spec, "more than %d layers", MaxSpecLayers)
 		}
 		for i, t := range toks[:len(toks)-1] {
 			tk, err := cnnToken(t)
