@@ -28,6 +28,7 @@ type Outcome struct {
 	Params          int64     `json:"params"`
 	TestErrPct      float64   `json:"test_error_pct"`
 	TestN           int       `json:"test_n"`
+	ValErrPct       float64   `json:"val_error_pct,omitempty"` // of the returned weights, when there is a validation split
 	EpochSeconds    []float64 `json:"epoch_seconds,omitempty"`
 	TrainSeconds    float64   `json:"train_seconds,omitempty"`
 	EvalSeconds     float64   `json:"eval_seconds"`
@@ -46,8 +47,9 @@ type trainMeta struct {
 	Seed   uint64        `json:"seed"`
 }
 
-// evalBatch is the batch size of evaluation passes.
-const evalBatch = 500
+// defaultEvalBatch is the batch size of evaluation passes (how, not what:
+// the error does not depend on it).
+const defaultEvalBatch = 500
 
 // TrainFloat builds the model spec for ds's sample shape with seed, trains
 // it in float with cfg, evaluates it on the test split and, when out is not
@@ -62,13 +64,13 @@ func TrainFloat(ctx context.Context, ds *data.Dataset, spec string, cfg train.Co
 		return nil, err
 	}
 	cfg.Seed = seed
+	t0 := time.Now()
 	res, err := train.Run(ctx, m, ds, cfg, train.Hooks{}, log)
 	if err != nil {
 		return nil, err
 	}
 	o := newOutcome(m, ds, seed, "float", 32)
-	o.Train, o.EpochSeconds, o.TrainSeconds = res, res.EpochSeconds, sum(res.EpochSeconds)
-	o.evaluate(ds)
+	o.trained(res, time.Since(t0).Seconds())
 	if out != "" {
 		meta, err := metaFor(ds, trainMeta{Config: cfg, Result: res, Seed: seed})
 		if err != nil {
@@ -90,11 +92,31 @@ func newOutcome(m *nn.Model, ds *data.Dataset, seed uint64, mode string, bits in
 	}
 }
 
-func (o *Outcome) evaluate(ds *data.Dataset) {
+// evaluate measures the test (and validation) error of o.M in batches of
+// batch rows.
+func (o *Outcome) evaluate(ds *data.Dataset, batch int) {
 	t0 := time.Now()
-	o.TestErrPct = train.Evaluate(o.M, &ds.Test, evalBatch)
+	o.TestErrPct = train.Evaluate(o.M, &ds.Test, batch)
 	o.TestN = ds.Test.N
+	if ds.Val.N > 0 {
+		o.ValErrPct = train.Evaluate(o.M, &ds.Val, batch)
+	}
 	o.EvalSeconds = time.Since(t0).Seconds()
+}
+
+// trained copies what train.Run measured (it evaluates the final model on
+// the test split, so there is no second pass): the errors, the epochs'
+// time as training time and the rest of its wall time as evaluation time.
+func (o *Outcome) trained(res *train.Result, wall float64) {
+	o.Train, o.EpochSeconds, o.TrainSeconds = res, res.EpochSeconds, sum(res.EpochSeconds)
+	o.TestErrPct, o.TestN = res.TestErrPct, res.TestN
+	if n := len(res.ValErrPct); n > 0 {
+		o.ValErrPct = res.ValErrPct[n-1]
+		if res.Restored && res.BestEpoch > 0 {
+			o.ValErrPct = res.BestValErrPct
+		}
+	}
+	o.EvalSeconds = max(0, wall-o.TrainSeconds)
 }
 
 func metaFor(ds *data.Dataset, tm trainMeta) (ckpt.Meta, error) {

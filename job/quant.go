@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/resq-dev/resq/ckpt"
 	"github.com/resq-dev/resq/data"
@@ -21,6 +22,8 @@ type Checkpoint struct {
 	M     *nn.Model
 	Meta  ckpt.Meta
 	Quant *quant.State // nil for a float model
+
+	EvalBatch int // rows per evaluation pass; 0: 500
 }
 
 // Load reads a checkpoint; a quantized checkpoint gets its stored quantizer
@@ -40,6 +43,13 @@ func Load(path string) (*Checkpoint, error) {
 	return c, nil
 }
 
+func (c *Checkpoint) evalBatch() int {
+	if c.EvalBatch > 0 {
+		return c.EvalBatch
+	}
+	return defaultEvalBatch
+}
+
 // seed returns the seed the checkpoint's model was trained with (1 when
 // the checkpoint does not say).
 func (c *Checkpoint) seed() uint64 {
@@ -57,7 +67,7 @@ func (c *Checkpoint) Eval(ds *data.Dataset) (*Outcome, error) {
 	}
 	o := newOutcome(c.M, ds, c.seed(), "float", 32)
 	c.describe(o)
-	o.evaluate(ds)
+	o.evaluate(ds, c.evalBatch())
 	return o, nil
 }
 
@@ -100,7 +110,7 @@ func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*
 		}
 	}
 	c.Quant = s
-	return c.finish(ds, "direct", nil, out)
+	return c.finish(ds, "direct", nil, 0, out)
 }
 
 // Retrain quantizes the float checkpoint with cfg and retrains it with
@@ -125,21 +135,24 @@ func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Co
 	}
 	c.Quant = s
 	tc.Seed = c.seed()
+	t0 := time.Now()
 	res, err := train.Run(ctx, c.M, ds, tc, train.Hooks{AfterStep: s.Sync}, log)
 	if err != nil {
 		return nil, err
 	}
-	return c.finish(ds, "retrain", &trainMeta{Config: tc, Result: res, Seed: tc.Seed}, out)
+	return c.finish(ds, "retrain", &trainMeta{Config: tc, Result: res, Seed: tc.Seed}, time.Since(t0).Seconds(), out)
 }
 
-// finish evaluates a freshly quantized model and saves it.
-func (c *Checkpoint) finish(ds *data.Dataset, mode string, tm *trainMeta, out string) (*Outcome, error) {
+// finish evaluates a freshly quantized model (or takes the errors that
+// retraining, tm, measured in wall seconds) and saves it.
+func (c *Checkpoint) finish(ds *data.Dataset, mode string, tm *trainMeta, wall float64, out string) (*Outcome, error) {
 	o := newOutcome(c.M, ds, c.seed(), mode, c.Quant.Bits)
 	o.Quant = c.Quant
 	if tm != nil {
-		o.Train, o.EpochSeconds, o.TrainSeconds = tm.Result, tm.Result.EpochSeconds, sum(tm.Result.EpochSeconds)
+		o.trained(tm.Result, wall)
+	} else {
+		o.evaluate(ds, c.evalBatch())
 	}
-	o.evaluate(ds)
 	if out == "" {
 		return o, nil
 	}
@@ -179,7 +192,7 @@ func (c *Checkpoint) Sensitivity(ds *data.Dataset, bits []int, cfg quant.Config)
 		return nil, err
 	}
 	return quant.Sensitivity(c.M, bits, cfg, func() (float64, error) {
-		return train.Evaluate(c.M, &ds.Test, evalBatch), nil
+		return train.Evaluate(c.M, &ds.Test, c.evalBatch()), nil
 	})
 }
 

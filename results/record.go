@@ -5,10 +5,11 @@ package results
 // reproduce the number: the resolved config, seed, dataset checksum and
 // resq version.
 type Record struct {
-	ID      string `json:"id"`     // content address of the cell (hash of its resolved config)
-	Status  string `json:"status"` // "ok" or "failed"
-	Reason  string `json:"reason,omitempty"`
-	Version string `json:"resq_version"`
+	ID       string `json:"id"`                  // content address of the cell (hash of its resolved config)
+	ParentID string `json:"parent_id,omitempty"` // for direct/retrain cells: the ID of the float cell whose model they start from
+	Status   string `json:"status"`              // "ok" or "failed"
+	Reason   string `json:"reason,omitempty"`
+	Version  string `json:"resq_version"`
 
 	Dataset         string  `json:"dataset"`
 	DatasetChecksum string  `json:"dataset_checksum"`
@@ -32,3 +33,9 @@ type Record struct {
 
 	Config map[string]any `json:"config"` // the resolved cell config
 }
+
+// Status values.
+const (
+	StatusOK     = "ok"
+	StatusFailed = "failed"
+)

@@ -1,0 +1,247 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+)
+
+// appendMu serialises Append calls of this process.
+var appendMu sync.Mutex
+
+// Append adds r as one JSON line at the end of the file path, creating the
+// file if needed. The line is written with a single write call on a file
+// opened with O_APPEND and then fsynced; a torn last line left by a killed
+// writer is cut off first (see the package documentation).
+func Append(path string, r Record) error {
+	line, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("results: %s: encode record %s: %v", path, r.ID, err)
+	}
+	if bytes.IndexByte(line, '\n') >= 0 {
+		// encoding/json escapes control characters; this cannot happen.
+		panic("results: encoded record contains a newline")
+	}
+	line = append(line, '\n')
+
+	appendMu.Lock()
+	defer appendMu.Unlock()
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("results: %v", err)
+	}
+	defer f.Close()
+	if err := cutTornTail(f); err != nil {
+		return fmt.Errorf("results: %s: %v", path, err)
+	}
+	if n, err := f.Write(line); err != nil {
+		return fmt.Errorf("results: %s: write record %s: %v (wrote %d of %d bytes)", path, r.ID, err, n, len(line))
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("results: %s: fsync: %v", path, err)
+	}
+	if created {
+		if d, err := os.Open(filepath.Dir(path)); err == nil {
+			d.Sync() // best effort: some file systems cannot sync folders
+			d.Close()
+		}
+	}
+	return f.Close()
+}
+
+// cutTornTail truncates f after its last newline when the file does not
+// end with one: the remains of a write interrupted by a kill.
+func cutTornTail(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], size-1); err != nil {
+		return fmt.Errorf("read last byte: %v", err)
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	// Scan backwards in blocks for the previous newline.
+	const block = 64 << 10
+	buf := make([]byte, block)
+	end := size
+	for end > 0 {
+		start := max(end-block, 0)
+		chunk := buf[:end-start]
+		if _, err := f.ReadAt(chunk, start); err != nil && err != io.EOF {
+			return fmt.Errorf("scan for torn tail: %v", err)
+		}
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			return f.Truncate(start + int64(i) + 1)
+		}
+		end = start
+	}
+	return f.Truncate(0)
+}
+
+// ReadFile returns the records of the JSONL file path in file order. A torn
+// last line (no newline: a writer was killed) is ignored; ReadFileTorn also
+// reports it. A line that does not decode anywhere else is an error naming
+// the file and line.
+func ReadFile(path string) ([]Record, error) {
+	recs, _, err := ReadFileTorn(path)
+	return recs, err
+}
+
+// ReadFileTorn is ReadFile that also returns the number of torn lines
+// ignored (0 or 1).
+func ReadFileTorn(path string) (recs []Record, torn int, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("results: %v", err)
+	}
+	return parse(path, b)
+}
+
+func parse(path string, b []byte) (recs []Record, torn int, err error) {
+	lineNo := 0
+	for len(b) > 0 {
+		lineNo++
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			// The last line has no newline: a writer died mid-line.
+			return recs, 1, nil
+		}
+		line := bytes.TrimSpace(b[:i])
+		b = b[i+1:]
+		if len(line) == 0 {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			return nil, 0, fmt.Errorf("results: %s:%d: corrupt record: %v", path, lineNo, err)
+		}
+		if r.ID == "" {
+			return nil, 0, fmt.Errorf("results: %s:%d: record has no id", path, lineNo)
+		}
+		recs = append(recs, r)
+	}
+	return recs, 0, nil
+}
+
+// Stats describes what ReadDirStats read.
+type Stats struct {
+	Files      []string // the files read, in the order read
+	Lines      int      // records decoded, before deduplication
+	Torn       int      // torn last lines ignored
+	Duplicates int      // records dropped because another one had the same ID
+}
+
+// ReadDir merges every results*.jsonl file in dir (a sweep and its shards),
+// deduplicated by ID (ok wins over failed) and sorted deterministically;
+// see the package documentation. A folder without results files gives no
+// records and no error.
+func ReadDir(dir string) ([]Record, error) {
+	recs, _, err := ReadDirStats(dir)
+	return recs, err
+}
+
+// ReadDirStats is ReadDir that also reports what it read.
+func ReadDirStats(dir string) ([]Record, Stats, error) {
+	var st Stats
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, st, fmt.Errorf("results: %v", err)
+	} else if !fi.IsDir() {
+		return nil, st, fmt.Errorf("results: %s: not a folder", dir)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "results*.jsonl"))
+	if err != nil {
+		return nil, st, fmt.Errorf("results: %s: %v", dir, err)
+	}
+	sort.Strings(files)
+	var all []Record
+	for _, f := range files {
+		recs, torn, err := ReadFileTorn(f)
+		if err != nil {
+			return nil, st, err
+		}
+		st.Files = append(st.Files, f)
+		st.Lines += len(recs)
+		st.Torn += torn
+		all = append(all, recs...)
+	}
+	merged := Merge(all)
+	st.Duplicates = len(all) - len(merged)
+	return merged, st, nil
+}
+
+// Merge deduplicates recs by ID (the first ok record wins; a failed record
+// is kept only when no ok record has its ID) and sorts the result with
+// Sort. recs is not modified.
+func Merge(recs []Record) []Record {
+	best := make(map[string]int, len(recs)) // ID -> index into out
+	out := make([]Record, 0, len(recs))
+	for _, r := range recs {
+		i, seen := best[r.ID]
+		switch {
+		case !seen:
+			best[r.ID] = len(out)
+			out = append(out, r)
+		case out[i].Status != StatusOK && r.Status == StatusOK:
+			out[i] = r
+		}
+	}
+	Sort(out)
+	return out
+}
+
+// modeRank orders modes as a reader expects them.
+func modeRank(m string) int {
+	switch m {
+	case "float":
+		return 0
+	case "direct":
+		return 1
+	case "retrain":
+		return 2
+	}
+	return 3
+}
+
+// Sort orders recs by dataset, family, depth, width, scale, mode, bits,
+// seed and finally ID.
+func Sort(recs []Record) {
+	sort.SliceStable(recs, func(i, j int) bool {
+		a, b := &recs[i], &recs[j]
+		switch {
+		case a.Dataset != b.Dataset:
+			return a.Dataset < b.Dataset
+		case a.Family != b.Family:
+			return a.Family < b.Family
+		case a.Depth != b.Depth:
+			return a.Depth < b.Depth
+		case a.Width != b.Width:
+			return a.Width < b.Width
+		case a.Scale != b.Scale:
+			return a.Scale < b.Scale
+		case modeRank(a.Mode) != modeRank(b.Mode):
+			return modeRank(a.Mode) < modeRank(b.Mode)
+		case a.Mode != b.Mode:
+			return a.Mode < b.Mode
+		case a.Bits != b.Bits:
+			return a.Bits < b.Bits
+		case a.Seed != b.Seed:
+			return a.Seed < b.Seed
+		}
+		return a.ID < b.ID
+	})
+}

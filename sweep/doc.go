@@ -1,0 +1,104 @@
+// Package sweep runs complexity sweeps: a grid of network sizes x bit
+// widths x modes x seeds, each cell trained, quantized or retrained and
+// recorded as one results.Record (the experiment of Sung, Shin and Hwang,
+// "Resiliency of Deep Neural Networks under Quantization", 2016).
+//
+// # Spec
+//
+// A sweep is described in YAML (LoadSpec, ParseSpec) or picked by name
+// (Preset: quick, paper-ffdnn, paper-cnn). Decoding is strict: an unknown
+// key, a duplicate key, a wrong type or a bad value is an error naming the
+// file and line, e.g.
+//
+//	sweep: spec.yaml:7: unknown key "widht" in mlp (did you mean "widths"?)
+//
+// Keys and their resolved defaults:
+//
+//	name        the file name without .yaml
+//	dataset     required: mnist, fashion-mnist, cifar10 or npy:TRAIN_X.npy,TRAIN_Y.npy,TEST_X.npy,TEST_Y.npy
+//	limit       0: use all samples (N > 0: only the first N training and test samples)
+//	val_size    0: no validation split (rows carved from the training set)
+//	data_seed   1: seed of the validation split, the same for every cell
+//	family      mlp (cnn when only a cnn section is given)
+//	mlp         widths (required for mlp), depths [3], act relu, dropout 0, dropin 0
+//	cnn         base "cnn:32c5-p2-64c5-p2-fc512-10", scales [1] (feature-map multipliers)
+//	bits        [2, 3] (each 2..8; 2 = ternary)
+//	modes       [float, direct, retrain]; float cells always exist, the others need their model
+//	seeds       [1]
+//	float       epochs 10, batch 100, lr 0.1, optimizer sgd, momentum 0.9, nesterov false,
+//	            weight_decay 0, schedule cosine, step_every 10, gamma 0.1 (used by the step and exp
+//	            schedules), patience 0 (train.Config fields)
+//	retrain     every field not given is float's, except epochs 3 and lr = float.lr / 10
+//	quant       rule l2, per_channel false, first_last_bits 0 (= bits), reestimate 0 (steps fixed
+//	            from the float model, as in the paper) (quant.Config fields)
+//	workers     0: auto (see Run)
+//	eval_batch  500
+//
+// # Cells and content addresses
+//
+// Spec.Cells expands the grid into cells. Each (size, seed) pair is a group
+// with one float cell, which trains the model and saves it to
+// DIR/models/<id>.safetensors, and per bit width a direct cell (quantize
+// the float model, evaluate) and a retrain cell (quantize, retrain with the
+// retrain budget, evaluate) that both start from that checkpoint: every
+// float model is trained once per size and seed and reused by every bit
+// width.
+//
+// A cell's ID is its content address: the first 16 bytes, in hex, of the
+// SHA-256 of the canonical JSON of its CellConfig, which is encoding/json
+// of the struct (fields in declared order, no spaces): id_format (IDFormat),
+// dataset name, limit, val_size, data_seed, family, the size (width, depth,
+// act, dropout, dropin; or base and scale), seed, the float budget, mode,
+// bits (32 for float), and for quantized cells the quant options and for
+// retrain cells the retrain budget. Not hashed: the spec's name, workers,
+// eval_batch, the order of axes in the file, the dataset checksum (unknown
+// before loading; every record carries it) and the resq version (records
+// carry it; IDFormat is bumped when the same config would compute something
+// different). Editing a spec therefore reuses every cell it still contains.
+//
+// # Running, resuming, failing
+//
+// Run executes the cells without an ok record in DIR (from any results
+// file there), appending one record per finished cell to DIR/results.jsonl
+// (results.Append: one write + fsync per line). Killed at any moment, even
+// with SIGKILL, a rerun of the same command loses only the cells that were
+// in flight: float checkpoints are written atomically before their record,
+// a dependent cell whose float checkpoint is missing makes the float cell
+// run again, and a torn last line is ignored and cut off. A cell that fails
+// (its Runner returns an error, e.g. a diverging loss, or panics) is
+// recorded with status "failed" and the reason, and the sweep goes on; the
+// dependents of a failed float cell are recorded failed with reason
+// "float model failed: ...". Failed cells are retried by the next run; the
+// ok record wins when results are merged (results.ReadDir). A cell
+// interrupted through the context is not recorded. A lock file next to the
+// results file keeps two processes from writing the same file.
+//
+// Workers: at most W cells run at once (RunOptions.Workers, else the spec's
+// workers, else GOMAXPROCS). The GEMM kernels' thread count is a process
+// setting (tensor.SetThreads); Run sets it to max(1, GOMAXPROCS/r)
+// whenever the number r of running cells changes. On 2 cores that is 2
+// cells x 1 GEMM thread while two independent cells are ready (the cheaper
+// way to use two cores: no synchronisation inside GEMM), and 1 cell x 2
+// threads when only one is (a sweep with a single group, or its tail).
+// Dependent cells are started before new float cells, so groups finish in
+// order and partial results are usable early.
+//
+// # Shards
+//
+// RunOptions{Shard: I, Shards: N} runs the groups whose index g (in Cells
+// order) has g mod N == I; I is 0-based (0..N-1), like Kubernetes'
+// JOB_COMPLETION_INDEX. A whole group stays in one shard, so dependents
+// find their float model locally. Each shard appends to
+// DIR/results-shard-I-of-N.jsonl; shards may share DIR (a network volume)
+// and results.ReadDir merges them. ShardFromEnv reads the shard from
+// RESQ_SHARD, a Kubernetes Indexed Job or a Slurm job array; see
+// deploy/k8s-sweep-job.yaml and deploy/slurm-sweep.sbatch.
+//
+// # Runners
+//
+// The engine does not train anything itself: a Runner computes one cell.
+// NewTrainRunner is the real one (data, nn, train, quant, ckpt, packed);
+// tests use a fake runner, which keeps the engine's tests fast and exact.
+// Who mutates what: Run owns the results file and the plan; a Runner owns
+// the model files of its cells and must be safe for concurrent use.
+package sweep

@@ -1,0 +1,196 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/resq-dev/resq/data"
+	"github.com/resq-dev/resq/internal/version"
+	"github.com/resq-dev/resq/job"
+	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/quant"
+	"github.com/resq-dev/resq/results"
+	"github.com/resq-dev/resq/train"
+)
+
+// TrainRunnerOptions configure the real runner.
+type TrainRunnerOptions struct {
+	CacheDir string         // dataset cache ("" = data.DefaultCacheDir())
+	Fetch    bool           // fetch a missing named dataset on first use
+	Log      io.Writer      // dataset loading and fetching messages (nil = silent)
+	Packed   packed.Options // how stored bytes are counted (e.g. base-3 ternary)
+	// SaveRetrained also saves each retrained model, with its quantizer
+	// state, to DIR/models/<id>.safetensors (for resq export).
+	SaveRetrained bool
+}
+
+// TrainRunner is the Runner that really trains: float cells train a model
+// from scratch (train.Run) and save it; direct cells load it and quantize
+// it (quant.Direct); retrain cells load it, attach the quantizer and
+// retrain (train.Run with Hooks.AfterStep = State.Sync). Each dataset is
+// loaded once per process and shared, read-only, by all cells. It is safe
+// for concurrent use.
+type TrainRunner struct {
+	opt TrainRunnerOptions
+
+	mu   sync.Mutex
+	sets map[dataKey]*dataEntry
+}
+
+type dataKey struct {
+	name           string
+	limit, valSize int
+	seed           uint64
+}
+
+type dataEntry struct {
+	once sync.Once
+	ds   *data.Dataset
+	err  error
+}
+
+// NewTrainRunner returns the real runner.
+func NewTrainRunner(opt TrainRunnerOptions) *TrainRunner {
+	return &TrainRunner{opt: opt, sets: map[dataKey]*dataEntry{}}
+}
+
+func init() {
+	validateBudget = func(b Budget) error { return b.trainConfig(1).Validate() }
+}
+
+// trainConfig converts a budget to a train.Config with the given seed.
+func (b Budget) trainConfig(seed uint64) train.Config {
+	return train.Config{
+		Epochs: b.Epochs, Batch: b.Batch, LR: b.LR, Optimizer: b.Optimizer, Momentum: b.Momentum,
+		Nesterov: b.Nesterov, WeightDecay: b.WeightDecay, Schedule: b.Schedule, StepEvery: b.StepEvery,
+		Gamma: b.Gamma, Patience: b.Patience, Seed: seed,
+	}
+}
+
+// quantConfig converts the quant options to a quant.Config.
+func (q QuantOptions) quantConfig(bits int) quant.Config {
+	return quant.Config{Bits: bits, Rule: q.Rule, PerChannel: q.PerChannel, FirstLastBits: q.FirstLastBits, Reestimate: q.Reestimate}
+}
+
+// dataset loads (once) the dataset of a cell.
+func (r *TrainRunner) dataset(k CellConfig) (*data.Dataset, error) {
+	key := dataKey{k.Dataset, k.Limit, k.ValSize, k.DataSeed}
+	r.mu.Lock()
+	e := r.sets[key]
+	if e == nil {
+		e = &dataEntry{}
+		r.sets[key] = e
+	}
+	r.mu.Unlock()
+	e.once.Do(func() {
+		e.ds, e.err = data.Load(k.Dataset, data.Options{
+			CacheDir: r.opt.CacheDir, ValSize: k.ValSize, Seed: k.DataSeed, Fetch: r.opt.Fetch, Log: r.opt.Log, Limit: k.Limit,
+		})
+	})
+	return e.ds, e.err
+}
+
+// ModelSpec returns the nn model spec of a cell for a dataset with
+// per-sample shape in and the given number of classes.
+func (k CellConfig) ModelSpec(in []int, classes int) (string, error) {
+	switch k.Family {
+	case "mlp":
+		d := 1
+		for _, v := range in {
+			d *= v
+		}
+		var opts []string
+		if k.Act != "" && k.Act != "relu" {
+			opts = append(opts, "act="+k.Act)
+		}
+		if k.Dropout != 0 {
+			opts = append(opts, fmt.Sprintf("drop=%g", k.Dropout))
+		}
+		if k.DropIn != 0 {
+			opts = append(opts, fmt.Sprintf("dropin=%g", k.DropIn))
+		}
+		return nn.MLPSpec(d, k.Width, k.Depth, classes, strings.Join(opts, ",")), nil
+	case "cnn":
+		if k.Scale == 1 {
+			return k.Base, nil
+		}
+		return nn.ScaleCNN(k.Base, k.Scale)
+	}
+	return "", fmt.Errorf("sweep: unknown family %q", k.Family)
+}
+
+// Run computes one cell (see Runner).
+func (r *TrainRunner) Run(ctx context.Context, c Cell, env *Env) (results.Record, error) {
+	k := c.Config
+	ds, err := r.dataset(k)
+	if err != nil {
+		return results.Record{}, err
+	}
+	rec := results.Record{DatasetChecksum: ds.Checksum, Version: version.Version}
+	switch k.Mode {
+	case ModeFloat:
+		err = r.runFloat(ctx, c, env, ds, &rec)
+	case ModeDirect, ModeRetrain:
+		err = r.runQuant(ctx, c, env, ds, &rec)
+	default:
+		err = fmt.Errorf("sweep: unknown mode %q", k.Mode)
+	}
+	return rec, err
+}
+
+func (r *TrainRunner) runFloat(ctx context.Context, c Cell, env *Env, ds *data.Dataset, rec *results.Record) error {
+	k := c.Config
+	spec, err := k.ModelSpec(ds.Shape, ds.Classes)
+	if err != nil {
+		return err
+	}
+	rec.Model = spec
+	o, err := job.TrainFloat(ctx, ds, spec, k.Float.trainConfig(k.Seed), k.Seed, env.ModelPath(c.ID), env.Log)
+	if err != nil {
+		return err
+	}
+	fillOutcome(rec, o)
+	rec.StoredBytes = 4 * rec.Params
+	return nil
+}
+
+func (r *TrainRunner) runQuant(ctx context.Context, c Cell, env *Env, ds *data.Dataset, rec *results.Record) error {
+	k := c.Config
+	fc, err := job.Load(env.ModelPath(c.Parent))
+	if err != nil {
+		return err
+	}
+	if fc.Meta.DatasetChecksum != "" && fc.Meta.DatasetChecksum != ds.Checksum {
+		return fmt.Errorf("sweep: float model %s was trained on dataset %s, this cell loads %s", fc.Path, fc.Meta.DatasetChecksum, ds.Checksum)
+	}
+	fc.EvalBatch = k.EvalBatch
+	rec.Model = fc.M.Spec
+	qcfg := k.Quant.quantConfig(k.Bits)
+	var o *job.Outcome
+	if k.Mode == ModeDirect {
+		o, err = fc.Quantize(ds, qcfg, "")
+	} else {
+		out := ""
+		if r.opt.SaveRetrained {
+			out = env.ModelPath(c.ID)
+		}
+		o, err = fc.Retrain(ctx, ds, qcfg, k.Retrain.trainConfig(k.Seed), out, env.Log)
+	}
+	if err != nil {
+		return err
+	}
+	fillOutcome(rec, o)
+	rec.StoredBytes = packed.StoredBytes(fc.M, fc.Quant, r.opt.Packed)
+	return nil
+}
+
+// fillOutcome copies what a job measured into a record.
+func fillOutcome(rec *results.Record, o *job.Outcome) {
+	rec.TestErrPct, rec.ValErrPct = o.TestErrPct, o.ValErrPct
+	rec.TrainSeconds, rec.EvalSeconds = o.TrainSeconds, o.EvalSeconds
+	rec.Weights, rec.Params = o.Weights, o.Params
+}
