@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/resq-dev/resq/internal/atomicfile"
 	"github.com/resq-dev/resq/internal/safetensors"
@@ -95,6 +96,9 @@ func LoadBytes(b []byte, name string) (*nn.Model, Meta, error) {
 	}
 	format, err := strconv.Atoi(fs)
 	if err != nil {
+		if strings.HasPrefix(fs, "resq-packed") {
+			return nil, meta, fmt.Errorf("ckpt: %s is a packed model, not a checkpoint: run it with 'resq infer'", name)
+		}
 		return nil, meta, fmt.Errorf("ckpt: %s: bad format version %q", name, fs)
 	}
 	if err := checkFormat(format, name); err != nil {

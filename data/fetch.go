@@ -179,7 +179,7 @@ func fetchFile(ctx context.Context, src *source, spec fileSpec, dir string, opt 
 			}
 			os.Remove(part) // complete but wrong: never resume from it
 		}
-		fmt.Fprintf(opt.Log, "data: %s: %v\n", label, err)
+		fmt.Fprintf(opt.Log, "data: %s: %s\n", label, strings.TrimPrefix(err.Error(), "data: "))
 		causes = append(causes, fmt.Sprintf("%s: %v", a.what, strings.TrimPrefix(err.Error(), "data: ")))
 	}
 	return fetchFailure(src, spec, dst, causes, opt)

@@ -176,10 +176,13 @@ func loadIDXSet(src *source, opt Options) (*Dataset, error) {
 	wg.Wait()
 	sum := sha256.New()
 	for i, f := range files {
-		if f.err != nil {
-			return nil, f.err
-		}
 		spec := src.Files[i]
+		if f.err != nil {
+			if errors.Is(f.err, os.ErrNotExist) {
+				return nil, f.err
+			}
+			return nil, fmt.Errorf("%v: the cached file is damaged: delete %s and run `resq data fetch %s`", f.err, filepath.Join(dir, spec.Name), src.Name)
+		}
 		if opt.Limit <= 0 && f.sha256 != spec.SHA256 {
 			return nil, fmt.Errorf("data: %s: checksum mismatch: decompressed sha256 %s, want %s: delete it and run `resq data fetch %s`", filepath.Join(dir, spec.Name), f.sha256, spec.SHA256, src.Name)
 		}

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/resq-dev/resq/internal/atomicfile"
@@ -241,6 +242,10 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 	doneCh := make(chan done)
 	running, finished := 0, 0
 	record := func(c Cell, rec results.Record, runErr error, secs float64) error {
+		if outOfSpace(runErr) {
+			// Every later cell would fail the same way: stop, keep what is done.
+			return fmt.Errorf("sweep: %s: %v (free space in %s, then rerun the same command to resume)", c.Label(), runErr, dir)
+		}
 		rec = fill(c, rec, runErr)
 		if err := results.Append(resPath, rec); err != nil {
 			return fmt.Errorf("sweep: %v", err)
@@ -371,6 +376,12 @@ func fill(c Cell, rec results.Record, err error) results.Record {
 	rec.Width, rec.Depth, rec.Scale = k.Width, k.Depth, k.Scale
 	rec.Config = k.Map()
 	return rec
+}
+
+// outOfSpace reports whether err means the output device is full or
+// read-only, a condition no later cell can escape.
+func outOfSpace(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS))
 }
 
 func fileExists(path string) bool {

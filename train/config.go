@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Config holds the hyper-parameters of one training run. It is stored in
@@ -88,7 +89,14 @@ func (c Config) Validate() error {
 	if c.Patience < 0 {
 		bad("patience %d, need >= 0", c.Patience)
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = strings.TrimPrefix(e.Error(), "train: ")
+	}
+	return errors.New("train: " + strings.Join(msgs, "; "))
 }
 
 // NewOptimizer returns the optimizer c describes. c must be valid.

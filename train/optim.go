@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // Optimizer updates the float weights W of params from their gradients G.
@@ -62,11 +63,10 @@ func (o *SGD) Step(params []*nn.Param, lr float64) {
 				w[j] -= a * (gj + mu*v[j])
 			}
 		default:
-			v := o.vel[i][:len(w)]
-			for j := range w {
-				v[j] = mu*v[j] + g[j] + wd*w[j]
-				w[j] -= a * v[j]
-			}
+			// v = mu*v + g + wd*w; w -= a*v, vectorised and split over
+			// tensor.Threads() (element-wise, so bit-identical for any
+			// thread count).
+			tensor.SGDMomentum(w, o.vel[i][:len(w)], g, a, mu, wd)
 		}
 	}
 }

@@ -87,12 +87,13 @@ type loop struct {
 }
 
 func newLoop(m *nn.Model, s *data.Split, cfg Config, h Hooks) *loop {
+	bs := min(cfg.Batch, max(s.N, 1)) // a batch never exceeds the split: buffers stay bounded by the data
 	l := &loop{
 		m: m, params: m.Params(), opt: cfg.NewOptimizer(), after: h.AfterStep,
-		b: data.NewBatcher(s, cfg.Batch, cfg.Seed, true),
+		b: data.NewBatcher(s, bs, cfg.Seed, true),
 		d: s.D,
-		x: make([]float32, cfg.Batch*s.D),
-		y: make([]int32, cfg.Batch),
+		x: make([]float32, bs*s.D),
+		y: make([]int32, bs),
 	}
 	l.xt.Shape = make([]int, 2)
 	return l

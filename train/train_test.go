@@ -282,6 +282,9 @@ func TestCheckCompatible(t *testing.T) {
 }
 
 func TestStepAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	defer tensor.SetThreads(tensor.SetThreads(1))
 	ds := blobs(9, 20, 4, 200, 0, 0, 1)
 	m := mustBuild(t, "mlp:20-32-4,drop=0.2", 1)

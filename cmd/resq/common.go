@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/resq-dev/resq/data"
@@ -93,6 +94,18 @@ func checkOut(out string, inputs ...string) error {
 		if sameFile(in, out) {
 			return fmt.Errorf("%w: --out %s would overwrite the input; choose another file", errUsage, out)
 		}
+	}
+	// Fail now, not after hours of training, if the file cannot be placed.
+	dir := filepath.Dir(out)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--out %s: folder %s does not exist or cannot be read (create it first): %v", out, dir, err)
+	case !st.IsDir():
+		return fmt.Errorf("--out %s: %s is not a folder", out, dir)
+	}
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return fmt.Errorf("--out %s is a folder; give a file name", out)
 	}
 	return nil
 }

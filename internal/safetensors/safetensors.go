@@ -187,10 +187,10 @@ func Read(b []byte) (*File, error) {
 	}
 	hn := binary.LittleEndian.Uint64(b[:8])
 	if hn > MaxHeader {
-		return nil, fmt.Errorf("safetensors: header length %d exceeds the limit of %d bytes", hn, MaxHeader)
+		return nil, fmt.Errorf("safetensors: header length %d exceeds the limit of %d bytes (not a safetensors file?)", hn, MaxHeader)
 	}
 	if hn > uint64(len(b)-8) {
-		return nil, fmt.Errorf("safetensors: header length %d exceeds the %d bytes after the length field", hn, len(b)-8)
+		return nil, fmt.Errorf("safetensors: header length %d exceeds the %d bytes after the length field (file truncated?)", hn, len(b)-8)
 	}
 	hdr := b[8 : 8+hn]
 	buf := b[8+hn:]
