@@ -65,14 +65,6 @@ func shapeSize(s []int) int {
 	return n
 }
 
-// checkRank2 panics unless x is [batch, cols].
-func checkRank2(x *tensor.Tensor, kind string, idx, cols int, what string) int {
-	if len(x.Shape) != 2 || x.Shape[1] != cols {
-		panic(fmt.Sprintf("nn: %s %d: input %v does not match %s", kind, idx, x.Shape, what))
-	}
-	return x.Shape[0]
-}
-
 // checkSame panics unless dy has the shape of the last forward output.
 func checkSame(dy, y *tensor.Tensor, kind string, idx int) {
 	if y == nil {

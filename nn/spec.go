@@ -223,12 +223,6 @@ func (p *parsed) option(spec, o string) error {
 	return nil
 }
 
-// scaled returns the number of maps of a conv token after the multiplier:
-// round(n*scale), at least 1.
-func (p *parsed) scaled(n int) int {
-	return max(1, int(math.Round(float64(n)*p.scale)))
-}
-
 // MLPSpec returns the spec of a fully connected network with depth hidden
 // layers of width units: MLPSpec(784, 1024, 3, 10, "drop=0.2") is
 // "mlp:784-1024x3-10,drop=0.2". depth 0 gives a linear classifier. opts
