@@ -72,8 +72,7 @@ func (l *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	oh, ow := l.g.OutH(), l.g.OutW()
 	l.x = x
 	l.y = ensure(l.y, l.g.N, l.K, oh, ow)
-	tensor.ConvForward(l.y.Data, x.Data, w.Data, l.g, &l.ws)
-	tensor.AddBiasChannels(l.y.Data, l.B.Value().Data, l.g.N, l.K, oh*ow)
+	tensor.ConvForwardBias(l.y.Data, x.Data, w.Data, l.B.Value().Data, l.g, &l.ws)
 	return l.y
 }
 

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/resq-dev/resq/tensor"
@@ -25,6 +24,7 @@ type Dropout struct {
 	scale  float32
 	train  bool
 	mask   []float32      // [batch*features]: 0 or scale
+	bits   []uint64       // [ceil(batch*features/4)]: the random draws of the last Forward
 	out    *tensor.Tensor // owned training output
 	y      *tensor.Tensor // what the last Forward returned (out, or x at evaluation)
 	dx     *tensor.Tensor
@@ -67,36 +67,16 @@ func (d *Dropout) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	if cap(d.mask) < n {
 		d.mask = make([]float32, n)
 	}
-	m := d.mask[:n]
-	y := d.y.Data[:n]
-	th := int32(d.thresh)
-	sc := math.Float32bits(d.scale)
-	// keep returns the mask value for a 16-bit draw u, branch-free (a
-	// branch here mispredicts on a fraction P of the elements): th-1-u is
-	// negative exactly when u >= th, and the arithmetic shift turns its
-	// sign into an all-ones mask over the bits of scale.
-	keep := func(u uint64) float32 {
-		return math.Float32frombits(sc & uint32((th-1-int32(u&0xffff))>>31))
+	nb := (n + 3) / 4
+	if cap(d.bits) < nb {
+		d.bits = make([]uint64, nb)
 	}
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		r := d.rng.Uint64()
-		m0, m1, m2, m3 := keep(r), keep(r>>16), keep(r>>32), keep(r>>48)
-		m[i], m[i+1], m[i+2], m[i+3] = m0, m1, m2, m3
-		y[i] = x.Data[i] * m0
-		y[i+1] = x.Data[i+1] * m1
-		y[i+2] = x.Data[i+2] * m2
-		y[i+3] = x.Data[i+3] * m3
+	bits := d.bits[:nb]
+	for i := range bits {
+		bits[i] = d.rng.Uint64()
 	}
-	if i < n {
-		r := d.rng.Uint64()
-		for ; i < n; i++ {
-			v := keep(r)
-			r >>= 16
-			m[i] = v
-			y[i] = x.Data[i] * v
-		}
-	}
+	// Element i drops when its 16-bit word of bits is < thresh.
+	tensor.Dropout(d.y.Data[:n], d.mask[:n], x.Data[:n], bits, d.thresh, d.scale)
 	return d.y
 }
 
@@ -108,10 +88,6 @@ func (d *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		return dy
 	}
 	d.dx = ensure(d.dx, dy.Shape...)
-	m := d.mask[:len(dy.Data)]
-	dx := d.dx.Data[:len(dy.Data)]
-	for i, g := range dy.Data {
-		dx[i] = g * m[i]
-	}
+	tensor.Mul(d.dx.Data, dy.Data, d.mask[:len(dy.Data)])
 	return d.dx
 }

@@ -54,7 +54,8 @@ func (p *MaxPool) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	arg := p.arg[:n*c*oh*ow]
 	y := p.y.Data
 	if p.K == 2 && p.Stride == 2 {
-		pool2x2(y, arg, x.Data, n*c, h, w)
+		// The common case: vectorised, same results as the loop below.
+		tensor.MaxPool2x2(y, arg, x.Data, n*c, h, w)
 		return p.y
 	}
 	o := 0
@@ -80,39 +81,6 @@ func (p *MaxPool) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 		}
 	}
 	return p.y
-}
-
-// pool2x2 is the 2×2 stride-2 case (the common one) with the window
-// unrolled; same results as the general loop.
-func pool2x2(y []float32, arg []int32, x []float32, planes, h, w int) {
-	oh, ow := h/2, w/2
-	o := 0
-	for plane := 0; plane < planes; plane++ {
-		base := plane * h * w
-		for i := 0; i < oh; i++ {
-			r0 := base + 2*i*w
-			r1 := r0 + w
-			row0 := x[r0 : r0+2*ow]
-			row1 := x[r1 : r1+2*ow]
-			yo := y[o : o+ow]
-			ao := arg[o : o+ow]
-			for j := range yo {
-				best, bv := r0+2*j, row0[2*j]
-				if v := row0[2*j+1]; v > bv {
-					best, bv = r0+2*j+1, v
-				}
-				if v := row1[2*j]; v > bv {
-					best, bv = r1+2*j, v
-				}
-				if v := row1[2*j+1]; v > bv {
-					best, bv = r1+2*j+1, v
-				}
-				yo[j] = bv
-				ao[j] = int32(best)
-			}
-			o += ow
-		}
-	}
 }
 
 // Backward scatters dy [batch, C, OH, OW] to the argmax positions.

@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // ConvGeom describes a 2-D convolution over NCHW tensors: N images of C
@@ -57,7 +58,7 @@ func (g ConvGeom) mustCheck(op string, lens ...int) {
 // at once. A nil *ConvWork is allowed and allocates per call.
 type ConvWork struct {
 	cols [][]float32 // per worker: [C*R*S, OH*OW]
-	dws  [][]float32 // per worker except 0: [K, C*R*S]
+	dws  [][]float32 // per image range except 0 (ConvBackwardFilter): [K, C*R*S]
 	job  convJob     // the call in progress (kept here so it does not escape per call)
 	wg   sync.WaitGroup
 }
@@ -90,10 +91,122 @@ func (g ConvGeom) isPointwise() bool {
 // Im2col unrolls one image x [C,H,W] into col [C*R*S, OH*OW] (overwritten):
 // col[(c*R+r)*S+s, oh*OW+ow] = x[c, oh*Stride-Pad+r, ow*Stride-Pad+s], zero
 // outside the image. g.N is ignored.
+//
+// With stride 1 the valid output columns [lo, hi) of a row depend only on
+// s and the valid output rows [i0, i1) only on r, so they are computed once
+// per (c, r, s). When in addition OW == W ("same" padding) the valid part
+// of a col row is one contiguous, shifted slice of the channel: it is
+// copied with one memmove and the few wrapped edge columns zeroed after.
+// Results are the copies im2colRef makes, bit for bit.
 func Im2col(col, x []float32, g ConvGeom) {
 	oh, ow := g.OutH(), g.OutW()
 	checkLen("Im2col x", len(x), g.C*g.H*g.W)
 	checkLen("Im2col col", len(col), g.C*g.R*g.S*oh*ow)
+	if g.Stride != 1 {
+		im2colRef(col, x, g)
+		return
+	}
+	hw := g.H * g.W
+	for c := 0; c < g.C; c++ {
+		xc := x[c*hw : (c+1)*hw]
+		for r := 0; r < g.R; r++ {
+			// Output row i reads input row ih = i - Pad + r.
+			i0 := min(oh, max(0, g.Pad-r))
+			i1 := max(i0, min(oh, g.H+g.Pad-r))
+			for s := 0; s < g.S; s++ {
+				row := col[((c*g.R+r)*g.S+s)*oh*ow:][:oh*ow]
+				lo := min(ow, max(0, g.Pad-s))
+				hi := max(lo, min(ow, g.W+g.Pad-s))
+				clear(row[:i0*ow])
+				clear(row[i1*ow:])
+				if i1 == i0 {
+					continue
+				}
+				shift := s - g.Pad // input column = output column + shift
+				if ow == g.W && hi > lo {
+					// Linear index k = i*W + j reads xc[k + (r-Pad)*W + shift].
+					off := (r-g.Pad)*g.W + shift
+					k0, k1 := i0*ow+lo, (i1-1)*ow+hi
+					copy(row[k0:k1], xc[k0+off:k1+off])
+					for i := i0; i < i1; i++ {
+						d := row[i*ow : i*ow+ow]
+						for j := 0; j < lo; j++ {
+							d[j] = 0
+						}
+						for j := hi; j < ow; j++ {
+							d[j] = 0
+						}
+					}
+					continue
+				}
+				for i := i0; i < i1; i++ {
+					d := row[i*ow : i*ow+ow]
+					for j := 0; j < lo; j++ {
+						d[j] = 0
+					}
+					for j := hi; j < ow; j++ {
+						d[j] = 0
+					}
+					if hi > lo {
+						src := xc[(i-g.Pad+r)*g.W+lo+shift:][:hi-lo]
+						dd := d[lo:hi]
+						for j, v := range src {
+							dd[j] = v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Col2im is the adjoint of Im2col: it overwrites dx [C,H,W] with the sum of
+// every col [C*R*S, OH*OW] entry at the pixel it was read from (entries that
+// came from padding are dropped). g.N is ignored.
+//
+// With stride 1 the valid rows and columns are hoisted out of the row loop
+// as in Im2col and each row segment is added with the vector row add; every
+// pixel receives the same additions in the same order as in col2imRef, so
+// the result is bit-identical.
+func Col2im(dx, col []float32, g ConvGeom) {
+	oh, ow := g.OutH(), g.OutW()
+	checkLen("Col2im dx", len(dx), g.C*g.H*g.W)
+	checkLen("Col2im col", len(col), g.C*g.R*g.S*oh*ow)
+	if g.Stride != 1 {
+		col2imRef(dx, col, g)
+		return
+	}
+	hw := g.H * g.W
+	clear(dx[:g.C*hw])
+	for c := 0; c < g.C; c++ {
+		xc := dx[c*hw : (c+1)*hw]
+		for r := 0; r < g.R; r++ {
+			i0 := min(oh, max(0, g.Pad-r))
+			i1 := max(i0, min(oh, g.H+g.Pad-r))
+			for s := 0; s < g.S; s++ {
+				row := col[((c*g.R+r)*g.S+s)*oh*ow:][:oh*ow]
+				lo := min(ow, max(0, g.Pad-s))
+				hi := max(lo, min(ow, g.W+g.Pad-s))
+				if hi == lo {
+					continue
+				}
+				shift := s - g.Pad
+				for i := i0; i < i1; i++ {
+					addRow(xc[(i-g.Pad+r)*g.W+lo+shift:][:hi-lo], row[i*ow+lo:i*ow+hi])
+				}
+			}
+		}
+	}
+}
+
+// im2colRef is the straightforward Im2col, the oracle of the fast paths:
+// it unrolls one image x [C,H,W] into col [C*R*S, OH*OW] (overwritten):
+// col[(c*R+r)*S+s, oh*OW+ow] = x[c, oh*Stride-Pad+r, ow*Stride-Pad+s], zero
+// outside the image. g.N is ignored.
+func im2colRef(col, x []float32, g ConvGeom) {
+	oh, ow := g.OutH(), g.OutW()
+	checkLen("im2colRef x", len(x), g.C*g.H*g.W)
+	checkLen("im2colRef col", len(col), g.C*g.R*g.S*oh*ow)
 	for c := 0; c < g.C; c++ {
 		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
 		for r := 0; r < g.R; r++ {
@@ -139,13 +252,61 @@ func Im2col(col, x []float32, g ConvGeom) {
 	}
 }
 
-// Col2im is the adjoint of Im2col: it overwrites dx [C,H,W] with the sum of
-// every col [C*R*S, OH*OW] entry at the pixel it was read from (entries that
-// came from padding are dropped). g.N is ignored.
-func Col2im(dx, col []float32, g ConvGeom) {
+// col2imScratch is Col2im for callers that own col and do not need it
+// afterwards (the convolution jobs): for stride 1 with OW == W it first
+// zeroes the entries of col that came from padding columns, after which
+// the valid part of every col row is one contiguous shifted add into the
+// channel. Adding those +0 entries leaves every pixel's bits unchanged (a
+// pixel starts at +0 and round-to-nearest sums never give -0 from it), and
+// each pixel receives its other additions in the same order as in
+// col2imRef, so the result is bit-identical to Col2im.
+func col2imScratch(dx, col []float32, g ConvGeom) {
 	oh, ow := g.OutH(), g.OutW()
+	if g.Stride != 1 || ow != g.W {
+		Col2im(dx, col, g)
+		return
+	}
 	checkLen("Col2im dx", len(dx), g.C*g.H*g.W)
 	checkLen("Col2im col", len(col), g.C*g.R*g.S*oh*ow)
+	hw := g.H * g.W
+	clear(dx[:g.C*hw])
+	for c := 0; c < g.C; c++ {
+		xc := dx[c*hw : (c+1)*hw]
+		for r := 0; r < g.R; r++ {
+			i0 := min(oh, max(0, g.Pad-r))
+			i1 := max(i0, min(oh, g.H+g.Pad-r))
+			for s := 0; s < g.S; s++ {
+				row := col[((c*g.R+r)*g.S+s)*oh*ow:][:oh*ow]
+				lo := min(ow, max(0, g.Pad-s))
+				hi := max(lo, min(ow, g.W+g.Pad-s))
+				if hi == lo || i1 == i0 {
+					continue
+				}
+				for i := i0; i < i1; i++ {
+					d := row[i*ow : i*ow+ow]
+					for j := 0; j < lo; j++ {
+						d[j] = 0
+					}
+					for j := hi; j < ow; j++ {
+						d[j] = 0
+					}
+				}
+				off := (r-g.Pad)*g.W + s - g.Pad
+				k0, k1 := i0*ow+lo, (i1-1)*ow+hi
+				addRow(xc[k0+off:k1+off], row[k0:k1])
+			}
+		}
+	}
+}
+
+// col2imRef is the straightforward Col2im, the oracle of the fast path:
+// the adjoint of Im2col, it overwrites dx [C,H,W] with the sum of
+// every col [C*R*S, OH*OW] entry at the pixel it was read from (entries that
+// came from padding are dropped). g.N is ignored.
+func col2imRef(dx, col []float32, g ConvGeom) {
+	oh, ow := g.OutH(), g.OutW()
+	checkLen("col2imRef dx", len(dx), g.C*g.H*g.W)
+	checkLen("col2imRef col", len(col), g.C*g.R*g.S*oh*ow)
 	clear(dx[:g.C*g.H*g.W])
 	for c := 0; c < g.C; c++ {
 		xc := dx[c*g.H*g.W : (c+1)*g.H*g.W]
@@ -200,16 +361,21 @@ type convJob struct {
 	g                   ConvGeom
 	ws                  *ConvWork
 	out, in, w          []float32 // op-specific: see run
+	bias                []float32 // convFwd: added per image when non-nil
 	ohw, crs, chw, kcrs int
-	parts               int
+	parts               int          // goroutines
+	chunks              int          // image ranges (>= parts)
+	next                atomic.Int64 // next image range to claim
 }
 
-// run processes images [lo, hi) on worker t with single-threaded GEMMs.
+// run processes images [lo, hi) (image range chunk) on worker t with
+// single-threaded GEMMs; the filter gradient of range chunk accumulates
+// into dw itself for chunk 0 and into ws.dws[chunk] otherwise.
 //
 //	convFwd:       out = y,  in = x,  w = w
 //	convBwdData:   out = dx, in = dy, w = w
 //	convBwdFilter: out = dw, in = dy, w = x
-func (j *convJob) run(t, lo, hi int) {
+func (j *convJob) run(t, chunk, lo, hi int) {
 	g, ohw, crs, chw := j.g, j.ohw, j.crs, j.chw
 	col := j.ws.cols[t][:crs*ohw]
 	switch j.op {
@@ -223,6 +389,10 @@ func (j *convJob) run(t, lo, hi int) {
 			}
 			// y[n] [K, OHW] = w [K, CRS] * col [CRS, OHW]
 			gemmN(1, false, false, g.K, ohw, crs, 1, j.w, crs, col, ohw, 0, j.out[n*g.K*ohw:], ohw)
+			if j.bias != nil {
+				// While y[n] is still in cache.
+				AddBiasChannels(j.out[n*g.K*ohw:(n+1)*g.K*ohw], j.bias, 1, g.K, ohw)
+			}
 		}
 	case convBwdData:
 		for n := lo; n < hi; n++ {
@@ -233,13 +403,13 @@ func (j *convJob) run(t, lo, hi int) {
 			// col [CRS, OHW] = w^T [CRS, K] * dy[n] [K, OHW]
 			gemmN(1, true, false, crs, ohw, g.K, 1, j.w, crs, j.in[n*g.K*ohw:], ohw, 0, col, ohw)
 			if !g.isPointwise() {
-				Col2im(dxn, col, g)
+				col2imScratch(dxn, col, g)
 			}
 		}
 	case convBwdFilter:
 		acc := j.out[:j.kcrs]
-		if t > 0 {
-			acc = j.ws.dws[t][:j.kcrs]
+		if chunk > 0 {
+			acc = j.ws.dws[chunk][:j.kcrs]
 		}
 		for n := lo; n < hi; n++ {
 			xn := j.w[n*chw : (n+1)*chw]
@@ -266,18 +436,45 @@ func (j *convJob) do() int {
 	j.ohw, j.crs, j.chw = g.OutH()*g.OutW(), g.C*g.R*g.S, g.C*g.H*g.W
 	j.kcrs = g.K * j.crs
 	nt := max(1, min(Threads(), g.N))
-	for t := 0; t < nt; t++ {
-		j.ws.col(t, j.crs*j.ohw)
-		if t > 0 && j.op == convBwdFilter {
-			j.ws.dw(t, j.kcrs)
+	// Workers claim image ranges dynamically (a loaded core then takes
+	// fewer of them). Forward and data gradient are per image, so any
+	// grouping gives the same bits: one image per range.
+	j.chunks = g.N
+	if j.op == convBwdFilter {
+		// A fixed number of image ranges, each summed into its own
+		// partial gradient, whatever the thread count and whoever runs
+		// it: the reduction order, hence every bit of dw, does not
+		// depend on Threads().
+		j.chunks = min(g.N, convFilterChunks)
+		nt = min(nt, j.chunks)
+		for c := 1; c < j.chunks; c++ {
+			j.ws.dw(c, j.kcrs)
 		}
 	}
+	for t := 0; t < nt; t++ {
+		j.ws.col(t, j.crs*j.ohw)
+	}
 	j.parts = nt
+	j.next.Store(0)
 	parallel(j, nt, &j.ws.wg)
-	return nt
+	return j.chunks
 }
 
-func (j *convJob) runPart(t int) { j.run(t, t*j.g.N/j.parts, (t+1)*j.g.N/j.parts) }
+// convFilterChunks is the number of image ranges ConvBackwardFilter
+// reduces over (fewer for smaller batches); it bounds the goroutines that
+// call uses.
+const convFilterChunks = 4
+
+// runPart runs worker t: it claims image ranges until none is left.
+func (j *convJob) runPart(t int) {
+	for {
+		c := int(j.next.Add(1)) - 1
+		if c >= j.chunks {
+			return
+		}
+		j.run(t, c, c*j.g.N/j.chunks, (c+1)*j.g.N/j.chunks)
+	}
+}
 
 // ConvForward computes y = conv(x, w) without bias (y overwritten).
 // x [N,C,H,W], w [K,C*R*S], y [N,K,OH,OW]. y must not alias x or w.
@@ -287,6 +484,21 @@ func ConvForward(y, x, w []float32, g ConvGeom, ws *ConvWork) {
 		ws = new(ConvWork)
 	}
 	ws.job = convJob{op: convFwd, g: g, ws: ws, out: y, in: x, w: w}
+	ws.job.do()
+	ws.job = convJob{}
+}
+
+// ConvForwardBias computes y = conv(x, w) + bias[k] on every element of
+// output channel k (y overwritten): the same bits as ConvForward followed by
+// AddBiasChannels, with the bias added per image while its output is in
+// cache. bias [K]; otherwise the contract of ConvForward.
+func ConvForwardBias(y, x, w, bias []float32, g ConvGeom, ws *ConvWork) {
+	g.mustCheck("ConvForwardBias", len(x), len(w), len(y))
+	checkLen("ConvForwardBias bias", len(bias), g.K)
+	if ws == nil {
+		ws = new(ConvWork)
+	}
+	ws.job = convJob{op: convFwd, g: g, ws: ws, out: y, in: x, w: w, bias: bias[:g.K]}
 	ws.job.do()
 	ws.job = convJob{}
 }

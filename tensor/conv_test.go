@@ -138,3 +138,122 @@ func TestParallelSteadyStateAllocs(t *testing.T) {
 		t.Errorf("2-thread conv allocates %v times per call", n)
 	}
 }
+
+// TestIm2colFastMatchesRef checks the stride-1 fast paths of Im2col and
+// Col2im bit for bit against the reference loops, on the conv test
+// geometries plus "same"-padded ones (OW == W, the contiguous-copy path)
+// of odd sizes, with the outputs pre-filled with garbage.
+func TestIm2colFastMatchesRef(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	gs := append(convGeoms(),
+		ConvGeom{N: 1, C: 1, H: 28, W: 28, K: 1, R: 5, S: 5, Stride: 1, Pad: 2},
+		ConvGeom{N: 1, C: 3, H: 17, W: 3, K: 1, R: 3, S: 3, Stride: 1, Pad: 1},
+		ConvGeom{N: 1, C: 2, H: 1, W: 1, K: 1, R: 3, S: 3, Stride: 1, Pad: 1},
+		ConvGeom{N: 1, C: 2, H: 2, W: 9, K: 1, R: 7, S: 7, Stride: 1, Pad: 3},
+		ConvGeom{N: 1, C: 3, H: 5, W: 4, K: 1, R: 3, S: 5, Stride: 1, Pad: 2},
+		ConvGeom{N: 1, C: 2, H: 3, W: 3, K: 1, R: 3, S: 3, Stride: 1, Pad: 4})
+	for _, g := range gs {
+		if g.Check() != nil {
+			t.Fatalf("bad test geometry %+v", g)
+		}
+		n := g.C * g.R * g.S * g.OutH() * g.OutW()
+		x := randSlice(rng, g.C*g.H*g.W)
+		col, colRef := randSlice(rng, n), make([]float32, n)
+		Im2col(col, x, g)
+		im2colRef(colRef, x, g)
+		sameBits(t, fmt.Sprintf("Im2col %+v", g), col, colRef)
+
+		c := randSlice(rng, n)
+		dx, dxRef := randSlice(rng, len(x)), make([]float32, len(x))
+		Col2im(dx, c, g)
+		col2imRef(dxRef, c, g)
+		sameBits(t, fmt.Sprintf("Col2im %+v", g), dx, dxRef)
+		col2imScratch(dx, append([]float32(nil), c...), g)
+		sameBits(t, fmt.Sprintf("col2imScratch %+v", g), dx, dxRef)
+	}
+}
+
+// TestConvForwardBias checks ConvForwardBias bit for bit against
+// ConvForward followed by AddBiasChannels, for 1 and 2 threads.
+func TestConvForwardBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	var ws ConvWork
+	for _, g := range convGeoms() {
+		for _, th := range []int{1, 2} {
+			prev := SetThreads(th)
+			x := randSlice(rng, g.N*g.C*g.H*g.W)
+			w := randSlice(rng, g.K*g.C*g.R*g.S)
+			bias := randSlice(rng, g.K)
+			n := g.N * g.K * g.OutH() * g.OutW()
+			y, want := randSlice(rng, n), make([]float32, n)
+			ConvForward(want, x, w, g, &ws)
+			AddBiasChannels(want, bias, g.N, g.K, g.OutH()*g.OutW())
+			ConvForwardBias(y, x, w, bias, g, &ws)
+			sameBits(t, fmt.Sprintf("ConvForwardBias %+v threads=%d", g, th), y, want)
+			SetThreads(prev)
+		}
+	}
+}
+
+// BenchmarkIm2col times Im2col/Col2im against the reference loops on the
+// per-image geometries of the MNIST CNN (32c5 on 28×28, 64c5 on 14×14,
+// "same" padding).
+func BenchmarkIm2col(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, c := range []struct {
+		name string
+		g    ConvGeom
+	}{
+		{"c1-28x28-k5", ConvGeom{N: 1, C: 1, H: 28, W: 28, K: 32, R: 5, S: 5, Stride: 1, Pad: 2}},
+		{"c32-14x14-k5", ConvGeom{N: 1, C: 32, H: 14, W: 14, K: 64, R: 5, S: 5, Stride: 1, Pad: 2}},
+	} {
+		g := c.g
+		n := g.C * g.R * g.S * g.OutH() * g.OutW()
+		x, col := randSlice(rng, g.C*g.H*g.W), randSlice(rng, n)
+		for _, k := range []struct {
+			name string
+			f    func()
+		}{
+			{"im2col", func() { Im2col(col, x, g) }},
+			{"im2col-ref", func() { im2colRef(col, x, g) }},
+			{"col2im", func() { Col2im(x, col, g) }},
+			{"col2im-scratch", func() { col2imScratch(x, col, g) }},
+			{"col2im-ref", func() { col2imRef(x, col, g) }},
+		} {
+			b.Run(k.name+"/"+c.name, func(b *testing.B) {
+				for range b.N {
+					k.f()
+				}
+				b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+			})
+		}
+	}
+}
+
+// TestConvThreadsBitIdentical checks that every convolution kernel gives
+// the same bits for 1, 2 and 3 threads (the filter gradient is reduced
+// over fixed image ranges, not per thread).
+func TestConvThreadsBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	g := ConvGeom{N: 7, C: 3, H: 9, W: 9, K: 5, R: 3, S: 3, Stride: 1, Pad: 1}
+	x := randSlice(rng, g.N*g.C*g.H*g.W)
+	w := randSlice(rng, g.K*g.C*g.R*g.S)
+	dy := randSlice(rng, g.N*g.K*g.OutH()*g.OutW())
+	var want [3][]float32
+	for _, th := range []int{1, 2, 3} {
+		prev := SetThreads(th)
+		var ws ConvWork
+		y, dx, dw := make([]float32, len(dy)), make([]float32, len(x)), make([]float32, len(w))
+		ConvForward(y, x, w, g, &ws)
+		ConvBackwardData(dx, dy, w, g, &ws)
+		ConvBackwardFilter(dw, dy, x, g, &ws)
+		SetThreads(prev)
+		if th == 1 {
+			want = [3][]float32{y, dx, dw}
+			continue
+		}
+		sameBits(t, fmt.Sprintf("forward threads=%d", th), y, want[0])
+		sameBits(t, fmt.Sprintf("backward data threads=%d", th), dx, want[1])
+		sameBits(t, fmt.Sprintf("backward filter threads=%d", th), dw, want[2])
+	}
+}

@@ -3,12 +3,22 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
-// The kernels in this file are simple loops: they are memory-bound and a
-// small share of training time next to Gemm. Every function writes its first
-// argument (the destination) and reads the others; destination and source
-// may be the same slice where noted ("in place allowed").
+// The kernels in this file are memory-bound loops. Every function writes its
+// first argument (the destination) and reads the others; destination and
+// source may be the same slice where noted ("in place allowed").
+//
+// The hot ones (ReLU, ReLUBackward, Mul, SGDMomentum, Dropout,
+// MaxPool2x2, the row adds of AddBiasRows, SumRows and Col2im) have AVX2
+// versions (elementwise_amd64.s, selected with golang.org/x/sys/cpu; the
+// purego tag or another GOARCH keeps the Go loops) that perform the same
+// IEEE operations in the same order as the Go loops (no FMA), so results
+// are bit-identical with and without assembly; the tests check that on
+// odd lengths. ReLU, ReLUBackward, Mul and SGDMomentum also split long
+// slices across Threads() goroutines; every element is computed
+// independently, so the thread count never changes a result.
 
 func checkLen(name string, got, want int) {
 	if got < want {
@@ -22,10 +32,17 @@ func AddBiasRows(y, bias []float32, rows, cols int) {
 	checkLen("AddBiasRows bias", len(bias), cols)
 	bias = bias[:cols]
 	for i := 0; i < rows; i++ {
-		row := y[i*cols : i*cols+cols]
-		for j, b := range bias {
-			row[j] += b
-		}
+		addRow(y[i*cols:i*cols+cols], bias)
+	}
+}
+
+// addRow sets y += x elementwise, len(y) == len(x).
+func addRow(y, x []float32) {
+	i := addArch(y, x)
+	x = x[i:]
+	y = y[i : len(x)+i]
+	for j, v := range x {
+		y[j] += v
 	}
 }
 
@@ -53,10 +70,7 @@ func SumRows(dst, x []float32, rows, cols int) {
 	dst = dst[:cols]
 	clear(dst)
 	for i := 0; i < rows; i++ {
-		row := x[i*cols : i*cols+cols]
-		for j, v := range row {
-			dst[j] += v
-		}
+		addRow(dst, x[i*cols:i*cols+cols])
 	}
 }
 
@@ -93,9 +107,49 @@ func Argmax(x []float32) int {
 	return best
 }
 
-// ReLU sets y = max(x, 0). In place allowed.
+// ReLU sets y = max(x, 0) (NaN gives 0). In place allowed.
 func ReLU(y, x []float32) {
 	checkLen("ReLU y", len(y), len(x))
+	ew(ewReLU, y[:len(x)], x, nil)
+}
+
+// ReLUBackward sets dx = dy where the forward output y > 0, else 0.
+// In place allowed (dx may be dy).
+func ReLUBackward(dx, dy, y []float32) {
+	checkLen("ReLUBackward dx", len(dx), len(dy))
+	checkLen("ReLUBackward y", len(y), len(dy))
+	ew(ewReLUBackward, dx[:len(dy)], dy, y[:len(dy)])
+}
+
+// Mul sets z = x*y elementwise (len(x) elements). In place allowed.
+func Mul(z, x, y []float32) {
+	checkLen("Mul z", len(z), len(x))
+	checkLen("Mul y", len(y), len(x))
+	ew(ewMul, z[:len(x)], x, y[:len(x)])
+}
+
+// SGDMomentum applies one heavy-ball SGD step in place, elementwise:
+//
+//	v = mu*v + g + wd*w
+//	w = w - lr*v
+//
+// with every product and sum rounded to float32 in that order (the PyTorch
+// formulation with L2 decay folded into the gradient). w, v and g must
+// have the same length.
+func SGDMomentum(w, v, g []float32, lr, mu, wd float32) {
+	if len(v) != len(w) || len(g) != len(w) {
+		panic(fmt.Sprintf("tensor: SGDMomentum: lengths w %d, v %d, g %d differ", len(w), len(v), len(g)))
+	}
+	j := getEwJob()
+	j.op, j.a, j.b, j.c = ewSGD, w, v, g
+	j.f0, j.f1, j.f2 = lr, mu, wd
+	j.do()
+	putEwJob(j)
+}
+
+// Reference loops: the oracles of the fast paths and their tails.
+
+func reluRef(y, x []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
 		if v > 0 {
@@ -106,11 +160,7 @@ func ReLU(y, x []float32) {
 	}
 }
 
-// ReLUBackward sets dx = dy where the forward output y > 0, else 0.
-// In place allowed (dx may be dy).
-func ReLUBackward(dx, dy, y []float32) {
-	checkLen("ReLUBackward dx", len(dx), len(dy))
-	checkLen("ReLUBackward y", len(y), len(dy))
+func reluBackwardRef(dx, dy, y []float32) {
 	dx = dx[:len(dy)]
 	y = y[:len(dy)]
 	for i, g := range dy {
@@ -119,6 +169,132 @@ func ReLUBackward(dx, dy, y []float32) {
 		} else {
 			dx[i] = 0
 		}
+	}
+}
+
+func mulRef(z, x, y []float32) {
+	z = z[:len(x)]
+	y = y[:len(x)]
+	for i, v := range x {
+		z[i] = v * y[i]
+	}
+}
+
+func sgdMomentumRef(w, v, g []float32, lr, mu, wd float32) {
+	v = v[:len(w)]
+	g = g[:len(w)]
+	for j := range w {
+		// Explicit conversions forbid fusing into FMA (Go spec), keeping
+		// the rounding of every operation.
+		v[j] = float32(float32(mu*v[j])+g[j]) + float32(wd*w[j])
+		w[j] -= float32(lr * v[j])
+	}
+}
+
+type ewOp int
+
+const (
+	ewReLU ewOp = iota
+	ewReLUBackward
+	ewMul
+	ewSGD
+)
+
+// ewParallelMin is the slice length from which an element-wise call is
+// split across goroutines: below it the hand-off costs more than it saves.
+const ewParallelMin = 1 << 17
+
+// ewJob is one element-wise call, split into contiguous chunks (multiples
+// of 16 elements, so workers never share a cache line).
+type ewJob struct {
+	op         ewOp
+	a, b, c    []float32 // op-specific, see apply
+	f0, f1, f2 float32
+	parts      int
+	wg         sync.WaitGroup
+}
+
+// ewFree recycles jobs so steady-state calls allocate nothing (a
+// sync.Pool would drop them at every GC).
+var ewFree = make(chan *ewJob, 8)
+
+func getEwJob() *ewJob {
+	select {
+	case j := <-ewFree:
+		return j
+	default:
+		return new(ewJob)
+	}
+}
+
+func putEwJob(j *ewJob) {
+	j.a, j.b, j.c = nil, nil, nil
+	select {
+	case ewFree <- j:
+	default:
+	}
+}
+
+// ew runs op over a (destination), b, c (c may be nil).
+func ew(op ewOp, a, b, c []float32) {
+	if len(b) < ewParallelMin || Threads() < 2 {
+		(&ewJob{op: op, a: a, b: b, c: c}).apply(0, len(b))
+		return
+	}
+	j := getEwJob()
+	j.op, j.a, j.b, j.c = op, a, b, c
+	j.do()
+	putEwJob(j)
+}
+
+// do runs the job over all elements, in parallel when long enough.
+func (j *ewJob) do() {
+	n := len(j.a)
+	if j.op != ewSGD {
+		n = len(j.b)
+	}
+	j.parts = max(1, min(Threads(), n/(ewParallelMin/2)))
+	parallel(j, j.parts, &j.wg)
+}
+
+func (j *ewJob) runPart(t int) {
+	n := len(j.a)
+	if j.op != ewSGD {
+		n = len(j.b)
+	}
+	lo := (n * t / j.parts) &^ 15
+	hi := (n * (t + 1) / j.parts) &^ 15
+	if t == j.parts-1 {
+		hi = n
+	}
+	j.apply(lo, hi)
+}
+
+// apply computes elements [lo, hi):
+//
+//	ewReLU:         a = relu(b)
+//	ewReLUBackward: a = b masked by c > 0
+//	ewMul:          a = b*c
+//	ewSGD:          w = a, v = b, g = c; lr, mu, wd = f0, f1, f2
+func (j *ewJob) apply(lo, hi int) {
+	a, b := j.a[lo:hi], j.b[lo:hi]
+	var c []float32
+	if j.c != nil {
+		c = j.c[lo:hi]
+	}
+	switch j.op {
+	case ewReLU:
+		i := reluArch(a, b)
+		reluRef(a[i:], b[i:])
+	case ewReLUBackward:
+		i := reluBackwardArch(a, b, c)
+		reluBackwardRef(a[i:], b[i:], c[i:])
+	case ewMul:
+		i := mulArch(a, b, c)
+		mulRef(a[i:], b[i:], c[i:])
+	case ewSGD:
+		i := sgdMomentumArch(a, b, c, j.f0, j.f1, j.f2)
+		sgdMomentumRef(a[i:], b[i:], c[i:], j.f0, j.f1, j.f2)
 	}
 }
 
@@ -222,4 +398,106 @@ func MaxAbs(x []float32) float32 {
 		}
 	}
 	return m
+}
+
+// MaxPool2x2 is 2×2 max pooling with stride 2 over planes of h×w pixels:
+// x [planes, h, w], y [planes, h/2, w/2] (a trailing odd row or column is
+// dropped). arg [planes, h/2, w/2] receives the flat index into x of each
+// window's maximum: the first one in row-major window order on ties, and
+// a NaN is never chosen over an earlier element (strict > compares). x
+// must have fewer than 2³¹ elements.
+func MaxPool2x2(y []float32, arg []int32, x []float32, planes, h, w int) {
+	oh, ow := h/2, w/2
+	checkLen("MaxPool2x2 x", len(x), planes*h*w)
+	checkLen("MaxPool2x2 y", len(y), planes*oh*ow)
+	checkLen("MaxPool2x2 arg", len(arg), planes*oh*ow)
+	if planes*h*w > math.MaxInt32 {
+		panic(fmt.Sprintf("tensor: MaxPool2x2: %d×%d×%d input has more than 2³¹-1 elements", planes, h, w))
+	}
+	o := 0
+	for plane := 0; plane < planes; plane++ {
+		base := plane * h * w
+		for i := 0; i < oh; i++ {
+			r0 := base + 2*i*w
+			r1 := r0 + w
+			row0, row1 := x[r0:r0+2*ow], x[r1:r1+2*ow]
+			yo, ao := y[o:o+ow], arg[o:o+ow]
+			if !maxPool2x2RowArch(yo, ao, row0, row1, r0, w) {
+				maxPool2x2Row(yo, ao, row0, row1, r0, w)
+			}
+			o += ow
+		}
+	}
+}
+
+// maxPool2x2Row is the Go loop for one output row of MaxPool2x2.
+func maxPool2x2Row(y []float32, arg []int32, row0, row1 []float32, r0, w int) {
+	r1 := r0 + w
+	arg = arg[:len(y)]
+	row0, row1 = row0[:2*len(y)], row1[:2*len(y)]
+	for j := range y {
+		best, bv := r0+2*j, row0[2*j]
+		if v := row0[2*j+1]; v > bv {
+			best, bv = r0+2*j+1, v
+		}
+		if v := row1[2*j]; v > bv {
+			best, bv = r1+2*j, v
+		}
+		if v := row1[2*j+1]; v > bv {
+			best, bv = r1+2*j+1, v
+		}
+		y[j] = bv
+		arg[j] = int32(best)
+	}
+}
+
+// maxPool2x2Ref is the plain window loop, the oracle of MaxPool2x2.
+func maxPool2x2Ref(y []float32, arg []int32, x []float32, planes, h, w int) {
+	oh, ow := h/2, w/2
+	o := 0
+	for plane := 0; plane < planes; plane++ {
+		for i := 0; i < oh; i++ {
+			for j := 0; j < ow; j++ {
+				best := plane*h*w + 2*i*w + 2*j
+				for _, k := range [3]int{best + 1, best + w, best + w + 1} {
+					if x[k] > x[best] {
+						best = k
+					}
+				}
+				y[o], arg[o] = x[best], int32(best)
+				o++
+			}
+		}
+	}
+}
+
+// Dropout applies an inverted-dropout mask drawn from random bits: element
+// i uses the 16-bit word u = bits[i/4] >> (16*(i%4)) & 0xffff and gets
+// m[i] = scale when u >= thresh, else 0, and y[i] = x[i]*m[i]. So one
+// 64-bit draw serves four elements and the drop probability is
+// thresh/65536. x, y, m [n], bits [ceil(n/4)]. In place allowed (y may
+// be x).
+func Dropout(y, m, x []float32, bits []uint64, thresh uint32, scale float32) {
+	n := len(x)
+	checkLen("Dropout y", len(y), n)
+	checkLen("Dropout m", len(m), n)
+	checkLen("Dropout bits", len(bits), (n+3)/4)
+	y, m = y[:n], m[:n]
+	i := dropoutArch(y, m, x, bits, thresh, scale)
+	dropoutRef(y[i:], m[i:], x[i:], bits[i/4:], thresh, scale)
+}
+
+// dropoutRef is the Go loop of Dropout; it starts at a multiple of 4.
+func dropoutRef(y, m, x []float32, bits []uint64, thresh uint32, scale float32) {
+	th := int32(thresh)
+	sc := math.Float32bits(scale)
+	y, m = y[:len(x)], m[:len(x)]
+	for i, v := range x {
+		u := int32(bits[i>>2] >> (16 * (i & 3)) & 0xffff)
+		// Branch-free: th-1-u is negative exactly when u >= th, and the
+		// arithmetic shift turns its sign into an all-ones mask over scale.
+		k := math.Float32frombits(sc & uint32((th-1-u)>>31))
+		m[i] = k
+		y[i] = v * k
+	}
 }
