@@ -149,10 +149,7 @@ func Im2col(col, x []float32, g ConvGeom) {
 					}
 					if hi > lo {
 						src := xc[(i-g.Pad+r)*g.W+lo+shift:][:hi-lo]
-						dd := d[lo:hi]
-						for j, v := range src {
-							dd[j] = v
-						}
+						copy(d[lo:hi], src)
 					}
 				}
 			}
