@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# resq vs PyTorch on the same machine and data (issues #4 and #7):
+#   1. one MNIST training epoch of mlp:784-1024x3-10,drop=0.2 (batch 100, SGD
+#      momentum 0.9, lr 0.05);
+#   2. one MNIST training epoch of the CNN 32c5-p2-64c5-p2-fc512-10 (same
+#      optimiser, no dropout, as in the peer);
+#   3. inference throughput of 784-1024x3-10 over the MNIST test set, batch
+#      100: resq packed ternary (resq infer), resq float32 (resq eval) and
+#      PyTorch float32.
+# PyTorch runs with torch.set_num_threads(1) and OPENBLAS_NUM_THREADS=2, its
+# best setting on 2 cores (shared/method.md). Prints a table with ratios;
+# ratio > 1 means resq is faster. Timings are only meaningful on a quiet
+# machine: the load average is printed with them.
+#
+# Usage: examples/peer-compare/run.sh [mlp] [cnn] [infer]   (default: all three)
+# Env:   OUT=DIR (default /tmp/resq-peer-compare)  PYTHON=/usr/bin/python3
+#        TORCH_THREADS=1  OPENBLAS_NUM_THREADS=2  INFER_SECONDS=5
+#        LIMIT=N  smoke test only: resq trains on the first N rows (its epoch
+#                 time is then not comparable)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=${OUT:-/tmp/resq-peer-compare}
+py=${PYTHON:-/usr/bin/python3}
+tthreads=${TORCH_THREADS:-1}
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
+isec=${INFER_SECONDS:-5}
+peer=$root/peers/torch_peer.py
+limit=()
+[ -n "${LIMIT:-}" ] && limit=(--limit "$LIMIT")
+
+parts=("$@")
+[ ${#parts[@]} -eq 0 ] && parts=(mlp cnn infer)
+for p in "${parts[@]}"; do
+  case $p in mlp|cnn|infer) ;; *) echo "peer-compare: unknown part $p (want mlp, cnn or infer)" >&2; exit 2 ;; esac
+done
+want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+
+command -v go >/dev/null || { echo "peer-compare: needs the Go toolchain (https://go.dev/dl/)" >&2; exit 2; }
+[ -x "$py" ] || { echo "peer-compare: $py not found; install Debian's PyTorch: apt-get install -y python3-torch" >&2; exit 2; }
+"$py" -c 'import torch' 2>/dev/null || {
+  echo "peer-compare: $py cannot import torch; install it with: apt-get install -y python3-torch" >&2
+  echo "  (use Debian's /usr/bin/python3, not a pyenv or venv python, or set PYTHON=...)" >&2
+  exit 2
+}
+
+bin=$(mktemp -d "${TMPDIR:-/tmp}/resq-peer-bin.XXXXXX")
+trap 'rm -rf "$bin"' EXIT
+echo "peer-compare: building resq into $bin" >&2
+(cd "$root" && CGO_ENABLED=0 go build -o "$bin/resq" ./cmd/resq)
+resq=$bin/resq
+mkdir -p "$out"
+"$resq" data fetch mnist >&2
+mnist=$("$resq" data list | awk '$1 == "mnist" {print $3}')
+[ -d "$mnist" ] || { echo "peer-compare: cannot find the MNIST folder (resq data list)" >&2; exit 2; }
+
+# jget KEY [INDEX] < JSON: a top-level number, or element INDEX of a list.
+jget() {
+  "$py" -c 'import json,sys
+v = json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]]
+if isinstance(v, list): v = v[int(sys.argv[2]) if len(sys.argv) > 2 else 0]
+print(v)' "$@"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+rows=()
+# nice X: X with 2 decimals below 100, none above; other text unchanged.
+nice() { awk -v x="$1" 'BEGIN{ if (x ~ /^[-0-9.eE+]+$/) printf (x < 100 ? "%.2f" : "%.0f"), x; else print x }'; }
+row() { rows+=("$1|$2|$(nice "$3")|$(nice "$4")|$5"); }
+
+mlp_spec=mlp:784-1024x3-10,drop=0.2
+if want mlp || want infer; then
+  echo "peer-compare: resq train $mlp_spec, 1 epoch" >&2
+  "$resq" train --model "$mlp_spec" --data mnist --epochs 1 --batch 100 --lr 0.05 --momentum 0.9 \
+    --schedule constant "${limit[@]}" --out "$out/mlp.st" --json >"$out/resq-mlp.json"
+fi
+if want mlp; then
+  r=$(jget epoch_seconds 0 <"$out/resq-mlp.json")
+  echo "peer-compare: pytorch train-mlp, 1 epoch" >&2
+  "$py" "$peer" train-mlp --mnist "$mnist" --threads "$tthreads" --drop 0.2 >"$out/torch-mlp.json"
+  t=$(jget epoch_seconds 0 <"$out/torch-mlp.json")
+  row "MLP 784-1024x3-10 drop 0.2, 1 epoch" "s/epoch" "$r" "$t" "$(ratio "$t" "$r")"
+fi
+if want cnn; then
+  echo "peer-compare: resq train cnn:32c5-p2-64c5-p2-fc512-10, 1 epoch" >&2
+  "$resq" train --model cnn:32c5-p2-64c5-p2-fc512-10 --data mnist --epochs 1 --batch 100 --lr 0.05 \
+    --momentum 0.9 --schedule constant "${limit[@]}" --out "$out/cnn.st" --json >"$out/resq-cnn.json"
+  r=$(jget epoch_seconds 0 <"$out/resq-cnn.json")
+  echo "peer-compare: pytorch train-cnn, 1 epoch" >&2
+  "$py" "$peer" train-cnn --mnist "$mnist" --threads "$tthreads" >"$out/torch-cnn.json"
+  t=$(jget epoch_seconds 0 <"$out/torch-cnn.json")
+  row "CNN 32c5-p2-64c5-p2-fc512-10, 1 epoch" "s/epoch" "$r" "$t" "$(ratio "$t" "$r")"
+fi
+if want infer; then
+  echo "peer-compare: pytorch infer-mlp, ${isec} s" >&2
+  "$py" "$peer" infer-mlp --mnist "$mnist" --threads "$tthreads" --batch 100 --seconds "$isec" >"$out/torch-infer.json"
+  t=$(jget samples_per_second <"$out/torch-infer.json")
+  echo "peer-compare: resq eval (float32)" >&2
+  "$resq" eval "$out/mlp.st" --data mnist --json >"$out/resq-eval.json"
+  n=$(jget test_n <"$out/resq-eval.json")
+  s=$(jget eval_seconds <"$out/resq-eval.json")
+  f=$(awk -v n="$n" -v s="$s" 'BEGIN{printf "%.0f", n / s}')
+  row "infer 784-1024x3-10 float32 (resq eval)" "samples/s" "$f" "$t" "$(ratio "$f" "$t")"
+  echo "peer-compare: resq quantize --bits 2, export, infer" >&2
+  if "$resq" quantize "$out/mlp.st" --bits 2 --data mnist --out "$out/mlp-t.st" >"$out/quantize.log" 2>&1 &&
+     "$resq" export "$out/mlp-t.st" --out "$out/mlp-t.rq" >"$out/export.log" 2>&1 &&
+     "$resq" infer "$out/mlp-t.rq" --data mnist --batch 100 --json >"$out/resq-infer.json" 2>"$out/infer.log"; then
+    q=$(jget samples_per_second <"$out/resq-infer.json")
+    row "infer 784-1024x3-10 packed ternary (resq infer)" "samples/s" "$q" "$t" "$(ratio "$q" "$t")"
+  else
+    echo "peer-compare: packed ternary path failed:" >&2
+    cat "$out/quantize.log" "$out/export.log" "$out/infer.log" 2>/dev/null | tail -n 3 >&2
+    row "infer 784-1024x3-10 packed ternary (resq infer)" "samples/s" "failed" "$t" "-"
+  fi
+fi
+
+echo
+printf '%-48s %-10s %12s %12s %8s\n' measurement unit resq pytorch ratio
+for r in "${rows[@]}"; do
+  IFS='|' read -r what unit rv tv ra <<<"$r"
+  printf '%-48s %-10s %12s %12s %8s\n' "$what" "$unit" "$rv" "$tv" "$ra"
+done
+echo "(ratio > 1: resq faster. torch threads $tthreads, OPENBLAS_NUM_THREADS $OPENBLAS_NUM_THREADS, resq GEMM threads: all cores;"
+echo " load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: timings on a busy machine are not comparable)"
