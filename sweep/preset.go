@@ -34,12 +34,12 @@ quant: {rule: l2}
 name: paper-ffdnn
 dataset: mnist
 family: mlp
-mlp: {widths: [32, 64, 128, 256, 512, 1024], depths: [2, 3, 4], act: relu, dropout: 0.2}
+mlp: {widths: [32, 64, 128, 256, 512, 1024], depths: [2, 3, 4], act: relu}
 bits: [2, 3]
 modes: [float, direct, retrain]
 seeds: [1]
-float: {epochs: 20, batch: 100, lr: 0.1, optimizer: sgd, momentum: 0.9, schedule: cosine}
-retrain: {epochs: 5, lr: 0.01}
+float: {epochs: 5, batch: 100, lr: 0.05, optimizer: sgd, momentum: 0.9, schedule: cosine}
+retrain: {epochs: 2, lr: 0.01}
 quant: {rule: l2}
 `,
 	// paper-cnn: feature-map multipliers over a base CNN (the paper's
@@ -52,8 +52,8 @@ cnn: {base: "cnn:32c5-p2-64c5-p2-fc512-10", scales: [0.25, 0.5, 1, 2]}
 bits: [2, 3]
 modes: [float, direct, retrain]
 seeds: [1]
-float: {epochs: 15, batch: 100, lr: 0.05, optimizer: sgd, momentum: 0.9, schedule: cosine}
-retrain: {epochs: 4, lr: 0.005}
+float: {epochs: 5, batch: 100, lr: 0.05, optimizer: sgd, momentum: 0.9, schedule: cosine}
+retrain: {epochs: 2, lr: 0.005}
 quant: {rule: l2}
 `,
 }
