@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/resq-dev/resq/data"
+	"github.com/resq-dev/resq/job"
 	"github.com/resq-dev/resq/tensor"
 	"github.com/resq-dev/resq/train"
 )
@@ -117,4 +118,18 @@ func sameFile(a, b string) bool {
 	sa, errA := os.Stat(a)
 	sb, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// loadInputs reads the checkpoint a command works on and the dataset it is
+// measured on.
+func loadInputs(path string, df *dataFlags, stderr io.Writer) (*job.Checkpoint, *data.Dataset, error) {
+	c, err := job.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := df.load(1, logWriter(stderr))
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, ds, nil
 }

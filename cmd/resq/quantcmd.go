@@ -9,7 +9,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/resq-dev/resq/job"
 	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/train"
 )
@@ -46,11 +45,7 @@ func runQuantize(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if err := checkOut(*out, pos[0]); err != nil {
 		return err
 	}
-	c, err := job.Load(pos[0])
-	if err != nil {
-		return err
-	}
-	ds, err := df.load(1, logWriter(stderr))
+	c, ds, err := loadInputs(pos[0], &df, stderr)
 	if err != nil {
 		return err
 	}
@@ -87,11 +82,7 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	tf.apply()
-	c, err := job.Load(pos[0])
-	if err != nil {
-		return err
-	}
-	ds, err := df.load(1, logWriter(stderr))
+	c, ds, err := loadInputs(pos[0], &df, stderr)
 	if err != nil {
 		return err
 	}
@@ -124,11 +115,7 @@ func runSensitivity(_ context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		bits = append(bits, b)
 	}
-	c, err := job.Load(pos[0])
-	if err != nil {
-		return err
-	}
-	ds, err := df.load(1, logWriter(stderr))
+	c, ds, err := loadInputs(pos[0], &df, stderr)
 	if err != nil {
 		return err
 	}

@@ -45,11 +45,7 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := job.Load(pos[0])
-	if err != nil {
-		return err
-	}
-	ds, err := df.load(1, logWriter(stderr))
+	c, ds, err := loadInputs(pos[0], &df, stderr)
 	if err != nil {
 		return err
 	}
