@@ -123,10 +123,20 @@ func TestPipeline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The packed engine quantizes activations to 8 bits: a few
-		// predictions near a class boundary may differ.
-		if d := inf.TestErrPct - e.TestErrPct; d > 2 || d < -2 || inf.TestN != ds.Test.N {
+		// Predict rechecks close calls: the packed engine's predictions
+		// are the quantized model's.
+		if inf.TestErrPct != e.TestErrPct || inf.TestN != ds.Test.N {
 			t.Errorf("%s: packed inference %.2f%%, quantized model %.2f%%", mode, inf.TestErrPct, e.TestErrPct)
+		}
+		a, err := Compare(ppath, q, ds, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.N != ds.Test.N || a.Disagree != 0 || a.MaxLogitErr > 0.05 || a.MeanLogitErr > a.MaxLogitErr {
+			t.Errorf("%s: packed vs simulated forward: %+v", mode, a)
+		}
+		if _, err := Compare(ppath, fc, ds, 64); err == nil || !strings.Contains(err.Error(), "float checkpoint") {
+			t.Errorf("comparing with the float checkpoint: %v", err)
 		}
 	}
 	if _, err := fc.Export(filepath.Join(dir, "x.rq"), false); err == nil {

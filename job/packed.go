@@ -2,11 +2,13 @@ package job
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/internal/version"
 	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // Exported describes a packed model written by Export.
@@ -95,4 +97,89 @@ func Infer(path string, ds *data.Dataset, batch int) (*Inferred, error) {
 		r.SamplesPerSec = float64(ds.Test.N) / secs
 	}
 	return r, nil
+}
+
+// Agreement compares a packed model with the simulated-quantized float
+// forward of the checkpoint it was exported from (nn's forward through the
+// quantized weights Q, float activations) over a test split.
+type Agreement struct {
+	Checkpoint string `json:"checkpoint"`
+	N          int    `json:"n"`
+	// Disagree counts samples whose predicted class (packed.Model.Predict)
+	// differs.
+	Disagree int `json:"disagree"`
+	// MaxLogitErr is the largest |packed - float| logit difference
+	// (packed.Model.Infer, 8-bit activations) over
+	// all samples and classes, relative to the sample's largest |logit|
+	// (at least 1).
+	MaxLogitErr float64 `json:"max_logit_err"`
+	// MeanLogitErr is the mean of each sample's largest relative difference.
+	MeanLogitErr float64 `json:"mean_logit_err"`
+}
+
+// Compare runs the packed model at path and the quantized checkpoint c on
+// ds's test split (batch samples at a time) and measures how they agree.
+func Compare(path string, c *Checkpoint, ds *data.Dataset, batch int) (*Agreement, error) {
+	if c.Quant == nil {
+		return nil, fmt.Errorf("job: %s is a float checkpoint; compare the packed model with the quantized checkpoint it was exported from", c.Path)
+	}
+	if batch < 1 {
+		return nil, fmt.Errorf("job: batch %d, need at least 1", batch)
+	}
+	m, err := packed.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.compatible(ds); err != nil {
+		return nil, err
+	}
+	if m.Spec != c.M.Spec || m.Classes != c.M.Classes {
+		return nil, fmt.Errorf("job: %s holds %q, checkpoint %s holds %q", path, m.Spec, c.Path, c.M.Spec)
+	}
+	d, k := ds.Test.D, m.Classes
+	a := &Agreement{Checkpoint: c.Path, N: ds.Test.N}
+	got := make([]float32, batch*k)
+	pred := make([]int32, batch)
+	x := tensor.New(batch, d)
+	for i := 0; i < ds.Test.N; i += batch {
+		n := min(batch, ds.Test.N-i)
+		if n < batch {
+			x = tensor.New(n, d)
+		}
+		copy(x.Data, ds.Test.X[i*d:(i+n)*d])
+		m.Infer(got[:n*k], x.Data, n)
+		m.Predict(pred[:n], x.Data, n)
+		want := c.M.Forward(x, false) // [n, classes]
+		for j := 0; j < n; j++ {
+			g, w := got[j*k:(j+1)*k], want.Data[j*k:(j+1)*k]
+			scale, worst := 1.0, 0.0
+			for _, v := range w {
+				scale = max(scale, math.Abs(float64(v)))
+			}
+			for t := range w {
+				worst = max(worst, math.Abs(float64(g[t]-w[t]))/scale)
+			}
+			a.MaxLogitErr = max(a.MaxLogitErr, worst)
+			a.MeanLogitErr += worst
+			if int(pred[j]) != argmax(w) {
+				a.Disagree++
+			}
+		}
+	}
+	if a.N > 0 {
+		a.MeanLogitErr /= float64(a.N)
+	}
+	return a, nil
+}
+
+// argmax returns the index of the largest value (the first on ties), as
+// train.Evaluate chooses.
+func argmax(v []float32) int {
+	best := 0
+	for j, x := range v {
+		if x > v[best] {
+			best = j
+		}
+	}
+	return best
 }

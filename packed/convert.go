@@ -9,8 +9,10 @@ import (
 )
 
 // weightQuant reports how the weight param p is quantized: its bit width
-// and steps (1, or one per output row). ok is false for a float param.
-type weightQuant func(p *nn.Param) (bits int, steps []float32, ok bool)
+// and steps (1, or one per output row), and TWN's zero thresholds (one per
+// step; empty for the rounding threshold D/2). ok is false for a float
+// param.
+type weightQuant func(p *nn.Param) (bits int, steps, thresh []float32, ok bool)
 
 // fromModel converts m into the packed architecture and layer payloads.
 // With lenient set it only sizes the model: it makes no codes, skips what
@@ -36,14 +38,15 @@ func fromModel(m *nn.Model, wq weightQuant, opt Options, lenient bool) (*arch, [
 				w, b, al = l.W, l.B, archLayer{Kind: "conv", C: l.C, K: l.K, R: l.R, S: l.S, Stride: l.Stride, Pad: l.Pad}
 			}
 			rows, cols := al.rows(), al.cols()
-			bits, steps, ok := wq(w)
+			bits, steps, thresh, ok := wq(w)
 			if !ok {
 				if !lenient {
 					return nil, nil, fail(i, l, "weights %s are not quantized (export needs a quantized model)", w.Name)
 				}
 				bits, steps = 32, nil
 			}
-			if !lenient && (len(w.W.Data) != rows*cols || len(b.W.Data) != rows || (ok && len(steps) != 1 && len(steps) != rows)) {
+			if !lenient && (len(w.W.Data) != rows*cols || len(b.W.Data) != rows || (ok && len(steps) != 1 && len(steps) != rows) ||
+				(len(thresh) != 0 && (len(thresh) != len(steps) || bits != 2))) {
 				return nil, nil, fail(i, l, "weights %v, bias %v and %d steps do not match %dx%d", w.W.Shape, b.W.Shape, len(steps), rows, cols)
 			}
 			d := &denseData{Step: append([]float32(nil), steps...), Bias: append([]float32(nil), b.W.Data...)}
@@ -57,7 +60,20 @@ func fromModel(m *nn.Model, wq weightQuant, opt Options, lenient bool) (*arch, [
 					if len(steps) > 1 {
 						st = steps[r]
 					}
-					quant.Codes(d.Codes[r*cols:(r+1)*cols], w.W.Data[r*cols:(r+1)*cols], st, qmax(bits))
+					dst, wr := d.Codes[r*cols:(r+1)*cols], w.W.Data[r*cols:(r+1)*cols]
+					if len(thresh) == 0 {
+						quant.Codes(dst, wr, st, qmax(bits))
+						continue
+					}
+					t := thresh[0]
+					if len(thresh) > 1 {
+						t = thresh[r]
+					}
+					if t > 0 && st > 0 {
+						quant.TernaryCodes(dst, wr, t) // TWN: its own zero threshold
+					} else {
+						clear(dst) // the weights were all zero when the step was set
+					}
 				}
 			}
 			al.Bits, al.Encoding, al.Steps = bits, EncBits, len(steps)

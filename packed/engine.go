@@ -244,9 +244,13 @@ const rowChunk = 128
 
 // scratch is one Infer call's working memory.
 type scratch struct {
-	xq      []uint8   // quantized activations: [chunk, Kp] (dense) or im2col [Pad4(OH*OW), Kp] (conv)
-	xs      []uint8   // [sampleMax] one conv input sample, quantized
-	acc     []int32   // integer sums, [.., Pad16(rows)]
+	xq  []uint8 // quantized activations: [chunk, Kp] (dense) or im2col [Pad4(OH*OW), Kp] (conv)
+	xs  []uint8 // [sampleMax] one conv input sample, quantized
+	acc []int32 // integer sums, [.., Pad16(rows)]
+	// second digits of Predict's recheck (forwardWide), allocated on first use
+	xq2     []uint8
+	xs2     []uint8
+	acc2    []int32
 	h0, h1  []float32 // [chunk, sampleMax] float activations between stages
 	scale   []float32 // [chunk] activation scale of each row
 	off     []int32   // [chunk] activation zero point of each row
@@ -266,6 +270,17 @@ func (m *Model) getScratch() *scratch {
 		scale: make([]float32, m.chunk),
 		off:   make([]int32, m.chunk),
 	}
+}
+
+// wide allocates the second-digit buffers of forwardWide.
+func (m *Model) getWideScratch() *scratch {
+	s := m.getScratch()
+	if s.xq2 == nil {
+		s.xq2 = make([]uint8, m.xqMax)
+		s.xs2 = make([]uint8, m.sampleMax)
+		s.acc2 = make([]int32, m.accMax)
+	}
+	return s
 }
 
 // Infer writes the logits [batch, Classes] of the samples x [batch, D]
@@ -318,24 +333,31 @@ func (m *Model) inferRows(threads int, dst, x []float32, batch int) {
 }
 
 // Predict writes the predicted class of each sample of x [batch, D] into
-// dst [batch]. Ties go to the lowest class index.
+// dst [batch]: the class the simulated-quantized float forward predicts.
+// It runs Infer, and recomputes the few samples whose two best logits are
+// too close for the 8-bit pass's error with 16-bit activation codes, and
+// those still too close with float activations (see doc.go,
+// "Predictions"). Ties go to the lowest class index.
 func (m *Model) Predict(dst []int32, x []float32, batch int) {
 	if batch < 0 || len(dst) < batch || len(x) != batch*m.dim {
 		panic(fmt.Sprintf("packed: Predict: dst has %d elements, x %d, batch is %d of %d", len(dst), len(x), batch, m.dim))
 	}
 	logits := make([]float32, min(batch, m.chunk)*m.Classes)
+	var idx []int
 	for r0 := 0; r0 < batch; r0 += m.chunk {
 		rows := min(m.chunk, batch-r0)
-		m.Infer(logits[:rows*m.Classes], x[r0*m.dim:(r0+rows)*m.dim], rows)
+		xs := x[r0*m.dim : (r0+rows)*m.dim]
+		m.Infer(logits[:rows*m.Classes], xs, rows)
+		idx = idx[:0]
 		for i := 0; i < rows; i++ {
 			row := logits[i*m.Classes : (i+1)*m.Classes]
-			best := 0
-			for j, v := range row {
-				if v > row[best] {
-					best = j
-				}
+			dst[r0+i] = argmax(row)
+			if uncertain(row, tau8) {
+				idx = append(idx, i)
 			}
-			dst[r0+i] = int32(best)
+		}
+		if len(idx) > 0 {
+			m.recheck(dst[r0:r0+rows], xs, idx)
 		}
 	}
 }
@@ -355,16 +377,8 @@ func (m *Model) forward(s *scratch, dst, x []float32, rows int) {
 			for i := 0; i < rows; i++ {
 				o.conv(s, out[i*o.outSize:(i+1)*o.outSize], in[i*o.inSize:(i+1)*o.inSize])
 			}
-		case opPool:
-			for i := 0; i < rows; i++ {
-				o.maxPool(out[i*o.outSize:(i+1)*o.outSize], in[i*o.inSize:(i+1)*o.inSize])
-			}
-		case opAct:
-			for j, v := range in[:len(out)] {
-				out[j] = o.act.apply(v)
-			}
-		case opActQ:
-			quantizeSignals(out, in[:len(out)], o.grid, float32(o.gridLevels))
+		default:
+			o.float(out, in, rows)
 		}
 		in = out
 	}
@@ -396,7 +410,23 @@ func (o *op) conv(s *scratch, out, in []float32) {
 	mp := kernels.Pad4(npix)
 	kp, np := kernels.Pad4(o.cols), kernels.Pad16(o.rows)
 	xq := s.xq[:mp*kp]
-	pad := uint8(off) // zero padding is the zero point
+	o.im2col(xq, xs, uint8(off)) // zero padding is the zero point
+	acc := s.acc[:mp*np]
+	kernels.Gemm(s.threads, o.pairMax, mp, o.rows, o.cols, xq, kp, o.wp, acc, np)
+	for k := 0; k < o.rows; k++ {
+		y := out[k*npix : (k+1)*npix]
+		for p := range y {
+			y[p] = o.finish(acc[p*np+k], off, scale, k)
+		}
+	}
+}
+
+// im2col writes the int8 im2col [Pad4(OH*OW), Kp] of the coded sample xs
+// [C, H, W] into xq, with pad outside the image and zeros in the padding
+// rows and columns.
+func (o *op) im2col(xq, xs []uint8, pad uint8) {
+	npix := o.oh * o.ow
+	kp := kernels.Pad4(o.cols)
 	for oy := 0; oy < o.oh; oy++ {
 		for ox := 0; ox < o.ow; ox++ {
 			row := xq[(oy*o.ow+ox)*kp : (oy*o.ow+ox+1)*kp]
@@ -420,14 +450,6 @@ func (o *op) conv(s *scratch, out, in []float32) {
 		}
 	}
 	clear(xq[npix*kp:])
-	acc := s.acc[:mp*np]
-	kernels.Gemm(s.threads, o.pairMax, mp, o.rows, o.cols, xq, kp, o.wp, acc, np)
-	for k := 0; k < o.rows; k++ {
-		y := out[k*npix : (k+1)*npix]
-		for p := range y {
-			y[p] = o.finish(acc[p*np+k], off, scale, k)
-		}
-	}
 }
 
 // maxPool pools one sample [C, H, W] to [C, OH, OW].

@@ -19,12 +19,12 @@ func stateQuant(s *quant.State) weightQuant {
 			byName[l.Name] = l
 		}
 	}
-	return func(p *nn.Param) (int, []float32, bool) {
+	return func(p *nn.Param) (int, []float32, []float32, bool) {
 		l, ok := byName[p.Name]
 		if !ok {
-			return 0, nil, false
+			return 0, nil, nil, false
 		}
-		return l.Bits, l.Step, true
+		return l.Bits, l.Step, l.Thresh, true
 	}
 }
 

@@ -111,11 +111,38 @@ func TestExportMatchesNN(t *testing.T) {
 				agree++
 			}
 		}
-		if worst > 0.1 || agree < batch*97/100 {
-			t.Errorf("%s %+v: worst relative logit error %.4f (limit 0.1), predictions agree %d/%d", tt.spec, tt.cfg, worst, agree, batch)
+		if worst > 0.1 || agree != batch {
+			t.Errorf("%s %+v: worst relative logit error %.4f (limit 0.1), predictions agree %d/%d (want all)", tt.spec, tt.cfg, worst, agree, batch)
+		}
+		// The recheck paths: two-digit codes and float activations.
+		wide := make([]float32, batch*m.Classes)
+		ws := pm.getWideScratch()
+		ws.threads = 1
+		for r0 := 0; r0 < batch; r0 += pm.chunk {
+			rows := min(pm.chunk, batch-r0)
+			pm.forwardWide(ws, wide[r0*m.Classes:(r0+rows)*m.Classes], x.Data[r0*d:(r0+rows)*d], rows)
+		}
+		pm.pool.Put(ws)
+		worstWide, worstFloat := 0.0, 0.0
+		for b := 0; b < batch; b++ {
+			row := want.Data[b*m.Classes : (b+1)*m.Classes]
+			fl := make([]float32, m.Classes)
+			pm.forwardFloat(fl, x.Data[b*d:(b+1)*d])
+			scale := 1.0
+			for _, v := range row {
+				scale = max(scale, math.Abs(float64(v)))
+			}
+			for j, v := range row {
+				worstWide = max(worstWide, math.Abs(float64(wide[b*m.Classes+j]-v))/scale)
+				worstFloat = max(worstFloat, math.Abs(float64(fl[j]-v))/scale)
+			}
+		}
+		if worstWide > max(worst/50, 1e-5) || worstWide > tau16/4 || worstFloat > 1e-5 {
+			t.Errorf("%s %+v: worst relative logit error: 8-bit %.3g, two-digit %.3g (want < 8-bit/50 and < %g), float %.3g (want < 1e-5)",
+				tt.spec, tt.cfg, worst, worstWide, tau16/4, worstFloat)
 		}
 		if testing.Verbose() {
-			t.Logf("%s %+v: %d bytes (%d tensor bytes), worst relative logit error %.5f, agreement %d/%d", tt.spec, tt.cfg, size, tensorBytes, worst, agree, batch)
+			t.Logf("%s %+v: %d bytes (%d tensor bytes), worst relative logit error %.5f (two-digit %.2g, float %.2g), agreement %d/%d", tt.spec, tt.cfg, size, tensorBytes, worst, worstWide, worstFloat, agree, batch)
 		}
 	}
 }
@@ -267,6 +294,57 @@ func TestExportActQuant(t *testing.T) {
 		}
 		if testing.Verbose() {
 			t.Logf("%s %+v: %d layers on a signal grid, %d/%d samples beyond 1e-4, worst of the others %.2g", tt.spec, tt.cfg, grids, off, batch, worst)
+		}
+	}
+}
+
+// TestExportCodesAreQ checks, for every rule, that the exported codes times
+// the steps are exactly the weights Q the quantized model computes with
+// (TWN included, whose zero threshold 0.7*mean|w| is not D/2).
+func TestExportCodesAreQ(t *testing.T) {
+	for _, cfg := range []quant.Config{
+		{Bits: 2}, {Bits: 2, Rule: "twn"}, {Bits: 2, Rule: "twn", PerChannel: true},
+		{Bits: 3, Rule: "maxabs"}, {Bits: 5, Rule: "pow2", PerChannel: true},
+	} {
+		m, err := nn.Build("mlp:17-33x2-5", nil, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := quant.Attach(m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, all, err := fromModel(m, stateQuant(s), Options{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var data []*denseData
+		for _, d := range all {
+			if d != nil && d.Codes != nil {
+				data = append(data, d)
+			}
+		}
+		ws := []*nn.Param{}
+		for _, p := range m.Params() {
+			if p.Quantizable {
+				ws = append(ws, p)
+			}
+		}
+		if len(ws) != len(data) {
+			t.Fatalf("%+v: %d weight tensors, %d exported", cfg, len(ws), len(data))
+		}
+		for i, p := range ws {
+			d := data[i]
+			cols := len(p.W.Data) / p.W.Shape[0]
+			for j, c := range d.Codes {
+				st := d.Step[0]
+				if len(d.Step) > 1 {
+					st = d.Step[j/cols]
+				}
+				if float32(c)*st != p.Q.Data[j] {
+					t.Fatalf("%+v: %s[%d]: code %d * step %g != Q %g (w %g)", cfg, p.Name, j, c, st, p.Q.Data[j], p.W.Data[j])
+				}
+			}
 		}
 	}
 }

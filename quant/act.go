@@ -313,7 +313,7 @@ func Sensitivity(m *nn.Model, bits []int, cfg Config, eval func() (float64, erro
 			for r := range steps {
 				w := p.W.Data[r*cols : (r+1)*cols]
 				steps[r] = s.step(qz, w)
-				apply(q.Data[r*cols:(r+1)*cols], w, steps[r], float32(qz.QMax()))
+				applyThr(q.Data[r*cols:(r+1)*cols], w, steps[r], qz.Threshold(w), float32(qz.QMax()))
 			}
 			p.Q = q
 			e, err := eval()

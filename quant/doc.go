@@ -41,9 +41,13 @@
 //     3, 4, 6 and 8 bits (TestSearchGapLarge, RESQ_LONG=1); on 20000
 //     weights with windows forced narrow the tests allow 0.5%.
 //   - MaxAbs: D = max|w|/qmax, nothing saturates.
-//   - TWN (2 bits only): D = mean of |w| over |w| > 0.7*mean|w| (Li et al.,
-//     ternary weight networks). The threshold used by Q is then D/2, which
-//     for Gaussian weights is close to TWN's 0.7*mean|w|.
+//   - TWN (2 bits only, Li et al., ternary weight networks): threshold
+//     T = 0.7*mean|w| (Quantizer.Threshold), D = mean of |w| over |w| > T,
+//     and Q(w) = sign(w)*D for |w| > T, else 0. This is the one rule whose
+//     zero threshold is not D/2: the state keeps T per step
+//     (LayerInfo.Thresh), Sync and the packed export (TernaryCodes) use it,
+//     and Quantizer.Apply, which always rounds at D/2, is not TWN's mapping
+//     (use ApplyThreshold).
 //   - Pow2: the power of two (fixed-point Qm.n step) with the least L2 error.
 //
 // # Retraining

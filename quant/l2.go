@@ -80,8 +80,9 @@ func (s *solver) l2(qmax int) float64 {
 	return d
 }
 
-// twnStep is the TWN scale: mean |w| over |w| > 0.7*mean|w|.
-func twnStep(w []float32) float32 {
+// twnThreshold is TWN's zero threshold 0.7*mean|w| over the finite
+// weights (0 when there are none).
+func twnThreshold(w []float32) float64 {
 	var sum float64
 	n := 0
 	for _, v := range w {
@@ -90,16 +91,24 @@ func twnStep(w []float32) float32 {
 			n++
 		}
 	}
-	if n == 0 || sum == 0 {
+	if n == 0 {
 		return 0
 	}
-	thr := 0.7 * sum / float64(n)
+	return 0.7 * sum / float64(n)
+}
+
+// twnStep is the TWN scale: mean |w| over |w| > 0.7*mean|w|, the
+// threshold compared in float32 exactly as TernaryCodes does.
+func twnStep(w []float32) float32 {
+	thr := float32(twnThreshold(w))
+	if thr == 0 {
+		return 0
+	}
 	var s2 float64
 	c := 0
 	for _, v := range w {
-		a := math.Abs(float64(v))
-		if a > thr && isFinite(v) {
-			s2 += a
+		if ternaryCode(v, thr) == 1 && isFinite(v) {
+			s2 += math.Abs(float64(v))
 			c++
 		}
 	}

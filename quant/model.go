@@ -93,12 +93,15 @@ func parseActRange(s string) (string, float32, error) {
 // LayerInfo describes one quantized weight tensor. Its JSON is what
 // `resq ... --json` prints per layer.
 type LayerInfo struct {
-	Name  string    `json:"name"`  // the param's name, e.g. "0.weight"
-	Bits  int       `json:"bits"`  // 2..8
-	Step  []float32 `json:"step"`  // one step per tensor, or one per output row (PerChannel)
-	QMin  int       `json:"qmin"`  // smallest code, -QMax
-	QMax  int       `json:"qmax"`  // largest code, (2^Bits-2)/2
-	Shape []int     `json:"shape"` // shape of the weights
+	Name string    `json:"name"` // the param's name, e.g. "0.weight"
+	Bits int       `json:"bits"` // 2..8
+	Step []float32 `json:"step"` // one step per tensor, or one per output row (PerChannel)
+	// Thresh holds TWN's zero thresholds (0.7*mean|w|), one per step; it
+	// is empty for every other rule, whose threshold is D/2.
+	Thresh []float32 `json:"thresh,omitempty"`
+	QMin   int       `json:"qmin"`  // smallest code, -QMax
+	QMax   int       `json:"qmax"`  // largest code, (2^Bits-2)/2
+	Shape  []int     `json:"shape"` // shape of the weights
 }
 
 // ActInfo describes one signal quantizer inserted after a hidden activation.
@@ -182,7 +185,8 @@ func Attach(m *nn.Model, cfg Config) (*State, error) {
 		s.qs = append(s.qs, q)
 		s.Layers = append(s.Layers, LayerInfo{
 			Name: p.Name, Bits: bits, Step: make([]float32, nsteps(q, p)),
-			QMin: -q.QMax(), QMax: q.QMax(), Shape: append([]int(nil), p.W.Shape...),
+			Thresh: make([]float32, nthresh(q, p)),
+			QMin:   -q.QMax(), QMax: q.QMax(), Shape: append([]int(nil), p.W.Shape...),
 		})
 	}
 	s.estimate()
@@ -202,6 +206,15 @@ func nsteps(q Quantizer, p *nn.Param) int {
 	return 1
 }
 
+// nthresh is the number of zero thresholds q keeps for p: one per step
+// with TWN, none otherwise.
+func nthresh(q Quantizer, p *nn.Param) int {
+	if q.Rule != TWN {
+		return 0
+	}
+	return nsteps(q, p)
+}
+
 // Direct is direct quantization (no retraining): Attach and evaluate.
 func Direct(m *nn.Model, cfg Config) (*State, error) { return Attach(m, cfg) }
 
@@ -210,16 +223,20 @@ func Direct(m *nn.Model, cfg Config) (*State, error) { return Attach(m, cfg) }
 // result does not depend on the split: jobs are independent).
 func (s *State) estimate() {
 	type job struct {
-		q   Quantizer
-		w   []float32
-		dst *float32
+		q        Quantizer
+		w        []float32
+		dst, thr *float32
 	}
 	var jobs []job
 	for i, p := range s.params {
-		st := s.Layers[i].Step
+		st, th := s.Layers[i].Step, s.Layers[i].Thresh
 		cols := len(p.W.Data) / len(st)
 		for r := range st {
-			jobs = append(jobs, job{s.qs[i], p.W.Data[r*cols : (r+1)*cols], &st[r]})
+			j := job{s.qs[i], p.W.Data[r*cols : (r+1)*cols], &st[r], nil}
+			if len(th) > 0 {
+				j.thr = &th[r]
+			}
+			jobs = append(jobs, j)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(jobs))
@@ -229,6 +246,9 @@ func (s *State) estimate() {
 	parallel(workers, len(jobs), func(worker, i int) {
 		j := jobs[i]
 		*j.dst = s.solvers[worker].step(j.q, j.w)
+		if j.thr != nil {
+			*j.thr = j.q.Threshold(j.w)
+		}
 	})
 }
 
@@ -265,21 +285,25 @@ const syncChunk = 1 << 15
 // depend on the split: quantization is elementwise).
 func (s *State) quantize() {
 	type job struct {
-		dst, w []float32
-		step   float32
-		qmax   float32
+		dst, w    []float32
+		step, thr float32
+		qmax      float32
 	}
 	var jobs []job
 	total := 0
 	for i, p := range s.params {
-		st := s.Layers[i].Step
+		st, th := s.Layers[i].Step, s.Layers[i].Thresh
 		qm := float32(s.Layers[i].QMax)
 		cols := len(p.W.Data) / len(st)
 		for r, d := range st {
+			var t float32
+			if len(th) > 0 {
+				t = th[r]
+			}
 			w, q := p.W.Data[r*cols:(r+1)*cols], p.Q.Data[r*cols:(r+1)*cols]
 			for o := 0; o < len(w); o += syncChunk {
 				e := min(o+syncChunk, len(w))
-				jobs = append(jobs, job{q[o:e], w[o:e], d, qm})
+				jobs = append(jobs, job{q[o:e], w[o:e], d, t, qm})
 			}
 		}
 		total += len(p.W.Data)
@@ -287,7 +311,7 @@ func (s *State) quantize() {
 	workers := max(1, min(runtime.GOMAXPROCS(0), total/syncChunk))
 	parallel(workers, len(jobs), func(_, i int) {
 		j := jobs[i]
-		apply(j.dst, j.w, j.step, j.qmax)
+		applyThr(j.dst, j.w, j.step, j.thr, j.qmax)
 	})
 }
 
@@ -381,9 +405,15 @@ func LoadState(m *nn.Model, raw json.RawMessage) (*State, error) {
 		if want := nsteps(q, p); len(li.Step) != want {
 			return nil, fmt.Errorf("quant: state layer %s has %d steps, want %d", li.Name, len(li.Step), want)
 		}
-		for _, st := range li.Step {
+		if want := nthresh(q, p); len(li.Thresh) != want {
+			if want > 0 && len(li.Thresh) == 0 {
+				return nil, fmt.Errorf("quant: state layer %s: TWN state without thresholds (written by a resq before 0.7*mean|w| thresholds); quantize the float model again", li.Name)
+			}
+			return nil, fmt.Errorf("quant: state layer %s has %d thresholds, want %d", li.Name, len(li.Thresh), want)
+		}
+		for _, st := range append(slices.Clone(li.Step), li.Thresh...) {
 			if !(st >= 0) || math.IsInf(float64(st), 0) {
-				return nil, fmt.Errorf("quant: state layer %s: bad step %g", li.Name, st)
+				return nil, fmt.Errorf("quant: state layer %s: bad step or threshold %g", li.Name, st)
 			}
 		}
 		s.qs = append(s.qs, q)

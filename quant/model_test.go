@@ -121,7 +121,14 @@ func TestAttach(t *testing.T) {
 				if st := q.Step(p.W.Data); len(info.Step) != 1 || info.Step[0] != st {
 					t.Fatalf("%+v: %s step %v, want %g", cfg, p.Name, info.Step, st)
 				}
-				q.Apply(want, p.W.Data, info.Step[0])
+				thr := q.Threshold(p.W.Data)
+				if rule == TWN && (len(info.Thresh) != 1 || info.Thresh[0] != thr || thr <= 0) {
+					t.Fatalf("%+v: %s thresholds %v, want [%g]", cfg, p.Name, info.Thresh, thr)
+				}
+				if rule != TWN && len(info.Thresh) != 0 {
+					t.Fatalf("%+v: %s has thresholds %v", cfg, p.Name, info.Thresh)
+				}
+				q.ApplyThreshold(want, p.W.Data, info.Step[0], thr)
 			}
 			if p.Q == nil || !slices.Equal(p.Q.Data, want) {
 				t.Fatalf("%+v: %s Q is not Q(W)", cfg, p.Name)
@@ -268,6 +275,7 @@ func TestLoadStateRoundTrip(t *testing.T) {
 		{Bits: 3, PerChannel: true, Reestimate: 1},
 		{Bits: 2, FirstLastBits: 8, ActBits: 3},
 		{Bits: 5, ActBits: 4, ActRange: "max"},
+		{Bits: 2, Rule: "twn", PerChannel: true},
 	} {
 		m := buildModel(t, "mlp:10-16x2-3", 5)
 		s, err := Attach(m, cfg)

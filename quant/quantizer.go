@@ -114,6 +114,31 @@ func (q Quantizer) StepRows(dst []float32, w []float32) {
 	}
 }
 
+// Threshold returns the zero threshold of q's rule for the weights w: a
+// weight with |w| <= Threshold maps to code 0. For TWN it is 0.7*mean|w|
+// (Li et al.); for every other rule it is 0, meaning the uniform
+// quantizer's own rounding threshold D/2 (see Apply). Non-finite weights
+// are ignored.
+func (q Quantizer) Threshold(w []float32) float32 {
+	if q.Rule != TWN {
+		return 0
+	}
+	return float32(twnThreshold(w))
+}
+
+// ApplyThreshold is Apply with an explicit zero threshold thr (from
+// Threshold): when thr > 0 the quantizer must be ternary and
+// Q(w) = sign(w)*step for |w| > thr, else 0; when thr == 0 it is Apply.
+func (q Quantizer) ApplyThreshold(dst, w []float32, step, thr float32) {
+	if len(dst) != len(w) {
+		panic(fmt.Sprintf("quant: ApplyThreshold: dst has %d elements, w has %d", len(dst), len(w)))
+	}
+	if thr > 0 && q.QMax() != 1 {
+		panic(fmt.Sprintf("quant: ApplyThreshold: a threshold needs a ternary quantizer, got %d bits", q.Bits))
+	}
+	applyThr(dst, w, step, thr, float32(q.QMax()))
+}
+
 // Apply writes Q(w) with step D = step into dst (len(dst) == len(w)).
 // NaN weights give 0, infinite ones saturate.
 // Arithmetic is float32 exactly as written in the formula, so Apply,
@@ -152,6 +177,34 @@ func apply(dst, w []float32, step, qmax float32) {
 	dst = dst[:len(w)]
 	n := applyVec(dst, w, step, qmax)
 	applyGo(dst[n:], w[n:], step, qmax)
+}
+
+// applyThr is apply with a zero threshold: thr > 0 is the ternary TWN
+// mapping sign(w)*step for |w| > thr (NaN gives 0); thr <= 0 (or NaN) is
+// apply's rounding.
+func applyThr(dst, w []float32, step, thr, qmax float32) {
+	if !(thr > 0) {
+		apply(dst, w, step, qmax)
+		return
+	}
+	if !(step > 0) {
+		clear(dst)
+		return
+	}
+	dst = dst[:len(w)]
+	for i, v := range w {
+		k := ternaryCode(v, thr)
+		r := math.Float32bits(step * float32(k))
+		dst[i] = math.Float32frombits(r | math.Float32bits(v)&uint32(-k)&signBit)
+	}
+}
+
+// ternaryCode is 1 when |v| > thr, else 0 (also for NaN).
+func ternaryCode(v, thr float32) int32 {
+	if math.Float32frombits(math.Float32bits(v)&^signBit) > thr {
+		return 1
+	}
+	return 0
 }
 
 // applyGo is the portable kernel of apply (and the oracle of the vector
@@ -196,6 +249,26 @@ func Codes(dst []int8, w []float32, step float32, qmax int) {
 			k = -k
 		}
 		dst[i] = int8(k)
+	}
+}
+
+// TernaryCodes writes the ternary codes of w under the zero threshold thr
+// (sign(w) for |w| > thr, else 0) into dst; with a step D,
+// Q(w) == float32(code)*D exactly as ApplyThreshold computes it. thr must
+// be > 0 (use Codes for the rounding threshold D/2).
+func TernaryCodes(dst []int8, w []float32, thr float32) {
+	if len(dst) != len(w) {
+		panic(fmt.Sprintf("quant: TernaryCodes: dst has %d elements, w has %d", len(dst), len(w)))
+	}
+	if !(thr > 0) {
+		panic(fmt.Sprintf("quant: TernaryCodes: threshold %g, want > 0", thr))
+	}
+	for i, v := range w {
+		k := int8(ternaryCode(v, thr))
+		if v < 0 {
+			k = -k
+		}
+		dst[i] = k
 	}
 }
 

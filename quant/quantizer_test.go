@@ -538,6 +538,52 @@ func TestTWNMatchesDefinition(t *testing.T) {
 	}
 }
 
+// TestTWNThreshold checks the TWN mapping against its definition: a weight
+// maps to sign(w)*alpha when |w| > 0.7*mean|w| and to 0 otherwise, where
+// alpha is the mean |w| above the threshold (not the rounding threshold
+// alpha/2 of the uniform quantizer), and TernaryCodes agrees with it.
+func TestTWNThreshold(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	q := Quantizer{Bits: 2, Rule: TWN}
+	for _, dist := range dists[:6] {
+		for _, n := range []int{1, 3, 17, 129, 1000} {
+			w := dist.gen(r, n)
+			var mean float64
+			for _, v := range w {
+				mean += math.Abs(float64(v))
+			}
+			thr := float32(0.7 * mean / float64(n))
+			if got := q.Threshold(w); math.Abs(float64(got-thr)) > 1e-6*float64(thr) {
+				t.Fatalf("%s n=%d: threshold %g, want %g", dist.name, n, got, thr)
+			}
+			thr = q.Threshold(w)
+			alpha := q.Step(w)
+			qw := make([]float32, n)
+			q.ApplyThreshold(qw, w, alpha, thr)
+			codes := make([]int8, n)
+			if thr > 0 {
+				TernaryCodes(codes, w, thr)
+			}
+			for i, v := range w {
+				var want float32
+				var c int8
+				switch {
+				case v > thr:
+					want, c = alpha, 1
+				case v < -thr:
+					want, c = -alpha, -1
+				}
+				if qw[i] != want || codes[i] != c || float32(c)*alpha != qw[i] {
+					t.Fatalf("%s n=%d: w=%g thr=%g alpha=%g: Q=%g code %d, want %g, %d", dist.name, n, v, thr, alpha, qw[i], codes[i], want, c)
+				}
+			}
+		}
+	}
+	if got := (Quantizer{Bits: 3}).Threshold([]float32{1, 2}); got != 0 {
+		t.Errorf("l2 threshold %g, want 0 (rounding at D/2)", got)
+	}
+}
+
 // TestSweepRadixMatchesHeap checks the radix-ordered sweep against the
 // heap-merged one (the fallback for tensors of 2^24 weights or more).
 func TestSweepRadixMatchesHeap(t *testing.T) {

@@ -34,11 +34,11 @@ quant: {rule: l2}
 name: paper-ffdnn
 dataset: mnist
 family: mlp
-mlp: {widths: [32, 64, 128, 256, 512, 1024], depths: [2, 3, 4], act: relu}
+mlp: {widths: [32, 64, 128, 256, 512, 1024], depths: [2, 3, 4], act: relu, dropout: 0.2}
 bits: [2, 3]
 modes: [float, direct, retrain]
 seeds: [1]
-float: {epochs: 5, batch: 100, lr: 0.05, optimizer: sgd, momentum: 0.9, schedule: cosine}
+float: {epochs: 10, batch: 100, lr: 0.05, optimizer: sgd, momentum: 0.9, schedule: cosine}
 retrain: {epochs: 2, lr: 0.01}
 quant: {rule: l2}
 `,

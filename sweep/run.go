@@ -69,6 +69,28 @@ type Summary struct {
 	Failed  int     // of Ran, how many failed (including dependents of failed float cells)
 	Results string  // the results file appended to
 	Seconds float64 // wall time
+	// CoreSeconds is Cores x Seconds: the processor time the sweep had.
+	// TrainCoreSeconds is the part of it the cells run now spent training:
+	// each running cell is charged its share of the cores (Cores divided
+	// by the number of cells running, which is how the GEMM threads are
+	// split) over its lifetime, scaled by the fraction of its wall time
+	// its record reports as training (TrainSeconds / cell wall time). The
+	// rest, CoreSeconds - TrainCoreSeconds, is the sweep's own overhead:
+	// loading data and models, evaluation, quantizer search, writing
+	// models and records, and cores left idle by the schedule.
+	Cores            int
+	CoreSeconds      float64
+	TrainCoreSeconds float64
+}
+
+// Overhead returns (CoreSeconds - TrainCoreSeconds) / TrainCoreSeconds,
+// the sweep's own cost relative to its pure training time (0 when nothing
+// was trained).
+func (s *Summary) Overhead() float64 {
+	if s.TrainCoreSeconds <= 0 {
+		return 0
+	}
+	return (s.CoreSeconds - s.TrainCoreSeconds) / s.TrainCoreSeconds
 }
 
 // ResultsFile returns the results file a shard writes in dir:
@@ -92,6 +114,41 @@ type done struct {
 	rec  results.Record
 	err  error
 	secs float64
+	id   int // key in the core-time ledger
+}
+
+// coreLedger charges running cells their share of the cores over time.
+type coreLedger struct {
+	cores float64
+	last  time.Time
+	share map[int]float64 // running cell -> core-seconds so far
+	next  int
+}
+
+// advance charges every running cell cores/len(running) per second since
+// the last event.
+func (l *coreLedger) advance(now time.Time) {
+	if n := len(l.share); n > 0 {
+		dt := now.Sub(l.last).Seconds() * l.cores / float64(n)
+		for k := range l.share {
+			l.share[k] += dt
+		}
+	}
+	l.last = now
+}
+
+func (l *coreLedger) start(now time.Time) int {
+	l.advance(now)
+	l.next++
+	l.share[l.next] = 0
+	return l.next
+}
+
+func (l *coreLedger) stop(now time.Time, id int) float64 {
+	l.advance(now)
+	v := l.share[id]
+	delete(l.share, id)
+	return v
 }
 
 // Run executes the cells of spec (of one shard when opt.Shards > 1) that
@@ -237,6 +294,8 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 		logMu.Unlock()
 	}
 
+	ledger := &coreLedger{cores: float64(ncpu), last: time.Now(), share: map[int]float64{}}
+	sum.Cores = ncpu
 	prevThreads := tensor.Threads()
 	defer setThreads(prevThreads)
 	doneCh := make(chan done)
@@ -287,16 +346,20 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 			setThreads(max(1, ncpu/running))
 			cenv := *env
 			cenv.Log = cellLog(c)
+			t0 := time.Now()
+			id := ledger.start(t0)
 			go func() {
-				t0 := time.Now()
 				rec, err := runCell(ctx, opt.Runner, c, &cenv)
-				doneCh <- done{c, rec, err, time.Since(t0).Seconds()}
+				doneCh <- done{c, rec, err, time.Since(t0).Seconds(), id}
 			}()
 		}
 		if running == 0 {
 			break
 		}
 		d := <-doneCh
+		if core := ledger.stop(time.Now(), d.id); d.err == nil && d.secs > 0 {
+			sum.TrainCoreSeconds += core * min(1, d.rec.TrainSeconds/d.secs)
+		}
 		running--
 		if running > 0 {
 			setThreads(max(1, ncpu/running))
@@ -327,6 +390,7 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 		}
 	}
 	sum.Seconds = time.Since(start).Seconds()
+	sum.CoreSeconds = float64(ncpu) * sum.Seconds
 	if fatal != nil {
 		return sum, fatal
 	}
@@ -336,6 +400,10 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 	bar.Finish()
 	fmt.Fprintf(logw, "sweep %s: %d ran (%d ok, %d failed), %d were done already, %.1fs -> %s\n",
 		spec.Name, sum.Ran, sum.OK, sum.Failed, sum.Skipped, sum.Seconds, resPath)
+	if sum.TrainCoreSeconds > 0 {
+		fmt.Fprintf(logw, "sweep %s: training used %.0f of %.0f core-seconds (%d cores x %.1fs); overhead %.1f%% of training\n",
+			spec.Name, sum.TrainCoreSeconds, sum.CoreSeconds, ncpu, sum.Seconds, 100*sum.Overhead())
+	}
 	return sum, nil
 }
 

@@ -10,9 +10,12 @@ import (
 	"github.com/resq-dev/resq/bench"
 )
 
-func runBench(_ context.Context, args []string, stdout, _ io.Writer) error {
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "retrain" {
+		return runBenchRetrain(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "gemm" {
-		return fmt.Errorf("%w: want 'resq bench gemm'", errUsage)
+		return fmt.Errorf("%w: want 'resq bench gemm' or 'resq bench retrain'", errUsage)
 	}
 	fs := newFlags("bench gemm")
 	var opt bench.GemmOptions
@@ -29,5 +32,31 @@ func runBench(_ context.Context, args []string, stdout, _ io.Writer) error {
 		opt.Peers = strings.Split(*peer, ",")
 	}
 	_, err := bench.RunGemm(stdout, opt)
+	return err
+}
+
+// runBenchRetrain times float and quantized-retraining epochs of the same
+// network side by side (bench.RunRetrain).
+func runBenchRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench retrain")
+	var opt bench.RetrainOptions
+	var df dataFlags
+	df.register(fs, false)
+	fs.StringVar(&opt.Model, "model", "", "model spec (default mlp:IN-1024x3-CLASSES,drop=0.2)")
+	fs.IntVar(&opt.Bits, "bits", 2, "weight bits of the retraining epochs (2..8)")
+	fs.StringVar(&opt.Rule, "rule", "l2", "step rule: l2, maxabs, twn, pow2")
+	fs.IntVar(&opt.Batch, "batch", 100, "minibatch size")
+	fs.IntVar(&opt.Rounds, "rounds", 3, "float/retrain epoch pairs (medians compared)")
+	fs.IntVar(&opt.Threads, "threads", 0, "GEMM threads (0: all cores)")
+	fs.BoolVar(&opt.JSON, "json", false, "print one JSON object")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	ds, err := df.load(1, stderr)
+	if err != nil {
+		return err
+	}
+	opt.Data = ds
+	_, err = bench.RunRetrain(ctx, stdout, opt)
 	return err
 }

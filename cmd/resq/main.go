@@ -33,7 +33,7 @@ func init() {
 	commands = map[string]command{
 		"version":     {"print the resq version", runVersion},
 		"data":        {"fetch and list datasets: data fetch NAME, data list", runData},
-		"bench":       {"benchmark kernels: bench gemm [--json] [--peer gonum,openblas]", runBench},
+		"bench":       {"benchmarks: bench gemm [--json] [--peer gonum,openblas]; bench retrain [--bits B] [--json]", runBench},
 		"train":       {"train a float model: train --model SPEC --data NAME --epochs N --out FILE", runTrain},
 		"eval":        {"evaluate a checkpoint: eval FILE --data NAME", runEval},
 		"quantize":    {"quantize weights directly: quantize FILE --bits B --out FILE", runQuantize},

@@ -42,12 +42,19 @@ func runInfer(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	df.register(fs, false)
 	batch := fs.Int("batch", 100, "samples per inference call")
 	threads := fs.Int("threads", 0, "GEMM threads (0: all cores)")
+	check := fs.String("check", "", "quantized checkpoint the model was exported from: also compare predictions and logits with its simulated-quantized float forward")
 	asJSON := fs.Bool("json", false, "print the results as one JSON object")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
 	(&trainFlags{threads: *threads}).apply()
+	var ck *job.Checkpoint
+	if *check != "" {
+		if ck, err = job.Load(*check); err != nil {
+			return err
+		}
+	}
 	ds, err := df.load(1, logWriter(stderr))
 	if err != nil {
 		return err
@@ -56,9 +63,22 @@ func runInfer(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	var a *job.Agreement
+	if ck != nil {
+		if a, err = job.Compare(pos[0], ck, ds, *batch); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
-		return printJSON(stdout, r)
+		return printJSON(stdout, struct {
+			*job.Inferred
+			Check *job.Agreement `json:"check,omitempty"`
+		}{r, a})
 	}
 	fmt.Fprintf(stdout, "%s on %s: test error %.2f%% of %d samples, %.0f samples/s (batch %d)\n", r.Model, r.Dataset, r.TestErrPct, r.TestN, r.SamplesPerSec, r.Batch)
+	if a != nil {
+		fmt.Fprintf(stdout, "against %s (simulated-quantized float forward): %d of %d predictions differ; logit difference relative to the sample's largest logit: max %.2g, mean %.2g\n",
+			a.Checkpoint, a.Disagree, a.N, a.MaxLogitErr, a.MeanLogitErr)
+	}
 	return nil
 }

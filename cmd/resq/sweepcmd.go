@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/report"
@@ -57,7 +58,8 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 		return err
 	}
 	opt.Runner = sweep.NewTrainRunner(sweep.TrainRunnerOptions{CacheDir: s.cache, Fetch: true, Log: stderr, Packed: packed.Options{Base3: s.base3}})
-	if _, err := sweep.Run(ctx, spec, s.out, opt); err != nil {
+	sum, err := sweep.Run(ctx, spec, s.out, opt)
+	if err != nil {
 		return err
 	}
 	if s.noRep {
@@ -67,7 +69,19 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 		fmt.Fprintf(stdout, "sharded run: write the report once every shard is done: resq report %s\n", s.out)
 		return nil
 	}
-	return writeReport(s.out, filepath.Join(s.out, "report"), stdout)
+	t0 := time.Now()
+	if err := writeReport(s.out, filepath.Join(s.out, "report"), stdout); err != nil {
+		return err
+	}
+	if sum.TrainCoreSeconds > 0 {
+		rep := time.Since(t0).Seconds()
+		all := *sum
+		all.Seconds += rep
+		all.CoreSeconds = float64(all.Cores) * all.Seconds
+		fmt.Fprintf(stderr, "timing: sweep %.1fs + report %.1fs; training %.0f of %.0f core-seconds; overhead (scheduling, evaluation, records, models, report) %.1f%% of training\n",
+			sum.Seconds, rep, all.TrainCoreSeconds, all.CoreSeconds, 100*all.Overhead())
+	}
+	return nil
 }
 
 // writeReport merges the records of a sweep folder and writes the report.
