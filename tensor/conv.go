@@ -58,6 +58,7 @@ func (g ConvGeom) mustCheck(op string, lens ...int) {
 // at once. A nil *ConvWork is allowed and allocates per call.
 type ConvWork struct {
 	cols [][]float32 // per worker: [C*R*S, OH*OW]
+	pa   []float32   // the weights as packed GEMM A panels (forward, data gradient)
 	dws  [][]float32 // per image range except 0 (ConvBackwardFilter): [K, C*R*S]
 	job  convJob     // the call in progress (kept here so it does not escape per call)
 	wg   sync.WaitGroup
@@ -356,6 +357,7 @@ const (
 type convJob struct {
 	op                  convOp
 	g                   ConvGeom
+	kern                *microKernel // the GEMM kernel of the whole call (pa is packed for it)
 	ws                  *ConvWork
 	out, in, w          []float32 // op-specific: see run
 	bias                []float32 // convFwd: added per image when non-nil
@@ -384,8 +386,8 @@ func (j *convJob) run(t, chunk, lo, hi int) {
 			} else {
 				Im2col(col, xn, g)
 			}
-			// y[n] [K, OHW] = w [K, CRS] * col [CRS, OHW]
-			gemmN(1, false, false, g.K, ohw, crs, 1, j.w, crs, col, ohw, 0, j.out[n*g.K*ohw:], ohw)
+			// y[n] [K, OHW] = w [K, CRS] * col [CRS, OHW], w prepacked
+			gemmSerial(j.kern, j.ws.pa, false, false, g.K, ohw, crs, 1, j.w, crs, col, ohw, 0, j.out[n*g.K*ohw:], ohw)
 			if j.bias != nil {
 				// While y[n] is still in cache.
 				AddBiasChannels(j.out[n*g.K*ohw:(n+1)*g.K*ohw], j.bias, 1, g.K, ohw)
@@ -397,8 +399,8 @@ func (j *convJob) run(t, chunk, lo, hi int) {
 			if g.isPointwise() {
 				col = dxn
 			}
-			// col [CRS, OHW] = w^T [CRS, K] * dy[n] [K, OHW]
-			gemmN(1, true, false, crs, ohw, g.K, 1, j.w, crs, j.in[n*g.K*ohw:], ohw, 0, col, ohw)
+			// col [CRS, OHW] = w^T [CRS, K] * dy[n] [K, OHW], w^T prepacked
+			gemmSerial(j.kern, j.ws.pa, true, false, crs, ohw, g.K, 1, j.w, crs, j.in[n*g.K*ohw:], ohw, 0, col, ohw)
 			if !g.isPointwise() {
 				col2imScratch(dxn, col, g)
 			}
@@ -450,6 +452,15 @@ func (j *convJob) do() int {
 	}
 	for t := 0; t < nt; t++ {
 		j.ws.col(t, j.crs*j.ohw)
+	}
+	// Forward and data gradient multiply every image by the same weights:
+	// pack them once for the call.
+	j.kern = active.Load()
+	switch j.op {
+	case convFwd:
+		j.ws.pa = prepackA(j.kern, j.ws.pa, false, j.w, j.crs, g.K, j.crs)
+	case convBwdData:
+		j.ws.pa = prepackA(j.kern, j.ws.pa, true, j.w, j.crs, j.crs, g.K)
 	}
 	j.parts = nt
 	j.next.Store(0)

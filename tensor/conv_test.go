@@ -20,7 +20,10 @@ func convGeoms() []ConvGeom {
 		}
 	}
 	gs = append(gs, ConvGeom{N: 2, C: 3, H: 5, W: 11, K: 4, R: 3, S: 5, Stride: 2, Pad: 1}, // non-square
-		ConvGeom{N: 3, C: 1, H: 13, W: 13, K: 17, R: 5, S: 5, Stride: 1, Pad: 2})
+		ConvGeom{N: 3, C: 1, H: 13, W: 13, K: 17, R: 5, S: 5, Stride: 1, Pad: 2},
+		// C*R*S = 333 and K = 151: several K panels and M blocks of the
+		// prepacked weights (forward and data gradient).
+		ConvGeom{N: 2, C: 37, H: 5, W: 6, K: 151, R: 3, S: 3, Stride: 1, Pad: 1})
 	return gs
 }
 

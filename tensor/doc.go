@@ -48,7 +48,8 @@
 // Parallelism: one Gemm call uses up to Threads() goroutines (SetThreads),
 // splitting the larger of M and N into register-block-aligned parts (for
 // the small-M training shapes: N, with A packed by each part), each running
-// the serial algorithm with its own packing buffers from a sync.Pool. Parts
+// the serial algorithm with its own packing buffers from a free list (not a
+// sync.Pool, which every GC would empty). Parts
 // run on a persistent pool of worker goroutines, so steady-state calls
 // allocate nothing at any thread count. Each output element is computed by
 // exactly one goroutine with the same summation order, so the result does

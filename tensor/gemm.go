@@ -237,18 +237,17 @@ func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	}
 	nt = max(1, min(nt, (dim+blk-1)/blk))
 	if nt == 1 {
-		gemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmSerial(kern, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	call := callPool.Get().(*gemmCall)
+	call := getCall()
 	call.kern, call.splitN = kern, splitN
 	call.transA, call.transB, call.m, call.n, call.k = transA, transB, m, n, k
 	call.alpha, call.a, call.lda, call.b, call.ldb = alpha, a, lda, b, ldb
 	call.beta, call.c, call.ldc = beta, c, ldc
 	call.blk, call.dim, call.blocks, call.parts = blk, dim, (dim+blk-1)/blk, nt
 	parallel(call, nt, &call.wg)
-	*call = gemmCall{}
-	callPool.Put(call)
+	putCall(call)
 }
 
 // gemmCall is one parallel Gemm: part i computes a register-block-aligned
@@ -265,7 +264,46 @@ type gemmCall struct {
 	wg                      sync.WaitGroup
 }
 
-var callPool = sync.Pool{New: func() any { return new(gemmCall) }}
+// callFree and workFree recycle calls and packing buffers so that
+// steady-state calls allocate nothing (a sync.Pool would drop them at
+// every GC, and the next call would allocate megabytes of panels again).
+var (
+	callFree = make(chan *gemmCall, 16)
+	workFree = make(chan *gemmWork, 64)
+)
+
+func getCall() *gemmCall {
+	select {
+	case c := <-callFree:
+		return c
+	default:
+		return new(gemmCall)
+	}
+}
+
+func putCall(c *gemmCall) {
+	*c = gemmCall{}
+	select {
+	case callFree <- c:
+	default:
+	}
+}
+
+func getWork() *gemmWork {
+	select {
+	case w := <-workFree:
+		return w
+	default:
+		return new(gemmWork)
+	}
+}
+
+func putWork(w *gemmWork) {
+	select {
+	case workFree <- w:
+	default:
+	}
+}
 
 func (g *gemmCall) runPart(t int) {
 	lo := t * g.blocks / g.parts * g.blk
@@ -278,22 +316,20 @@ func (g *gemmCall) runPart(t int) {
 		if g.transB {
 			bOff = lo * g.ldb
 		}
-		gemmSerial(g.kern, g.transA, g.transB, g.m, hi-lo, g.k, g.alpha, g.a, g.lda, g.b[bOff:], g.ldb, g.beta, g.c[lo:], g.ldc)
+		gemmSerial(g.kern, nil, g.transA, g.transB, g.m, hi-lo, g.k, g.alpha, g.a, g.lda, g.b[bOff:], g.ldb, g.beta, g.c[lo:], g.ldc)
 		return
 	}
 	aOff := lo * g.lda
 	if g.transA {
 		aOff = lo
 	}
-	gemmSerial(g.kern, g.transA, g.transB, hi-lo, g.n, g.k, g.alpha, g.a[aOff:], g.lda, g.b, g.ldb, g.beta, g.c[lo*g.ldc:], g.ldc)
+	gemmSerial(g.kern, nil, g.transA, g.transB, hi-lo, g.n, g.k, g.alpha, g.a[aOff:], g.lda, g.b, g.ldb, g.beta, g.c[lo*g.ldc:], g.ldc)
 }
 
 // gemmWork holds one goroutine's packing buffers (64-byte aligned).
 type gemmWork struct {
 	ap, bp, tile []float32
 }
-
-var workPool = sync.Pool{New: func() any { return new(gemmWork) }}
 
 // aligned returns a slice of n floats whose first element is 64-byte
 // aligned, reusing buf when it is large enough.
@@ -309,18 +345,44 @@ func aligned(buf []float32, n int) []float32 {
 	return raw[off : off+n : off+n]
 }
 
-// gemmSerial is the five-loop Goto/BLIS algorithm on one goroutine.
-func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	mr, nr := kern.mr, kern.nr
-	// Split K into equal panels of at most kern.kc (rounded up to the
-	// kernel's 4-step unroll) rather than full panels plus a thin last one,
-	// whose C loads and stores would dominate its few rank-1 updates.
+// panelK is the K panel gemmSerial uses for inner dimension k: K split
+// into equal panels of at most kern.kc (rounded up to the kernel's 4-step
+// unroll) rather than full panels plus a thin last one, whose C loads and
+// stores would dominate its few rank-1 updates.
+func panelK(kern *microKernel, k int) int {
 	np := (k + kern.kc - 1) / kern.kc
-	KC := min(k, ((k+np-1)/np+3)/4*4)
+	return min(k, ((k+np-1)/np+3)/4*4)
+}
+
+// prepackA packs all of op(A) [m, k] as gemmSerial would pack it block by
+// block, so that calls sharing A (a convolution's weights, image after
+// image) pack it once: the K panel starting at pc holds the mr-row slivers
+// of all m rows at dst[mr*ceil(m/mr)*pc:], each kc long. It returns the
+// packed buffer (dst reused when large and aligned enough).
+func prepackA(kern *microKernel, dst []float32, transA bool, a []float32, lda, m, k int) []float32 {
+	mR := (m + kern.mr - 1) / kern.mr * kern.mr
+	KC := panelK(kern, k)
+	dst = aligned(dst, mR*k)
+	for pc := 0; pc < k; pc += KC {
+		kc := min(KC, k-pc)
+		packA(dst[mR*pc:], transA, a, lda, 0, pc, m, kc, kern.mr)
+	}
+	return dst
+}
+
+// gemmSerial is the five-loop Goto/BLIS algorithm on one goroutine. pre,
+// when non-nil, is op(A) packed by prepackA with the same kernel, and a,
+// lda and transA are then not read.
+func gemmSerial(kern *microKernel, pre []float32, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := kern.mr, kern.nr
+	KC := panelK(kern, k)
 	MC := min(kern.mc, (m+mr-1)/mr*mr)
+	mR := (m + mr - 1) / mr * mr
 	NC := min(kern.nc, (n+nr-1)/nr*nr)
-	ws := workPool.Get().(*gemmWork)
-	ws.ap = aligned(ws.ap, MC*KC)
+	ws := getWork()
+	if pre == nil {
+		ws.ap = aligned(ws.ap, MC*KC)
+	}
 	ws.bp = aligned(ws.bp, NC*KC)
 	ws.tile = aligned(ws.tile, mr*nr)
 	ap, bp, tile := ws.ap, ws.bp, ws.tile
@@ -335,13 +397,18 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 			load := pc > 0 || beta != 0
 			for ic := 0; ic < m; ic += MC {
 				mc := min(MC, m-ic)
-				packA(ap, transA, a, lda, ic, pc, mc, kc, mr)
+				aBlk := ap
+				if pre != nil {
+					aBlk = pre[mR*pc+ic*kc:]
+				} else {
+					packA(ap, transA, a, lda, ic, pc, mc, kc, mr)
+				}
 				for jr := 0; jr < nc; jr += nr {
 					nw := min(nr, nc-jr)
 					bs := bp[jr*kc : jr*kc+kc*nr]
 					for ir := 0; ir < mc; ir += mr {
 						mh := min(mr, mc-ir)
-						as := ap[ir*kc : ir*kc+kc*mr]
+						as := aBlk[ir*kc : ir*kc+kc*mr]
 						off := (ic+ir)*ldc + jc + jr
 						if mh == mr && nw == nr {
 							kern.fn(kc, as, bs, c[off:off+(mr-1)*ldc+nr], ldc, alpha, load)
@@ -364,7 +431,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 			}
 		}
 	}
-	workPool.Put(ws)
+	putWork(ws)
 }
 
 // packA packs op(A)[ic:ic+mc, pc:pc+kc] into mr-row slivers: sliver s holds
