@@ -110,22 +110,26 @@ func operands(s GemmShape, seed uint64) (a []float32, lda int, b []float32, ldb 
 	return fill(s.M * s.K), lda, fill(s.K * s.N), ldb, make([]float32, s.M*s.N)
 }
 
-// timeIt returns the best GFLOP/s over rounds, each repeating call for at
-// least minTime.
-func timeIt(flops float64, rounds int, minTime time.Duration, call func()) float64 {
-	call() // warm up: page in buffers, fill pools
-	best := 0.0
+// timeRounds returns each call's best GFLOP/s over rounds, each round
+// repeating a call for at least minTime. The calls take turns round by
+// round, so that a slow spell of a shared machine hits all of them rather
+// than one.
+func timeRounds(flops float64, rounds int, minTime time.Duration, calls ...func()) []float64 {
+	for _, call := range calls {
+		call() // warm up: page in buffers, fill pools
+	}
+	best := make([]float64, len(calls))
 	for r := 0; r < rounds; r++ {
-		n := 0
-		start := time.Now()
-		var el time.Duration
-		for el < minTime || n == 0 {
-			call()
-			n++
-			el = time.Since(start)
-		}
-		if g := flops * float64(n) / el.Seconds() / 1e9; g > best {
-			best = g
+		for i, call := range calls {
+			n := 0
+			start := time.Now()
+			var el time.Duration
+			for el < minTime || n == 0 {
+				call()
+				n++
+				el = time.Since(start)
+			}
+			best[i] = max(best[i], flops*float64(n)/el.Seconds()/1e9)
 		}
 	}
 	return best
@@ -176,20 +180,23 @@ func RunGemm(w io.Writer, opt GemmOptions) ([]GemmResult, error) {
 	enc := json.NewEncoder(w)
 	for i, s := range shapes {
 		a, lda, b, ldb, c := operands(s, uint64(i+1))
-		g := timeIt(s.Flops(), opt.Rounds, opt.MinTime, func() {
+		calls := []func(){func() {
 			tensor.Gemm(s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
-		})
-		base := GemmResult{Name: s.Name, M: s.M, N: s.N, K: s.K, TransA: s.TransA, TransB: s.TransB, GFLOPS: g, Threads: threads, Kernel: kernel}
+		}}
+		for _, p := range opt.Peers {
+			f := peers[p]
+			calls = append(calls, func() {
+				f(threads, s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
+			})
+		}
+		g := timeRounds(s.Flops(), opt.Rounds, opt.MinTime, calls...)
+		base := GemmResult{Name: s.Name, M: s.M, N: s.N, K: s.K, TransA: s.TransA, TransB: s.TransB, GFLOPS: g[0], Threads: threads, Kernel: kernel}
 		rs := []GemmResult{base}
 		if len(opt.Peers) > 0 {
 			rs = rs[:0]
-			for _, p := range opt.Peers {
-				f := peers[p]
-				pg := timeIt(s.Flops(), opt.Rounds, opt.MinTime, func() {
-					f(threads, s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
-				})
+			for j, p := range opt.Peers {
 				r := base
-				r.Peer, r.PeerGFLOPS, r.Ratio = p, pg, g/pg
+				r.Peer, r.PeerGFLOPS, r.Ratio = p, g[j+1], g[0]/g[j+1]
 				rs = append(rs, r)
 			}
 		}
@@ -213,7 +220,7 @@ func RunGemm(w io.Writer, opt GemmOptions) ([]GemmResult, error) {
 		if err := tw.Flush(); err != nil {
 			return results, fmt.Errorf("bench: %w", err)
 		}
-		fmt.Fprintf(w, "kernel %s, %d thread(s), best of %d rounds of >= %v\n", kernel, threads, opt.Rounds, opt.MinTime)
+		fmt.Fprintf(w, "kernel %s, %d thread(s), best of %d rounds of >= %v, resq and peers taking turns\n", kernel, threads, opt.Rounds, opt.MinTime)
 	}
 	return results, nil
 }

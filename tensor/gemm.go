@@ -458,6 +458,21 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc, mr int)
 			continue
 		}
 		// op(A)[i, p] = a[i*lda + p]: contiguous in p.
+		if rows == 6 && mr == 6 {
+			// The AVX2 kernel's sliver: six rows interleaved in one
+			// sequential pass over the destination.
+			r0 := a[i0*lda+pc:][:kc]
+			r1 := a[(i0+1)*lda+pc:][:kc]
+			r2 := a[(i0+2)*lda+pc:][:kc]
+			r3 := a[(i0+3)*lda+pc:][:kc]
+			r4 := a[(i0+4)*lda+pc:][:kc]
+			r5 := a[(i0+5)*lda+pc:][:kc]
+			for p := range r0 {
+				d := sl[p*6 : p*6+6 : p*6+6]
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
 		for i := 0; i < rows; i++ {
 			src := a[(i0+i)*lda+pc : (i0+i)*lda+pc+kc]
 			for p, v := range src {
