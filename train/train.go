@@ -121,6 +121,13 @@ func (l *loop) step(lr float64) (n int, loss float64, err error) {
 	return n, loss, err
 }
 
+// DivergedLoss is the factor over the cross-entropy of a uniform guess,
+// ln(classes), above which an epoch's mean training loss counts as
+// diverged: Run then stops with an error, as for a NaN loss, instead of
+// returning a useless model. A network that learns anything stays far
+// below it.
+const DivergedLoss = 100
+
 // Run trains m on ds.Train with cfg, evaluating on ds.Val after every epoch
 // and on ds.Test at the end. It writes a progress bar to log when log is a
 // terminal and one line per epoch otherwise (log may be nil).
@@ -209,6 +216,10 @@ func Run(ctx context.Context, m *nn.Model, ds *data.Dataset, cfg Config, h Hooks
 		}
 		samples += seen
 		st := EpochStats{Epoch: epoch + 1, Epochs: cfg.Epochs, LR: lr, TrainLoss: sum / float64(max(seen, 1))}
+		if limit := DivergedLoss * math.Log(float64(max(m.Classes, 2))); st.TrainLoss > limit {
+			return res, fmt.Errorf("train: epoch %d: mean training loss %.3g diverged (a uniform guess scores %.3g; learning rate %g too high?)",
+				epoch+1, st.TrainLoss, math.Log(float64(max(m.Classes, 2))), lr)
+		}
 		if ds.Val.N > 0 {
 			st.HasVal = true
 			st.ValErrPct = Evaluate(m, &ds.Val, evalBatch(cfg.Batch))

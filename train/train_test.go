@@ -142,6 +142,30 @@ func TestRunNaN(t *testing.T) {
 	}
 }
 
+// TestRunDiverged checks that a loss that explodes but stays finite stops
+// training with an error, while an ordinary run passes the check.
+func TestRunDiverged(t *testing.T) {
+	for _, lr := range []float64{1e6, 0.05} {
+		ds := blobs(3, 4, 2, 64, 0, 0, 1)
+		m := mustBuild(t, "mlp:4-8-2", 1)
+		cfg := smallConfig()
+		cfg.LR, cfg.Schedule = lr, "constant"
+		res, err := Run(context.Background(), m, ds, cfg, Hooks{}, nil)
+		if lr == 0.05 {
+			if err != nil {
+				t.Fatalf("lr %g: %v", lr, err)
+			}
+			continue
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), "train: epoch 1: mean training loss ") || !strings.Contains(err.Error(), "diverged") {
+			t.Fatalf("lr %g: error %v, want a diverged-loss error", lr, err)
+		}
+		if res == nil || res.Epochs != 0 {
+			t.Errorf("result %+v, want no finished epoch", res)
+		}
+	}
+}
+
 func TestRunCancel(t *testing.T) {
 	ds := blobs(4, 4, 2, 64, 0, 0, 1)
 	m := mustBuild(t, "mlp:4-8-2", 1)
