@@ -328,7 +328,7 @@ func (m *Model) inferRows(threads int, dst, x []float32, batch int) {
 	s.threads = threads
 	for r0 := 0; r0 < batch; r0 += m.chunk {
 		rows := min(m.chunk, batch-r0)
-		m.forward(s, dst[r0*m.Classes:(r0+rows)*m.Classes], x[r0*m.dim:(r0+rows)*m.dim], rows)
+		m.forward(s, dst[r0*m.Classes:(r0+rows)*m.Classes], x[r0*m.dim:(r0+rows)*m.dim], rows, false)
 	}
 }
 
@@ -362,20 +362,27 @@ func (m *Model) Predict(dst []int32, x []float32, batch int) {
 	}
 }
 
-// forward runs rows (<= m.chunk) samples through every stage.
-func (m *Model) forward(s *scratch, dst, x []float32, rows int) {
+// forward runs rows (<= m.chunk) samples through every stage, with 8-bit
+// activation codes, or with two-digit ones when wide (see forwardWide).
+func (m *Model) forward(s *scratch, dst, x []float32, rows int, wide bool) {
 	in := x // [rows, inSize]
 	for li, o := range m.ops {
 		out := s.h0[:rows*o.outSize]
 		if li%2 == 1 {
 			out = s.h1[:rows*o.outSize]
 		}
-		switch o.kind {
-		case opDense:
+		switch {
+		case o.kind == opDense && wide:
+			o.denseWide(s, out, in, rows)
+		case o.kind == opDense:
 			o.dense(s, out, in, rows)
-		case opConv:
+		case o.kind == opConv:
 			for i := 0; i < rows; i++ {
-				o.conv(s, out[i*o.outSize:(i+1)*o.outSize], in[i*o.inSize:(i+1)*o.inSize])
+				if wide {
+					o.convWide(s, out[i*o.outSize:(i+1)*o.outSize], in[i*o.inSize:(i+1)*o.inSize])
+				} else {
+					o.conv(s, out[i*o.outSize:(i+1)*o.outSize], in[i*o.inSize:(i+1)*o.inSize])
+				}
 			}
 		default:
 			o.float(out, in, rows)

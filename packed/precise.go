@@ -82,25 +82,7 @@ func (m *Model) recheck(pred []int32, x []float32, idx []int) {
 // low digit of 0..amax each, and run through the same integer GEMM twice:
 // sum u*c = base * sum hi*c + sum lo*c, combined in float64.
 func (m *Model) forwardWide(s *scratch, dst, x []float32, rows int) {
-	in := x
-	for li, o := range m.ops {
-		out := s.h0[:rows*o.outSize]
-		if li%2 == 1 {
-			out = s.h1[:rows*o.outSize]
-		}
-		switch o.kind {
-		case opDense:
-			o.denseWide(s, out, in, rows)
-		case opConv:
-			for i := 0; i < rows; i++ {
-				o.convWide(s, out[i*o.outSize:(i+1)*o.outSize], in[i*o.inSize:(i+1)*o.inSize])
-			}
-		default:
-			o.float(out, in, rows)
-		}
-		in = out
-	}
-	copy(dst, in[:rows*m.Classes])
+	m.forward(s, dst, x, rows, true)
 }
 
 // float runs the ops that compute in float32 in every mode (pooling,

@@ -140,7 +140,7 @@ func SGDMomentum(w, v, g []float32, lr, mu, wd float32) {
 	if len(v) != len(w) || len(g) != len(w) {
 		panic(fmt.Sprintf("tensor: SGDMomentum: lengths w %d, v %d, g %d differ", len(w), len(v), len(g)))
 	}
-	j := getEwJob()
+	j := ewFree.get()
 	j.op, j.a, j.b, j.c = ewSGD, w, v, g
 	j.f0, j.f1, j.f2 = lr, mu, wd
 	j.do()
@@ -216,23 +216,11 @@ type ewJob struct {
 
 // ewFree recycles jobs so steady-state calls allocate nothing (a
 // sync.Pool would drop them at every GC).
-var ewFree = make(chan *ewJob, 8)
-
-func getEwJob() *ewJob {
-	select {
-	case j := <-ewFree:
-		return j
-	default:
-		return new(ewJob)
-	}
-}
+var ewFree = make(freeList[ewJob], 8)
 
 func putEwJob(j *ewJob) {
 	j.a, j.b, j.c = nil, nil, nil
-	select {
-	case ewFree <- j:
-	default:
-	}
+	ewFree.put(j)
 }
 
 // ew runs op over a (destination), b, c (c may be nil).
@@ -241,7 +229,7 @@ func ew(op ewOp, a, b, c []float32) {
 		(&ewJob{op: op, a: a, b: b, c: c}).apply(0, len(b))
 		return
 	}
-	j := getEwJob()
+	j := ewFree.get()
 	j.op, j.a, j.b, j.c = op, a, b, c
 	j.do()
 	putEwJob(j)

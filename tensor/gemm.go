@@ -240,14 +240,15 @@ func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 		gemmSerial(kern, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	call := getCall()
+	call := callFree.get()
 	call.kern, call.splitN = kern, splitN
 	call.transA, call.transB, call.m, call.n, call.k = transA, transB, m, n, k
 	call.alpha, call.a, call.lda, call.b, call.ldb = alpha, a, lda, b, ldb
 	call.beta, call.c, call.ldc = beta, c, ldc
 	call.blk, call.dim, call.blocks, call.parts = blk, dim, (dim+blk-1)/blk, nt
 	parallel(call, nt, &call.wg)
-	putCall(call)
+	*call = gemmCall{}
+	callFree.put(call)
 }
 
 // gemmCall is one parallel Gemm: part i computes a register-block-aligned
@@ -268,42 +269,9 @@ type gemmCall struct {
 // steady-state calls allocate nothing (a sync.Pool would drop them at
 // every GC, and the next call would allocate megabytes of panels again).
 var (
-	callFree = make(chan *gemmCall, 16)
-	workFree = make(chan *gemmWork, 64)
+	callFree = make(freeList[gemmCall], 16)
+	workFree = make(freeList[gemmWork], 64)
 )
-
-func getCall() *gemmCall {
-	select {
-	case c := <-callFree:
-		return c
-	default:
-		return new(gemmCall)
-	}
-}
-
-func putCall(c *gemmCall) {
-	*c = gemmCall{}
-	select {
-	case callFree <- c:
-	default:
-	}
-}
-
-func getWork() *gemmWork {
-	select {
-	case w := <-workFree:
-		return w
-	default:
-		return new(gemmWork)
-	}
-}
-
-func putWork(w *gemmWork) {
-	select {
-	case workFree <- w:
-	default:
-	}
-}
 
 func (g *gemmCall) runPart(t int) {
 	lo := t * g.blocks / g.parts * g.blk
@@ -379,7 +347,7 @@ func gemmSerial(kern *microKernel, pre []float32, transA, transB bool, m, n, k i
 	MC := min(kern.mc, (m+mr-1)/mr*mr)
 	mR := (m + mr - 1) / mr * mr
 	NC := min(kern.nc, (n+nr-1)/nr*nr)
-	ws := getWork()
+	ws := workFree.get()
 	if pre == nil {
 		ws.ap = aligned(ws.ap, MC*KC)
 	}
@@ -431,7 +399,7 @@ func gemmSerial(kern *microKernel, pre []float32, transA, transB bool, m, n, k i
 			}
 		}
 	}
-	putWork(ws)
+	workFree.put(ws)
 }
 
 // packA packs op(A)[ic:ic+mc, pc:pc+kc] into mr-row slivers: sliver s holds

@@ -88,3 +88,24 @@ func parallel(job parallelJob, n int, wg *sync.WaitGroup) {
 	job.runPart(0)
 	wg.Wait()
 }
+
+// freeList recycles values of T without losing them at a GC (unlike
+// sync.Pool): get returns a recycled value or a new zero one, put keeps a
+// value unless the list is full.
+type freeList[T any] chan *T
+
+func (f freeList[T]) get() *T {
+	select {
+	case x := <-f:
+		return x
+	default:
+		return new(T)
+	}
+}
+
+func (f freeList[T]) put(x *T) {
+	select {
+	case f <- x:
+	default:
+	}
+}
