@@ -524,20 +524,25 @@ func packB(kern *microKernel, dst []float32, transB bool, b []float32, ldb, pc, 
 // copySmall copies src into dst (equal lengths) with inline moves for the
 // register-block widths, avoiding a memmove call per packed row.
 func copySmall(dst, src []float32) {
+	// Element by element: an array assignment through these pointers
+	// compiles to a memmove call (the compiler cannot rule out a partial
+	// overlap), which costs twice as much at these lengths.
 	switch len(src) {
-	case 16:
-		*(*[16]float32)(dst) = *(*[16]float32)(src)
-	case 32:
-		*(*[32]float32)(dst) = *(*[32]float32)(src)
-	case 48:
-		*(*[48]float32)(dst) = *(*[48]float32)(src)
 	case 6:
-		*(*[6]float32)(dst) = *(*[6]float32)(src)
-	case 4:
-		*(*[4]float32)(dst) = *(*[4]float32)(src)
-	case 2:
-		*(*[2]float32)(dst) = *(*[2]float32)(src)
+		d, s := dst[:6:6], src[:6:6]
+		d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+	case 16:
+		d, s := dst[:16:16], src[:16:16]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+		d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15] = s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15]
 	default:
-		copy(dst, src)
+		if len(src) > 32 {
+			copy(dst, src)
+			return
+		}
+		d := dst[:len(src)]
+		for i, v := range src {
+			d[i] = v
+		}
 	}
 }
