@@ -15,6 +15,8 @@
 # Usage: examples/peer-compare/run.sh [mlp] [cnn] [infer]   (default: all three)
 # Env:   OUT=DIR (default /tmp/resq-peer-compare)  PYTHON=/usr/bin/python3
 #        TORCH_THREADS=1  OPENBLAS_NUM_THREADS=2  INFER_SECONDS=5
+#        ROUNDS=N  train epochs per side, taking turns; the table shows each
+#                  side's fastest (default 1; 3 on a VM whose speed drifts)
 #        LIMIT=N  smoke test only: resq trains on the first N rows (its epoch
 #                 time is then not comparable)
 set -euo pipefail
@@ -26,6 +28,7 @@ py=${PYTHON:-/usr/bin/python3}
 tthreads=${TORCH_THREADS:-1}
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
 isec=${INFER_SECONDS:-5}
+rounds=${ROUNDS:-1}
 peer=$root/peers/torch_peer.py
 limit=()
 [ -n "${LIMIT:-}" ] && limit=(--limit "$LIMIT")
@@ -75,21 +78,36 @@ if want mlp || want infer; then
   "$resq" train --model "$mlp_spec" --data mnist --epochs 1 --batch 100 --lr 0.05 --momentum 0.9 \
     --schedule constant "${limit[@]}" --out "$out/mlp.st" --json >"$out/resq-mlp.json"
 fi
+# epochs NAME RESQ_MODEL PEER_WHAT [PEER_ARGS...]: ROUNDS epochs of each,
+# taking turns (resq, PyTorch, resq, ...), so that a slow spell of a shared
+# machine hits both; the row shows each side's fastest epoch and the
+# stderr line every epoch.
+epochs() {
+  local name=$1 model=$2 what=$3 rs=() ts=() i r t
+  shift 3
+  for ((i = 1; i <= rounds; i++)); do
+    if [ "$i" -gt 1 ] || ! [ -s "$out/resq-$name.json" ]; then
+      echo "peer-compare: resq train $model, 1 epoch (round $i/$rounds)" >&2
+      "$resq" train --model "$model" --data mnist --epochs 1 --batch 100 --lr 0.05 --momentum 0.9 \
+        --schedule constant "${limit[@]}" --out "$out/$name.st" --json >"$out/resq-$name.json"
+    fi
+    rs+=("$(jget epoch_seconds 0 <"$out/resq-$name.json")")
+    echo "peer-compare: pytorch $what, 1 epoch (round $i/$rounds)" >&2
+    "$py" "$peer" "$what" --mnist "$mnist" --threads "$tthreads" "$@" >"$out/torch-$name.json"
+    ts+=("$(jget epoch_seconds 0 <"$out/torch-$name.json")")
+  done
+  r=$(printf '%s\n' "${rs[@]}" | sort -g | head -n 1)
+  t=$(printf '%s\n' "${ts[@]}" | sort -g | head -n 1)
+  echo "$name epochs (s), in turn: resq ${rs[*]}; pytorch ${ts[*]}" >"$out/$name-epochs.txt"
+  echo "$r $t"
+}
 if want mlp; then
-  r=$(jget epoch_seconds 0 <"$out/resq-mlp.json")
-  echo "peer-compare: pytorch train-mlp, 1 epoch" >&2
-  "$py" "$peer" train-mlp --mnist "$mnist" --threads "$tthreads" --drop 0.2 >"$out/torch-mlp.json"
-  t=$(jget epoch_seconds 0 <"$out/torch-mlp.json")
+  read -r r t < <(epochs mlp "$mlp_spec" train-mlp --drop 0.2)
   row "MLP 784-1024x3-10 drop 0.2, 1 epoch" "s/epoch" "$r" "$t" "$(ratio "$t" "$r")"
 fi
 if want cnn; then
-  echo "peer-compare: resq train cnn:32c5-p2-64c5-p2-fc512-10, 1 epoch" >&2
-  "$resq" train --model cnn:32c5-p2-64c5-p2-fc512-10 --data mnist --epochs 1 --batch 100 --lr 0.05 \
-    --momentum 0.9 --schedule constant "${limit[@]}" --out "$out/cnn.st" --json >"$out/resq-cnn.json"
-  r=$(jget epoch_seconds 0 <"$out/resq-cnn.json")
-  echo "peer-compare: pytorch train-cnn, 1 epoch" >&2
-  "$py" "$peer" train-cnn --mnist "$mnist" --threads "$tthreads" >"$out/torch-cnn.json"
-  t=$(jget epoch_seconds 0 <"$out/torch-cnn.json")
+  rm -f "$out/resq-cnn.json"
+  read -r r t < <(epochs cnn cnn:32c5-p2-64c5-p2-fc512-10 train-cnn)
   row "CNN 32c5-p2-64c5-p2-fc512-10, 1 epoch" "s/epoch" "$r" "$t" "$(ratio "$t" "$r")"
 fi
 if want infer; then
@@ -120,6 +138,9 @@ printf '%-48s %-10s %12s %12s %8s\n' measurement unit resq pytorch ratio
 for r in "${rows[@]}"; do
   IFS='|' read -r what unit rv tv ra <<<"$r"
   printf '%-48s %-10s %12s %12s %8s\n' "$what" "$unit" "$rv" "$tv" "$ra"
+done
+for f in mlp cnn; do
+  want "$f" && [ -s "$out/$f-epochs.txt" ] && cat "$out/$f-epochs.txt"
 done
 echo "(ratio > 1: resq faster. torch threads $tthreads, OPENBLAS_NUM_THREADS $OPENBLAS_NUM_THREADS, resq GEMM threads: all cores;"
 echo " load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: timings on a busy machine are not comparable)"
