@@ -541,6 +541,7 @@ func copySmall(dst, src []float32) {
 			return
 		}
 		d := dst[:len(src)]
+		//lint:ignore S1001 a loop, not copy: copy calls memmove, slower at these lengths
 		for i, v := range src {
 			d[i] = v
 		}
