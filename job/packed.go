@@ -147,8 +147,7 @@ func Compare(path string, c *Checkpoint, ds *data.Dataset, batch int) (*Agreemen
 			x = tensor.New(n, d)
 		}
 		copy(x.Data, ds.Test.X[i*d:(i+n)*d])
-		m.Infer(got[:n*k], x.Data, n)
-		m.Predict(pred[:n], x.Data, n)
+		m.PredictLogits(pred[:n], got[:n*k], x.Data, n)
 		want := c.M.Forward(x, false) // [n, classes]
 		for j := 0; j < n; j++ {
 			g, w := got[j*k:(j+1)*k], want.Data[j*k:(j+1)*k]
@@ -161,7 +160,7 @@ func Compare(path string, c *Checkpoint, ds *data.Dataset, batch int) (*Agreemen
 			}
 			a.MaxLogitErr = max(a.MaxLogitErr, worst)
 			a.MeanLogitErr += worst
-			if int(pred[j]) != argmax(w) {
+			if int(pred[j]) != tensor.Argmax(w) {
 				a.Disagree++
 			}
 		}
@@ -170,16 +169,4 @@ func Compare(path string, c *Checkpoint, ds *data.Dataset, batch int) (*Agreemen
 		a.MeanLogitErr /= float64(a.N)
 	}
 	return a, nil
-}
-
-// argmax returns the index of the largest value (the first on ties), as
-// train.Evaluate chooses.
-func argmax(v []float32) int {
-	best := 0
-	for j, x := range v {
-		if x > v[best] {
-			best = j
-		}
-	}
-	return best
 }

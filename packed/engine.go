@@ -11,6 +11,7 @@ import (
 
 	"github.com/resq-dev/resq/internal/safetensors"
 	"github.com/resq-dev/resq/packed/internal/kernels"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // Model is a loaded packed model, ready for integer inference. It is
@@ -339,19 +340,26 @@ func (m *Model) inferRows(threads int, dst, x []float32, batch int) {
 // those still too close with float activations (see doc.go,
 // "Predictions"). Ties go to the lowest class index.
 func (m *Model) Predict(dst []int32, x []float32, batch int) {
-	if batch < 0 || len(dst) < batch || len(x) != batch*m.dim {
-		panic(fmt.Sprintf("packed: Predict: dst has %d elements, x %d, batch is %d of %d", len(dst), len(x), batch, m.dim))
+	m.PredictLogits(dst, make([]float32, max(batch, 0)*m.Classes), x, batch)
+}
+
+// PredictLogits is Predict that also returns Infer's logits [batch,
+// Classes] in logits (the 8-bit pass, before any recheck), for callers
+// that want both without running the network twice.
+func (m *Model) PredictLogits(dst []int32, logits, x []float32, batch int) {
+	if batch < 0 || len(dst) < batch || len(x) != batch*m.dim || len(logits) < batch*m.Classes {
+		panic(fmt.Sprintf("packed: Predict: dst has %d elements, logits %d, x %d, batch is %d of %d", len(dst), len(logits), len(x), batch, m.dim))
 	}
-	logits := make([]float32, min(batch, m.chunk)*m.Classes)
 	var idx []int
 	for r0 := 0; r0 < batch; r0 += m.chunk {
 		rows := min(m.chunk, batch-r0)
 		xs := x[r0*m.dim : (r0+rows)*m.dim]
-		m.Infer(logits[:rows*m.Classes], xs, rows)
+		lg := logits[r0*m.Classes : (r0+rows)*m.Classes]
+		m.Infer(lg, xs, rows)
 		idx = idx[:0]
 		for i := 0; i < rows; i++ {
-			row := logits[i*m.Classes : (i+1)*m.Classes]
-			dst[r0+i] = argmax(row)
+			row := lg[i*m.Classes : (i+1)*m.Classes]
+			dst[r0+i] = int32(tensor.Argmax(row))
 			if uncertain(row, tau8) {
 				idx = append(idx, i)
 			}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/resq-dev/resq/packed/internal/kernels"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // Predict's decision check (see doc.go, "Predictions"). A sample whose
@@ -39,16 +40,6 @@ func uncertain(logits []float32, tau float64) bool {
 	return a-b < tau*scale || math.IsNaN(a-b)
 }
 
-func argmax(v []float32) int32 {
-	best := 0
-	for j, x := range v {
-		if x > v[best] {
-			best = j
-		}
-	}
-	return int32(best)
-}
-
 // recheck recomputes the logits of the rows of x [rows, dim] listed in
 // idx (their 8-bit logits were too close to call) with the two-digit
 // activation codes, and those still too close with float activations, and
@@ -72,7 +63,7 @@ func (m *Model) recheck(pred []int32, x []float32, idx []int) {
 		if uncertain(row, tau16) {
 			m.forwardFloat(row, in[i*m.dim:(i+1)*m.dim])
 		}
-		pred[r] = argmax(row)
+		pred[r] = int32(tensor.Argmax(row))
 	}
 }
 
