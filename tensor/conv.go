@@ -174,6 +174,20 @@ func Col2im(dx, col []float32, g ConvGeom) {
 		col2imRef(dx, col, g)
 		return
 	}
+	col2imTaps(dx, col, g, func(xc, row []float32, r, s, i0, i1, lo, hi int) {
+		shift := s - g.Pad
+		for i := i0; i < i1; i++ {
+			addRow(xc[(i-g.Pad+r)*g.W+lo+shift:][:hi-lo], row[i*ow+lo:i*ow+hi])
+		}
+	})
+}
+
+// col2imTaps clears dx and calls add for every kernel tap (c, r, s) of a
+// stride-1 Col2im that reaches the image: xc is channel c of dx, row the
+// tap's col row [OH*OW], and output rows [i0, i1) and columns [lo, hi)
+// (both non-empty) are the ones that read inside the image.
+func col2imTaps(dx, col []float32, g ConvGeom, add func(xc, row []float32, r, s, i0, i1, lo, hi int)) {
+	oh, ow := g.OutH(), g.OutW()
 	hw := g.H * g.W
 	clear(dx[:g.C*hw])
 	for c := 0; c < g.C; c++ {
@@ -182,16 +196,12 @@ func Col2im(dx, col []float32, g ConvGeom) {
 			i0 := min(oh, max(0, g.Pad-r))
 			i1 := max(i0, min(oh, g.H+g.Pad-r))
 			for s := 0; s < g.S; s++ {
-				row := col[((c*g.R+r)*g.S+s)*oh*ow:][:oh*ow]
 				lo := min(ow, max(0, g.Pad-s))
 				hi := max(lo, min(ow, g.W+g.Pad-s))
-				if hi == lo {
+				if hi == lo || i1 == i0 {
 					continue
 				}
-				shift := s - g.Pad
-				for i := i0; i < i1; i++ {
-					addRow(xc[(i-g.Pad+r)*g.W+lo+shift:][:hi-lo], row[i*ow+lo:i*ow+hi])
-				}
+				add(xc, col[((c*g.R+r)*g.S+s)*oh*ow:][:oh*ow], r, s, i0, i1, lo, hi)
 			}
 		}
 	}
@@ -266,35 +276,20 @@ func col2imScratch(dx, col []float32, g ConvGeom) {
 	}
 	checkLen("Col2im dx", len(dx), g.C*g.H*g.W)
 	checkLen("Col2im col", len(col), g.C*g.R*g.S*oh*ow)
-	hw := g.H * g.W
-	clear(dx[:g.C*hw])
-	for c := 0; c < g.C; c++ {
-		xc := dx[c*hw : (c+1)*hw]
-		for r := 0; r < g.R; r++ {
-			i0 := min(oh, max(0, g.Pad-r))
-			i1 := max(i0, min(oh, g.H+g.Pad-r))
-			for s := 0; s < g.S; s++ {
-				row := col[((c*g.R+r)*g.S+s)*oh*ow:][:oh*ow]
-				lo := min(ow, max(0, g.Pad-s))
-				hi := max(lo, min(ow, g.W+g.Pad-s))
-				if hi == lo || i1 == i0 {
-					continue
-				}
-				for i := i0; i < i1; i++ {
-					d := row[i*ow : i*ow+ow]
-					for j := 0; j < lo; j++ {
-						d[j] = 0
-					}
-					for j := hi; j < ow; j++ {
-						d[j] = 0
-					}
-				}
-				off := (r-g.Pad)*g.W + s - g.Pad
-				k0, k1 := i0*ow+lo, (i1-1)*ow+hi
-				addRow(xc[k0+off:k1+off], row[k0:k1])
+	col2imTaps(dx, col, g, func(xc, row []float32, r, s, i0, i1, lo, hi int) {
+		for i := i0; i < i1; i++ {
+			d := row[i*ow : i*ow+ow]
+			for j := 0; j < lo; j++ {
+				d[j] = 0
+			}
+			for j := hi; j < ow; j++ {
+				d[j] = 0
 			}
 		}
-	}
+		off := (r-g.Pad)*g.W + s - g.Pad
+		k0, k1 := i0*ow+lo, (i1-1)*ow+hi
+		addRow(xc[k0+off:k1+off], row[k0:k1])
+	})
 }
 
 // col2imRef is the straightforward Col2im, the oracle of the fast path:
