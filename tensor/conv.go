@@ -129,28 +129,13 @@ func Im2col(col, x []float32, g ConvGeom) {
 					off := (r-g.Pad)*g.W + shift
 					k0, k1 := i0*ow+lo, (i1-1)*ow+hi
 					copy(row[k0:k1], xc[k0+off:k1+off])
-					for i := i0; i < i1; i++ {
-						d := row[i*ow : i*ow+ow]
-						for j := 0; j < lo; j++ {
-							d[j] = 0
-						}
-						for j := hi; j < ow; j++ {
-							d[j] = 0
-						}
-					}
+					clearPadCols(row, ow, i0, i1, lo, hi)
 					continue
 				}
-				for i := i0; i < i1; i++ {
-					d := row[i*ow : i*ow+ow]
-					for j := 0; j < lo; j++ {
-						d[j] = 0
-					}
-					for j := hi; j < ow; j++ {
-						d[j] = 0
-					}
-					if hi > lo {
-						src := xc[(i-g.Pad+r)*g.W+lo+shift:][:hi-lo]
-						copy(d[lo:hi], src)
+				clearPadCols(row, ow, i0, i1, lo, hi)
+				if hi > lo {
+					for i := i0; i < i1; i++ {
+						copy(row[i*ow+lo:i*ow+hi], xc[(i-g.Pad+r)*g.W+lo+shift:][:hi-lo])
 					}
 				}
 			}
@@ -180,6 +165,21 @@ func Col2im(dx, col []float32, g ConvGeom) {
 			addRow(xc[(i-g.Pad+r)*g.W+lo+shift:][:hi-lo], row[i*ow+lo:i*ow+hi])
 		}
 	})
+}
+
+// clearPadCols zeroes columns [0, lo) and [hi, ow) of rows [i0, i1) of a
+// col row [OH*OW]: the entries that read padding columns. Short loops, not
+// clear: the runs are a few floats, and a memclr call each costs more.
+func clearPadCols(row []float32, ow, i0, i1, lo, hi int) {
+	for i := i0; i < i1; i++ {
+		d := row[i*ow : i*ow+ow]
+		for j := 0; j < lo; j++ {
+			d[j] = 0
+		}
+		for j := hi; j < ow; j++ {
+			d[j] = 0
+		}
+	}
 }
 
 // col2imTaps clears dx and calls add for every kernel tap (c, r, s) of a
@@ -277,15 +277,7 @@ func col2imScratch(dx, col []float32, g ConvGeom) {
 	checkLen("Col2im dx", len(dx), g.C*g.H*g.W)
 	checkLen("Col2im col", len(col), g.C*g.R*g.S*oh*ow)
 	col2imTaps(dx, col, g, func(xc, row []float32, r, s, i0, i1, lo, hi int) {
-		for i := i0; i < i1; i++ {
-			d := row[i*ow : i*ow+ow]
-			for j := 0; j < lo; j++ {
-				d[j] = 0
-			}
-			for j := hi; j < ow; j++ {
-				d[j] = 0
-			}
-		}
+		clearPadCols(row, ow, i0, i1, lo, hi)
 		off := (r-g.Pad)*g.W + s - g.Pad
 		k0, k1 := i0*ow+lo, (i1-1)*ow+hi
 		addRow(xc[k0+off:k1+off], row[k0:k1])
