@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 )
 
@@ -61,7 +60,7 @@ type ConvWork struct {
 	pa   []float32   // the weights as packed GEMM A panels (forward, data gradient)
 	dws  [][]float32 // per image range except 0 (ConvBackwardFilter): [K, C*R*S]
 	job  convJob     // the call in progress (kept here so it does not escape per call)
-	wg   sync.WaitGroup
+	join join
 }
 
 func (ws *ConvWork) col(i, n int) []float32 {
@@ -374,7 +373,7 @@ func (j *convJob) run(t, chunk, lo, hi int) {
 				Im2col(col, xn, g)
 			}
 			// y[n] [K, OHW] = w [K, CRS] * col [CRS, OHW], w prepacked
-			gemmSerial(j.kern, j.ws.pa, false, false, g.K, ohw, crs, 1, j.w, crs, col, ohw, 0, j.out[n*g.K*ohw:], ohw)
+			gemmSerial(j.kern, j.ws.pa, nil, false, false, g.K, ohw, crs, 1, j.w, crs, col, ohw, 0, j.out[n*g.K*ohw:], ohw)
 			if j.bias != nil {
 				// While y[n] is still in cache.
 				AddBiasChannels(j.out[n*g.K*ohw:(n+1)*g.K*ohw], j.bias, 1, g.K, ohw)
@@ -387,7 +386,7 @@ func (j *convJob) run(t, chunk, lo, hi int) {
 				col = dxn
 			}
 			// col [CRS, OHW] = w^T [CRS, K] * dy[n] [K, OHW], w^T prepacked
-			gemmSerial(j.kern, j.ws.pa, true, false, crs, ohw, g.K, 1, j.w, crs, j.in[n*g.K*ohw:], ohw, 0, col, ohw)
+			gemmSerial(j.kern, j.ws.pa, nil, true, false, crs, ohw, g.K, 1, j.w, crs, j.in[n*g.K*ohw:], ohw, 0, col, ohw)
 			if !g.isPointwise() {
 				col2imScratch(dxn, col, g)
 			}
@@ -451,7 +450,7 @@ func (j *convJob) do() int {
 	}
 	j.parts = nt
 	j.next.Store(0)
-	parallel(j, nt, &j.ws.wg)
+	parallel(j, nt, &j.ws.join)
 	return j.chunks
 }
 

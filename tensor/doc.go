@@ -45,17 +45,26 @@
 // assembly kernel on a CPU it was never run on) is dropped with a message
 // on stderr instead of being used.
 //
-// Parallelism: one Gemm call uses up to Threads() goroutines (SetThreads),
-// splitting the larger of M and N into register-block-aligned parts (for
-// the small-M training shapes: N, with A packed by each part), each running
-// the serial algorithm with its own packing buffers from a free list (not a
-// sync.Pool, which every GC would empty). Parts
-// run on a persistent pool of worker goroutines, so steady-state calls
-// allocate nothing at any thread count. Each output element is computed by
-// exactly one goroutine with the same summation order, so the result does
-// not depend on the thread count. Convolutions split the batch across the
-// workers instead and run single-threaded GEMMs per image (im2col + GEMM;
-// 1×1 stride-1 unpadded convolutions skip im2col).
+// Parallelism: one Gemm call uses up to Threads() goroutines (SetThreads).
+// The larger of M and N is cut into register-block-aligned chunks (about
+// four per goroutine) that the goroutines claim one at a time from an
+// atomic counter, so that a core running slow for a while (common on a
+// shared or virtual machine) takes fewer chunks instead of holding up the
+// call. Each goroutine first packs the other operand whole, once (op(A) by
+// prepackA when N is split, the small-M training shapes; op(B) by prepackB
+// when M is split; an operand over 16 MiB is not prepacked, and the call
+// is then cut into one chunk per goroutine), and runs the serial algorithm on each chunk it claims,
+// with packing buffers from a free list (not a sync.Pool, which every GC
+// would empty). Parts run on a persistent pool of worker goroutines, so
+// steady-state calls allocate nothing at any thread count. An idle worker
+// polls for the next part, and a caller for its workers to finish, for up
+// to 200µs before blocking: kernel calls come in bursts, and waking a
+// blocked thread cost 150-200µs on the dev machine's virtual CPUs. Each
+// output element is computed by exactly one goroutine with the same
+// summation order whatever the chunking, so the result is bitwise the same
+// at every thread count (TestGemmThreadsBitwise). Convolutions split the
+// batch across the workers instead and run single-threaded GEMMs per image
+// (im2col + GEMM; 1×1 stride-1 unpadded convolutions skip im2col).
 //
 // # Mutation
 //

@@ -3,7 +3,6 @@ package tensor
 import (
 	"fmt"
 	"math"
-	"sync"
 )
 
 // The kernels in this file are memory-bound loops. Every function writes its
@@ -211,7 +210,7 @@ type ewJob struct {
 	a, b, c    []float32 // op-specific, see apply
 	f0, f1, f2 float32
 	parts      int
-	wg         sync.WaitGroup
+	join       join
 }
 
 // ewFree recycles jobs so steady-state calls allocate nothing (a
@@ -242,7 +241,7 @@ func (j *ewJob) do() {
 		n = len(j.b)
 	}
 	j.parts = max(1, min(Threads(), n/(ewParallelMin/2)))
-	parallel(j, j.parts, &j.wg)
+	parallel(j, j.parts, &j.join)
 }
 
 func (j *ewJob) runPart(t int) {

@@ -3,7 +3,6 @@ package tensor
 import (
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -227,17 +226,17 @@ func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	if 2*m*n*k < parallelMinFlops {
 		nt = 1
 	}
-	// Split the larger of M and N into nt parts aligned to the register
-	// block; every part packs its own panels (A or B packing is repeated
-	// per part, O(MK) or O(KN) against O(MNK/nt) arithmetic).
+	// Split the larger of M and N into register-block-aligned chunks that
+	// the goroutines claim one at a time (see "Parallelism" in doc.go).
 	splitN := n >= m
 	blk, dim := kern.nr, n
 	if !splitN {
 		blk, dim = kern.mr, m
 	}
-	nt = max(1, min(nt, (dim+blk-1)/blk))
+	blocks := (dim + blk - 1) / blk
+	nt = max(1, min(nt, blocks))
 	if nt == 1 {
-		gemmSerial(kern, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmSerial(kern, nil, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	call := callFree.get()
@@ -245,24 +244,50 @@ func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	call.transA, call.transB, call.m, call.n, call.k = transA, transB, m, n, k
 	call.alpha, call.a, call.lda, call.b, call.ldb = alpha, a, lda, b, ldb
 	call.beta, call.c, call.ldc = beta, c, ldc
-	call.blk, call.dim, call.blocks, call.parts = blk, dim, (dim+blk-1)/blk, nt
-	parallel(call, nt, &call.wg)
-	*call = gemmCall{}
+	call.dim = dim
+	// About chunksPerThread chunks per goroutine: enough to even out
+	// cores that run at different speeds, few enough that the per-chunk
+	// loop and packing overheads stay small. An operand too large to keep
+	// packed whole per goroutine is packed block by block, once per chunk,
+	// so the call is then cut into one chunk per goroutine.
+	other := m * k // the operand each goroutine packs: op(A) when N is split
+	if !splitN {
+		other = k * n
+	}
+	call.prepack = other <= maxPrepack
+	perThread := chunksPerThread
+	if !call.prepack {
+		perThread = 1
+	}
+	call.chunk = blk * max(1, blocks/(perThread*nt))
+	call.chunks = (dim + call.chunk - 1) / call.chunk
+	call.next.Store(0)
+	parallel(call, nt, &call.join)
+	call.a, call.b, call.c = nil, nil, nil
 	callFree.put(call)
 }
 
-// gemmCall is one parallel Gemm: part i computes a register-block-aligned
-// range of rows (or columns) of C.
+// chunksPerThread is the number of chunks a parallel Gemm aims to give each
+// goroutine.
+const chunksPerThread = 4
+
+// maxPrepack (floats) is the largest operand each goroutine of a parallel
+// Gemm packs whole (a variable so that tests can take the other path).
+var maxPrepack = 4 << 20
+
+// gemmCall is one parallel Gemm: its goroutines claim chunks of rows (or
+// columns) of C through next until all chunks are taken.
 type gemmCall struct {
-	kern                    *microKernel
-	splitN                  bool
-	transA, transB          bool
-	m, n, k                 int
-	alpha, beta             float32
-	a, b, c                 []float32
-	lda, ldb, ldc           int
-	blk, dim, blocks, parts int
-	wg                      sync.WaitGroup
+	kern               *microKernel
+	splitN, prepack    bool
+	transA, transB     bool
+	m, n, k            int
+	alpha, beta        float32
+	a, b, c            []float32
+	lda, ldb, ldc      int
+	dim, chunk, chunks int
+	next               atomic.Int64
+	join               join
 }
 
 // callFree and workFree recycle calls and packing buffers so that
@@ -273,30 +298,53 @@ var (
 	workFree = make(freeList[gemmWork], 64)
 )
 
-func (g *gemmCall) runPart(t int) {
-	lo := t * g.blocks / g.parts * g.blk
-	hi := min(g.dim, (t+1)*g.blocks/g.parts*g.blk)
-	if hi <= lo {
-		return
+func (g *gemmCall) runPart(int) {
+	ws := workFree.get()
+	defer workFree.put(ws)
+	var preA, preB []float32
+	switch {
+	case !g.prepack:
+	case g.splitN:
+		ws.pre = prepackA(g.kern, ws.pre, g.transA, g.a, g.lda, g.m, g.k)
+		preA = ws.pre
+	default:
+		ws.pre = prepackB(g.kern, ws.pre, g.transB, g.b, g.ldb, g.k, g.n)
+		preB = ws.pre
 	}
-	if g.splitN {
-		bOff := lo
-		if g.transB {
-			bOff = lo * g.ldb
+	for {
+		ch := int(g.next.Add(1)) - 1
+		if ch >= g.chunks {
+			return
 		}
-		gemmSerial(g.kern, nil, g.transA, g.transB, g.m, hi-lo, g.k, g.alpha, g.a, g.lda, g.b[bOff:], g.ldb, g.beta, g.c[lo:], g.ldc)
-		return
+		lo := ch * g.chunk
+		hi := min(g.dim, lo+g.chunk)
+		if g.splitN {
+			gemmSerial(g.kern, preA, nil, g.transA, g.transB, g.m, hi-lo, g.k, g.alpha, g.a, g.lda, colsOf(g.b, g.transB, g.ldb, lo), g.ldb, g.beta, g.c[lo:], g.ldc)
+			continue
+		}
+		gemmSerial(g.kern, nil, preB, g.transA, g.transB, hi-lo, g.n, g.k, g.alpha, rowsOf(g.a, g.transA, g.lda, lo), g.lda, g.b, g.ldb, g.beta, g.c[lo*g.ldc:], g.ldc)
 	}
-	aOff := lo * g.lda
-	if g.transA {
-		aOff = lo
+}
+
+// colsOf returns op(B) from column j on; rowsOf returns op(A) from row i on.
+func colsOf(b []float32, transB bool, ldb, j int) []float32 {
+	if transB {
+		return b[j*ldb:]
 	}
-	gemmSerial(g.kern, nil, g.transA, g.transB, hi-lo, g.n, g.k, g.alpha, g.a[aOff:], g.lda, g.b, g.ldb, g.beta, g.c[lo*g.ldc:], g.ldc)
+	return b[j:]
+}
+
+func rowsOf(a []float32, transA bool, lda, i int) []float32 {
+	if transA {
+		return a[i:]
+	}
+	return a[i*lda:]
 }
 
 // gemmWork holds one goroutine's packing buffers (64-byte aligned).
 type gemmWork struct {
 	ap, bp, tile []float32
+	pre          []float32 // a parallel call's prepacked operand
 }
 
 // aligned returns a slice of n floats whose first element is 64-byte
@@ -338,20 +386,41 @@ func prepackA(kern *microKernel, dst []float32, transA bool, a []float32, lda, m
 	return dst
 }
 
-// gemmSerial is the five-loop Goto/BLIS algorithm on one goroutine. pre,
+// prepackB packs all of op(B) [k, n] as gemmSerial packs it panel by
+// panel: the K panel starting at pc of the column block starting at jc
+// (kern.nc wide, a multiple of nr) is at dst[jc*k + nR*pc:], where nR is
+// the block's width rounded up to nr.
+func prepackB(kern *microKernel, dst []float32, transB bool, b []float32, ldb, k, n int) []float32 {
+	NC := min(kern.nc, (n+kern.nr-1)/kern.nr*kern.nr)
+	KC := panelK(kern, k)
+	dst = aligned(dst, (n+kern.nr-1)/kern.nr*kern.nr*k)
+	for jc := 0; jc < n; jc += NC {
+		nc := min(NC, n-jc)
+		nR := (nc + kern.nr - 1) / kern.nr * kern.nr
+		for pc := 0; pc < k; pc += KC {
+			packB(kern, dst[jc*k+nR*pc:], transB, b, ldb, pc, jc, min(KC, k-pc), nc)
+		}
+	}
+	return dst
+}
+
+// gemmSerial is the five-loop Goto/BLIS algorithm on one goroutine. preA,
 // when non-nil, is op(A) packed by prepackA with the same kernel, and a,
-// lda and transA are then not read.
-func gemmSerial(kern *microKernel, pre []float32, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// lda and transA are then not read; preB, when non-nil, is op(B) packed by
+// prepackB, and b, ldb and transB are then not read.
+func gemmSerial(kern *microKernel, preA, preB []float32, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := kern.mr, kern.nr
 	KC := panelK(kern, k)
 	MC := min(kern.mc, (m+mr-1)/mr*mr)
 	mR := (m + mr - 1) / mr * mr
 	NC := min(kern.nc, (n+nr-1)/nr*nr)
 	ws := workFree.get()
-	if pre == nil {
+	if preA == nil {
 		ws.ap = aligned(ws.ap, MC*KC)
 	}
-	ws.bp = aligned(ws.bp, NC*KC)
+	if preB == nil {
+		ws.bp = aligned(ws.bp, NC*KC)
+	}
 	ws.tile = aligned(ws.tile, mr*nr)
 	ap, bp, tile := ws.ap, ws.bp, ws.tile
 	if beta != 0 && beta != 1 {
@@ -361,13 +430,17 @@ func gemmSerial(kern *microKernel, pre []float32, transA, transB bool, m, n, k i
 		nc := min(NC, n-jc)
 		for pc := 0; pc < k; pc += KC {
 			kc := min(KC, k-pc)
-			packB(kern, bp, transB, b, ldb, pc, jc, kc, nc)
+			if preB != nil {
+				bp = preB[jc*k+(nc+nr-1)/nr*nr*pc:]
+			} else {
+				packB(kern, bp, transB, b, ldb, pc, jc, kc, nc)
+			}
 			load := pc > 0 || beta != 0
 			for ic := 0; ic < m; ic += MC {
 				mc := min(MC, m-ic)
 				aBlk := ap
-				if pre != nil {
-					aBlk = pre[mR*pc+ic*kc:]
+				if preA != nil {
+					aBlk = preA[mR*pc+ic*kc:]
 				} else {
 					packA(ap, transA, a, lda, ic, pc, mc, kc, mr)
 				}

@@ -209,3 +209,91 @@ func TestKernelsSelfTest(t *testing.T) {
 		t.Fatalf("selfTested kept %d kernels, dropped %v", len(ok), dropped)
 	}
 }
+
+// TestGemmPrepacked checks gemmSerial on operands packed whole by prepackA
+// and prepackB against the same call packing panel by panel: the results
+// must be bitwise equal (same panels, same order of operations). The
+// blocking is shrunk so that several M blocks, K panels and N blocks occur
+// at small sizes.
+func TestGemmPrepacked(t *testing.T) {
+	for _, base := range kernels {
+		kern := *base
+		kern.kc, kern.mc, kern.nc = 8, 2*kern.mr, 2*kern.nr
+		t.Run(kern.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 3))
+			for _, s := range [][3]int{{1, 1, 1}, {3, 17, 5}, {17, 3, 29}, {2*kern.mr + 1, 5*kern.nr + 3, 17}, {29, 2*kern.nr - 1, 33}} {
+				m, n, k := s[0], s[1], s[2]
+				for tr := 0; tr < 4; tr++ {
+					transA, transB := tr&1 != 0, tr&2 != 0
+					lda, ldb := k, n
+					if transA {
+						lda = m
+					}
+					if transB {
+						ldb = k
+					}
+					a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+					c0 := randSlice(rng, m*n)
+					want := append([]float32(nil), c0...)
+					gemmSerial(&kern, nil, nil, transA, transB, m, n, k, 1.5, a, lda, b, ldb, 0.5, want, n)
+					ref := append([]float32(nil), c0...)
+					GemmRef(transA, transB, m, n, k, 1.5, a, lda, b, ldb, 0.5, ref, n)
+					checkClose(t, fmt.Sprintf("%dx%dx%d tr=%d serial", m, n, k, tr), want, ref, k)
+					preA := prepackA(&kern, nil, transA, a, lda, m, k)
+					preB := prepackB(&kern, nil, transB, b, ldb, k, n)
+					for _, v := range []struct {
+						name       string
+						preA, preB []float32
+					}{{"preA", preA, nil}, {"preB", nil, preB}, {"both", preA, preB}} {
+						got := append([]float32(nil), c0...)
+						gemmSerial(&kern, v.preA, v.preB, transA, transB, m, n, k, 1.5, a, lda, b, ldb, 0.5, got, n)
+						for i := range got {
+							if got[i] != want[i] {
+								t.Fatalf("%dx%dx%d tr=%d %s: C[%d] = %g, want %g (bitwise)", m, n, k, tr, v.name, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestGemmThreadsBitwise checks that a parallel Gemm, whose goroutines
+// claim chunks of C in whatever order they run, gives bitwise the result of
+// one goroutine, for both split directions (N >= M and M > N).
+func TestGemmThreadsBitwise(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(4, 4))
+		for _, s := range [][3]int{{37, 300, 129}, {300, 37, 129}, {129, 129, 64}} {
+			m, n, k := s[0], s[1], s[2]
+			for tr := 0; tr < 4; tr++ {
+				transA, transB := tr&1 != 0, tr&2 != 0
+				lda, ldb := k, n
+				if transA {
+					lda = m
+				}
+				if transB {
+					ldb = k
+				}
+				a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+				want := make([]float32, m*n)
+				gemmN(1, transA, transB, m, n, k, 1, a, lda, b, ldb, 0, want, n)
+				for _, th := range []int{2, 3, 5} {
+					for _, limit := range []int{maxPrepack, 0} { // 0: no prepacking
+						prev := maxPrepack
+						maxPrepack = limit
+						got := make([]float32, m*n)
+						gemmN(th, transA, transB, m, n, k, 1, a, lda, b, ldb, 0, got, n)
+						maxPrepack = prev
+						for i := range got {
+							if got[i] != want[i] {
+								t.Fatalf("%dx%dx%d tr=%d threads=%d maxPrepack=%d: C[%d] = %g, want %g (bitwise, threads=1)", m, n, k, tr, th, limit, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // threads is the number of goroutines one Gemm or Conv call may use;
@@ -42,9 +43,18 @@ func Threads() int {
 type parallelJob interface{ runPart(i int) }
 
 type task struct {
-	job parallelJob
-	i   int
-	wg  *sync.WaitGroup
+	job  parallelJob
+	i    int
+	join *join
+}
+
+// join is where the parts of one parallel call report completion: left
+// counts parts not yet done (polled by the caller), wg lets the caller
+// block once polling has gone on too long. It lives in the job's heap
+// state, so that a call allocates nothing.
+type join struct {
+	wg   sync.WaitGroup
+	left atomic.Int32
 }
 
 var (
@@ -66,27 +76,64 @@ func ensureWorkers(n int) {
 }
 
 func worker() {
-	for t := range taskCh {
+	for {
+		t := nextTask()
 		t.job.runPart(t.i)
-		t.wg.Done()
+		t.join.left.Add(-1)
+		t.join.wg.Done()
+	}
+}
+
+// spinFor is how long an idle worker polls for the next part, and a caller
+// polls for its workers to finish, before blocking. Kernel calls come in
+// bursts (a training step is a chain of GEMMs a few microseconds apart);
+// a blocked goroutine's thread sleeps, and on a virtual machine its idle
+// vCPU halts and is slow to wake, so without polling every call of a burst
+// would pay a wake-up. Pollers yield (runtime.Gosched) between polls, so
+// other goroutines are not held up.
+var spinFor = int64(200 * time.Microsecond)
+
+// nextTask returns the next queued part, polling for up to spinFor before
+// blocking on the queue.
+func nextTask() task {
+	start := time.Now()
+	for i := 0; ; i++ {
+		select {
+		case t := <-taskCh:
+			return t
+		default:
+		}
+		if i%16 == 15 && int64(time.Since(start)) > spinFor {
+			return <-taskCh
+		}
+		runtime.Gosched()
 	}
 }
 
 // parallel runs job.runPart(i) for i in [0, n): part 0 on the calling
-// goroutine, the others on pool workers; it returns when all are done. wg
-// must live as long as the job (it is part of the job's heap state).
-func parallel(job parallelJob, n int, wg *sync.WaitGroup) {
+// goroutine, the others on pool workers; it returns when all are done,
+// polling for up to spinFor and then blocking. j must live as long as the
+// job (it is part of the job's heap state).
+func parallel(job parallelJob, n int, j *join) {
 	if n <= 1 {
 		job.runPart(0)
 		return
 	}
 	ensureWorkers(n - 1)
-	wg.Add(n - 1)
+	j.left.Store(int32(n - 1))
+	j.wg.Add(n - 1)
 	for i := 1; i < n; i++ {
-		taskCh <- task{job: job, i: i, wg: wg}
+		taskCh <- task{job: job, i: i, join: j}
 	}
 	job.runPart(0)
-	wg.Wait()
+	start := time.Now()
+	for i := 0; j.left.Load() > 0; i++ {
+		if i%16 == 15 && int64(time.Since(start)) > spinFor {
+			break
+		}
+		runtime.Gosched()
+	}
+	j.wg.Wait()
 }
 
 // freeList recycles values of T without losing them at a GC (unlike
