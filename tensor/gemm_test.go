@@ -200,8 +200,8 @@ func TestKernelsSelfTest(t *testing.T) {
 	if len(droppedKernels) > 0 {
 		t.Fatalf("kernels dropped at init: %v", droppedKernels)
 	}
-	broken := &microKernel{name: "broken", mr: 2, nr: 4, fn: func(k int, a, b, c []float32, ldc int, alpha float32, load bool) {
-		microGeneric2x4(k, a, b, c, ldc, alpha, load)
+	broken := &microKernel{name: "broken", mr: 3, nr: 2, fn: func(k int, a, b, c []float32, ldc int, alpha float32, load bool) {
+		microGeneric3x2(k, a, b, c, ldc, alpha, load)
 		c[ldc+1]++
 	}}
 	ok, dropped := selfTested([]*microKernel{genericKernel, broken})
