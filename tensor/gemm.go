@@ -26,7 +26,8 @@ type microKernel struct {
 	// kernel, so that SetKernel("generic") runs no assembly at all.
 	transpose func(blocks int, src *float32, lds int, dst *float32, ldd int)
 	// copyRows, when set, copies rows rows of nr floats (lds apart) into a
-	// packed sliver; packB uses it for op(B) = B. nil for the pure-Go kernel.
+	// packed sliver; packB uses it for op(B) = B. The pure-Go kernel's is
+	// copyRows2, in Go.
 	copyRows func(rows int, src *float32, lds int, dst *float32, ldd int)
 }
 
@@ -566,6 +567,17 @@ func packB(kern *microKernel, dst []float32, transB bool, b []float32, ldb, pc, 
 			continue
 		}
 		// op(B)[p, j] = b[j*ldb + p]: contiguous in p.
+		if nr == 2 && cols == 2 {
+			// The pure-Go kernel's sliver: two rows of b interleaved in
+			// one sequential pass over the destination.
+			r0 := b[j0*ldb+pc:][:kc]
+			r1 := b[(j0+1)*ldb+pc:][:kc]
+			for p := range r0 {
+				d := sl[2*p : 2*p+2 : 2*p+2]
+				d[0], d[1] = r0[p], r1[p]
+			}
+			continue
+		}
 		if kern.transpose != nil && cols == nr && nr%8 == 0 && kc >= 8 {
 			// Full sliver: 8×8 block transposes, then the kc%8 tail.
 			k8 := kc / 8 * 8

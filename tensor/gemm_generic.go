@@ -15,7 +15,18 @@ import "unsafe"
 // compiler turns each `c += a*b` into one FMA.
 var genericKernel = &microKernel{
 	name: "generic", mr: 3, nr: 2, kc: 256, mc: 129, nc: 2048,
-	fn: microGeneric3x2,
+	fn: microGeneric3x2, copyRows: copyRows2,
+}
+
+// copyRows2 copies rows pairs of floats, lds apart in src, to dst, ldd
+// apart: packB's scatter of one row of B into 2-column slivers.
+func copyRows2(rows int, src *float32, lds int, dst *float32, ldd int) {
+	s := unsafe.Slice(src, (rows-1)*lds+2)
+	d := unsafe.Slice(dst, (rows-1)*ldd+2)
+	for i := 0; i < rows; i++ {
+		si, di := s[i*lds:i*lds+2:i*lds+2], d[i*ldd:i*ldd+2:i*ldd+2]
+		di[0], di[1] = si[0], si[1]
+	}
 }
 
 // microGeneric3x2 is the 3×2 register-blocked kernel in plain Go. The
