@@ -37,38 +37,42 @@ func microGeneric3x2(k int, a, b, c []float32, ldc int, alpha float32, load bool
 	if k > 0 {
 		pa := unsafe.Pointer(unsafe.SliceData(a[: 3*k : 3*k]))
 		pb := unsafe.Pointer(unsafe.SliceData(b[: 2*k : 2*k]))
+		// Offsets, not advancing pointers: a pointer one step past the
+		// end of a sliver would point outside its allocation (checkptr,
+		// on under -race, rejects that).
+		var oa, ob uintptr
 		for p := k / 2; p > 0; p-- {
-			a0 := *(*float32)(pa)
-			a1 := *(*float32)(unsafe.Add(pa, 4))
-			a2 := *(*float32)(unsafe.Add(pa, 8))
-			b0 := *(*float32)(pb)
-			b1 := *(*float32)(unsafe.Add(pb, 4))
+			a0 := *(*float32)(unsafe.Add(pa, oa))
+			a1 := *(*float32)(unsafe.Add(pa, oa+4))
+			a2 := *(*float32)(unsafe.Add(pa, oa+8))
+			b0 := *(*float32)(unsafe.Add(pb, ob))
+			b1 := *(*float32)(unsafe.Add(pb, ob+4))
 			c00 += a0 * b0
 			c01 += a0 * b1
 			c10 += a1 * b0
 			c11 += a1 * b1
 			c20 += a2 * b0
 			c21 += a2 * b1
-			a0 = *(*float32)(unsafe.Add(pa, 12))
-			a1 = *(*float32)(unsafe.Add(pa, 16))
-			a2 = *(*float32)(unsafe.Add(pa, 20))
-			b0 = *(*float32)(unsafe.Add(pb, 8))
-			b1 = *(*float32)(unsafe.Add(pb, 12))
+			a0 = *(*float32)(unsafe.Add(pa, oa+12))
+			a1 = *(*float32)(unsafe.Add(pa, oa+16))
+			a2 = *(*float32)(unsafe.Add(pa, oa+20))
+			b0 = *(*float32)(unsafe.Add(pb, ob+8))
+			b1 = *(*float32)(unsafe.Add(pb, ob+12))
 			c00 += a0 * b0
 			c01 += a0 * b1
 			c10 += a1 * b0
 			c11 += a1 * b1
 			c20 += a2 * b0
 			c21 += a2 * b1
-			pa = unsafe.Add(pa, 24)
-			pb = unsafe.Add(pb, 16)
+			oa += 24
+			ob += 16
 		}
 		if k%2 == 1 {
-			a0 := *(*float32)(pa)
-			a1 := *(*float32)(unsafe.Add(pa, 4))
-			a2 := *(*float32)(unsafe.Add(pa, 8))
-			b0 := *(*float32)(pb)
-			b1 := *(*float32)(unsafe.Add(pb, 4))
+			a0 := *(*float32)(unsafe.Add(pa, oa))
+			a1 := *(*float32)(unsafe.Add(pa, oa+4))
+			a2 := *(*float32)(unsafe.Add(pa, oa+8))
+			b0 := *(*float32)(unsafe.Add(pb, ob))
+			b1 := *(*float32)(unsafe.Add(pb, ob+4))
 			c00 += a0 * b0
 			c01 += a0 * b1
 			c10 += a1 * b0
