@@ -31,6 +31,7 @@ func main() {
 		avx512(s[0], s[1])
 	}
 	avx2(6, 2)
+	sse(6, 2)
 	transpose8()
 	for _, w := range []int{16, 32, 48} {
 		copyRows(w)
@@ -182,6 +183,111 @@ func avx512(mr, nv int) { gemmKernel(fmt.Sprintf("sgemmAVX512_%dx%d", mr, 16*nv)
 // avx2 emits sgemmAVX2_<mr>x<8nv> (6×16 uses all 16 ymm registers: 12
 // accumulators, 2 B vectors, 1 broadcast, alpha reuses a freed one).
 func avx2(mr, nv int) { gemmKernel(fmt.Sprintf("sgemmAVX2_%dx%d", mr, 8*nv), mr, nv, 8) }
+
+// sse emits sgemmSSE_<mr>x<4nv>, for amd64 CPUs without AVX2+FMA: SSE only
+// (every amd64 CPU has it), no FMA, two-operand instructions. 6×8 uses all
+// 16 xmm registers: 12 accumulators, 2 B vectors, the broadcast A element
+// and one product register (the row's last product is formed in the
+// broadcast register itself, saving a copy).
+func sse(mr, nv int) {
+	name := fmt.Sprintf("sgemmSSE_%dx%d", mr, 4*nv)
+	TEXT(name, NOSPLIT, sig)
+	Doc(fmt.Sprintf("%s computes a %d×%d tile with SSE.", name, mr, 4*nv))
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	acc := make([][]VecVirtual, mr)
+	for i := range acc {
+		acc[i] = make([]VecVirtual, nv)
+		for j := range acc[i] {
+			acc[i][j] = XMM()
+			XORPS(acc[i][j], acc[i][j])
+		}
+	}
+	bv := make([]VecVirtual, nv)
+	for j := range bv {
+		bv[j] = XMM()
+	}
+	t, p := XMM(), XMM()
+	step := func(aoff, boff int) {
+		for j := range bv {
+			MOVUPS(Mem{Base: b, Disp: boff + 16*j}, bv[j])
+		}
+		for i := 0; i < mr; i++ {
+			MOVSS(Mem{Base: a, Disp: aoff + 4*i}, t)
+			SHUFPS(U8(0), t, t)
+			for j := 0; j < nv-1; j++ {
+				MOVAPS(bv[j], p)
+				MULPS(t, p)
+				ADDPS(p, acc[i][j])
+			}
+			MULPS(bv[nv-1], t)
+			ADDPS(t, acc[i][nv-1])
+		}
+	}
+	n4 := GP64()
+	MOVQ(k, n4)
+	SHRQ(U8(2), n4)
+	ANDQ(U8(unroll-1), k)
+	Label(name + "_loop4")
+	TESTQ(n4, n4)
+	JZ(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: a, Disp: 4 * mr * unroll * 4})
+	for u := 0; u < unroll; u++ {
+		step(4*mr*u, 16*nv*u)
+	}
+	ADDQ(U32(4*mr*unroll), a)
+	ADDQ(U32(16*nv*unroll), b)
+	DECQ(n4)
+	JMP(LabelRef(name + "_loop4"))
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0, 0)
+	ADDQ(U32(4*mr), a)
+	ADDQ(U32(16*nv), b)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	alpha := XMM()
+	MOVSS(NewParamAddr("alpha", 40), alpha)
+	SHUFPS(U8(0), alpha, alpha)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			MULPS(alpha, acc[i][j])
+		}
+	}
+	CMPB(NewParamAddr("load", 44), U8(0))
+	JE(LabelRef(name + "_noload"))
+	c2 := GP64()
+	MOVQ(c, c2)
+	old := XMM()
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			MOVUPS(Mem{Base: c2, Disp: 16 * j}, old)
+			ADDPS(old, acc[i][j])
+			MOVUPS(acc[i][j], Mem{Base: c2, Disp: 16 * j})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, c2)
+		}
+	}
+	RET()
+	Label(name + "_noload")
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			MOVUPS(acc[i][j], Mem{Base: c, Disp: 16 * j})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	RET()
+}
 
 // transpose8 emits transpose8x8AVX(blocks int, src *float32, lds int,
 // dst *float32, ldd int): for each of blocks blocks of 8 columns it reads

@@ -19,6 +19,9 @@ func sgemmAVX512_28x16(k int, a *float32, b *float32, c *float32, ldc int, alpha
 // sgemmAVX2_6x16 computes a 6×16 tile with AVX2 and FMA.
 func sgemmAVX2_6x16(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, load bool)
 
+// sgemmSSE_6x8 computes a 6×8 tile with SSE.
+func sgemmSSE_6x8(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, load bool)
+
 // transpose8x8AVX transposes blocks 8×8 blocks of src into dst (AVX).
 func transpose8x8AVX(blocks int, src *float32, lds int, dst *float32, ldd int)
 

@@ -21,7 +21,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var opt bench.GemmOptions
 	fs.BoolVar(&opt.JSON, "json", false, "print one JSON object per shape and line")
 	fs.IntVar(&opt.Threads, "threads", 0, "GEMM threads (0: all cores)")
-	fs.StringVar(&opt.Kernel, "kernel", "", "force a kernel: generic, avx2, avx512 (default: best for this CPU)")
+	fs.StringVar(&opt.Kernel, "kernel", "", "force a kernel: generic (pure Go), sse, avx2, avx512 (default: best for this CPU)")
 	fs.DurationVar(&opt.MinTime, "time", 200*time.Millisecond, "minimum time per timing round")
 	fs.IntVar(&opt.Rounds, "rounds", 3, "timing rounds per shape (best kept)")
 	peer := fs.String("peer", "", "comma-separated peers timed in the same run: gonum, openblas (needs -tags openblas)")
