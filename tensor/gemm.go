@@ -300,22 +300,27 @@ var (
 )
 
 func (g *gemmCall) runPart(int) {
-	ws := workFree.get()
-	defer workFree.put(ws)
+	var ws *gemmWork
 	var preA, preB []float32
-	switch {
-	case !g.prepack:
-	case g.splitN:
-		ws.pre = prepackA(g.kern, ws.pre, g.transA, g.a, g.lda, g.m, g.k)
-		preA = ws.pre
-	default:
-		ws.pre = prepackB(g.kern, ws.pre, g.transB, g.b, g.ldb, g.k, g.n)
-		preB = ws.pre
-	}
 	for {
 		ch := int(g.next.Add(1)) - 1
 		if ch >= g.chunks {
-			return
+			break
+		}
+		if ws == nil {
+			// Pack only once a chunk is claimed: a goroutine that
+			// starts after the others took every chunk returns at
+			// once instead of holding up the call.
+			ws = workFree.get()
+			switch {
+			case !g.prepack:
+			case g.splitN:
+				ws.pre = prepackA(g.kern, ws.pre, g.transA, g.a, g.lda, g.m, g.k)
+				preA = ws.pre
+			default:
+				ws.pre = prepackB(g.kern, ws.pre, g.transB, g.b, g.ldb, g.k, g.n)
+				preB = ws.pre
+			}
 		}
 		lo := ch * g.chunk
 		hi := min(g.dim, lo+g.chunk)
@@ -324,6 +329,9 @@ func (g *gemmCall) runPart(int) {
 			continue
 		}
 		gemmSerial(g.kern, nil, preB, g.transA, g.transB, hi-lo, g.n, g.k, g.alpha, rowsOf(g.a, g.transA, g.lda, lo), g.lda, g.b, g.ldb, g.beta, g.c[lo*g.ldc:], g.ldc)
+	}
+	if ws != nil {
+		workFree.put(ws)
 	}
 }
 

@@ -93,21 +93,36 @@ func worker() {
 // other goroutines are not held up.
 var spinFor = int64(200 * time.Microsecond)
 
-// nextTask returns the next queued part, polling for up to spinFor before
-// blocking on the queue.
-func nextTask() task {
+// poll calls ready until it returns true (poll then returns true) or
+// spinFor has passed (false), yielding between calls.
+func poll(ready func() bool) bool {
 	start := time.Now()
 	for i := 0; ; i++ {
-		select {
-		case t := <-taskCh:
-			return t
-		default:
+		if ready() {
+			return true
 		}
 		if i%16 == 15 && int64(time.Since(start)) > spinFor {
-			return <-taskCh
+			return false
 		}
 		runtime.Gosched()
 	}
+}
+
+// nextTask returns the next queued part, polling for up to spinFor before
+// blocking on the queue.
+func nextTask() task {
+	var t task
+	if poll(func() bool {
+		select {
+		case t = <-taskCh:
+			return true
+		default:
+			return false
+		}
+	}) {
+		return t
+	}
+	return <-taskCh
 }
 
 // parallel runs job.runPart(i) for i in [0, n): part 0 on the calling
@@ -126,13 +141,7 @@ func parallel(job parallelJob, n int, j *join) {
 		taskCh <- task{job: job, i: i, join: j}
 	}
 	job.runPart(0)
-	start := time.Now()
-	for i := 0; j.left.Load() > 0; i++ {
-		if i%16 == 15 && int64(time.Since(start)) > spinFor {
-			break
-		}
-		runtime.Gosched()
-	}
+	poll(func() bool { return j.left.Load() == 0 })
 	j.wg.Wait()
 }
 
