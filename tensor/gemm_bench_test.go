@@ -49,6 +49,21 @@ func BenchmarkConv(b *testing.B) {
 			})
 		}
 		run("forward", func() { ConvForward(y, x, w, g, &ws) })
+		if th == 1 {
+			// The forward pass's GEMMs alone (prepacked weights, one
+			// im2col'd image reused): the bound the convolution
+			// approaches when im2col and its scheduling cost nothing.
+			kern := active.Load()
+			crs := g.C * g.R * g.S
+			col := make([]float32, crs*oh*ow)
+			Im2col(col, x[:g.C*g.H*g.W], g)
+			pa := prepackA(kern, nil, false, w, crs, g.K, crs)
+			run("forward-gemm-only", func() {
+				for n := 0; n < g.N; n++ {
+					gemmSerial(kern, pa, nil, false, false, g.K, oh*ow, crs, 1, w, crs, col, oh*ow, 0, y[n*g.K*oh*ow:], oh*ow)
+				}
+			})
+		}
 		run("backward-data", func() { ConvBackwardData(dx, y, w, g, &ws) })
 		run("backward-filter", func() { ConvBackwardFilter(dw, y, x, g, &ws) })
 	}
