@@ -112,9 +112,9 @@ func init() {
 
 // SetKernel selects the GEMM micro-kernel by name and returns the previous
 // one's name: "auto" (the fastest this CPU supports), "generic" (pure Go,
-// every CPU), "avx2" (AVX2+FMA), "avx512" (AVX-512F), or an exact variant
-// name from Kernels. It returns an error for an unknown name or one this CPU
-// cannot run. Meant for tests and benchmarks; not safe to call while other
+// every CPU), "sse" (every amd64 CPU), "avx2" (AVX2+FMA), "avx512"
+// (AVX-512F), or an exact variant name from Kernels. It returns an error for
+// an unknown name or one this CPU cannot run. Meant for tests and benchmarks; not safe to call while other
 // goroutines run Gemm with expectations about which kernel is used.
 func SetKernel(name string) (string, error) {
 	prev := active.Load().name
