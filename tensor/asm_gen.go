@@ -117,29 +117,7 @@ func gemmKernel(name string, mr, nv, vw int) {
 			}
 		}
 	}
-	n4 := GP64()
-	MOVQ(k, n4)
-	SHRQ(U8(2), n4)
-	ANDQ(U8(unroll-1), k)
-	Label(name + "_loop4")
-	TESTQ(n4, n4)
-	JZ(LabelRef(name + "_tail"))
-	PREFETCHT0(Mem{Base: a, Disp: 4 * mr * unroll * 4})
-	for u := 0; u < unroll; u++ {
-		step(4*mr*u, vb*nv*u)
-	}
-	ADDQ(U32(4*mr*unroll), a)
-	ADDQ(U32(vb*nv*unroll), b)
-	DECQ(n4)
-	JMP(LabelRef(name + "_loop4"))
-	Label(name + "_tail")
-	TESTQ(k, k)
-	JZ(LabelRef(name + "_store"))
-	step(0, 0)
-	ADDQ(U32(4*mr), a)
-	ADDQ(U32(vb*nv), b)
-	DECQ(k)
-	JMP(LabelRef(name + "_tail"))
+	kLoop(name, k, a, b, 4*mr, vb*nv, step)
 
 	Label(name + "_store")
 	alpha := vec()
@@ -175,6 +153,36 @@ func gemmKernel(name string, mr, nv, vw int) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// kLoop emits a kernel's K loop: unroll steps per iteration while k allows,
+// then one step at a time, each step reading aStep bytes of the A sliver
+// and bStep bytes of the B sliver through step(aoff, boff); it falls
+// through to name_store.
+func kLoop(name string, k, a, b Register, aStep, bStep int, step func(aoff, boff int)) {
+	n4 := GP64()
+	MOVQ(k, n4)
+	SHRQ(U8(2), n4)
+	ANDQ(U8(unroll-1), k)
+	Label(name + "_loop4")
+	TESTQ(n4, n4)
+	JZ(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: a, Disp: aStep * unroll * 4})
+	for u := 0; u < unroll; u++ {
+		step(aStep*u, bStep*u)
+	}
+	ADDQ(U32(aStep*unroll), a)
+	ADDQ(U32(bStep*unroll), b)
+	DECQ(n4)
+	JMP(LabelRef(name + "_loop4"))
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0, 0)
+	ADDQ(U32(aStep), a)
+	ADDQ(U32(bStep), b)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
 }
 
 // avx512 emits sgemmAVX512_<mr>x<16nv>.
@@ -228,29 +236,7 @@ func sse(mr, nv int) {
 			ADDPS(t, acc[i][nv-1])
 		}
 	}
-	n4 := GP64()
-	MOVQ(k, n4)
-	SHRQ(U8(2), n4)
-	ANDQ(U8(unroll-1), k)
-	Label(name + "_loop4")
-	TESTQ(n4, n4)
-	JZ(LabelRef(name + "_tail"))
-	PREFETCHT0(Mem{Base: a, Disp: 4 * mr * unroll * 4})
-	for u := 0; u < unroll; u++ {
-		step(4*mr*u, 16*nv*u)
-	}
-	ADDQ(U32(4*mr*unroll), a)
-	ADDQ(U32(16*nv*unroll), b)
-	DECQ(n4)
-	JMP(LabelRef(name + "_loop4"))
-	Label(name + "_tail")
-	TESTQ(k, k)
-	JZ(LabelRef(name + "_store"))
-	step(0, 0)
-	ADDQ(U32(4*mr), a)
-	ADDQ(U32(16*nv), b)
-	DECQ(k)
-	JMP(LabelRef(name + "_tail"))
+	kLoop(name, k, a, b, 4*mr, 16*nv, step)
 
 	Label(name + "_store")
 	alpha := XMM()

@@ -210,6 +210,20 @@ func TestKernelsSelfTest(t *testing.T) {
 	}
 }
 
+// tightOperands returns random operands for an m×n×k Gemm with the
+// transposes of tr (bit 0: A, bit 1: B) and no leading-dimension slack.
+func tightOperands(rng *rand.Rand, tr, m, n, k int) (transA, transB bool, a []float32, lda int, b []float32, ldb int) {
+	transA, transB = tr&1 != 0, tr&2 != 0
+	lda, ldb = k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	return transA, transB, randSlice(rng, m*k), lda, randSlice(rng, k*n), ldb
+}
+
 // TestGemmPrepacked checks gemmSerial on operands packed whole by prepackA
 // and prepackB against the same call packing panel by panel: the results
 // must be bitwise equal (same panels, same order of operations). The
@@ -224,15 +238,7 @@ func TestGemmPrepacked(t *testing.T) {
 			for _, s := range [][3]int{{1, 1, 1}, {3, 17, 5}, {17, 3, 29}, {2*kern.mr + 1, 5*kern.nr + 3, 17}, {29, 2*kern.nr - 1, 33}} {
 				m, n, k := s[0], s[1], s[2]
 				for tr := 0; tr < 4; tr++ {
-					transA, transB := tr&1 != 0, tr&2 != 0
-					lda, ldb := k, n
-					if transA {
-						lda = m
-					}
-					if transB {
-						ldb = k
-					}
-					a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+					transA, transB, a, lda, b, ldb := tightOperands(rng, tr, m, n, k)
 					c0 := randSlice(rng, m*n)
 					want := append([]float32(nil), c0...)
 					gemmSerial(&kern, nil, nil, transA, transB, m, n, k, 1.5, a, lda, b, ldb, 0.5, want, n)
@@ -268,15 +274,7 @@ func TestGemmThreadsBitwise(t *testing.T) {
 		for _, s := range [][3]int{{37, 300, 129}, {300, 37, 129}, {129, 129, 64}} {
 			m, n, k := s[0], s[1], s[2]
 			for tr := 0; tr < 4; tr++ {
-				transA, transB := tr&1 != 0, tr&2 != 0
-				lda, ldb := k, n
-				if transA {
-					lda = m
-				}
-				if transB {
-					ldb = k
-				}
-				a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+				transA, transB, a, lda, b, ldb := tightOperands(rng, tr, m, n, k)
 				want := make([]float32, m*n)
 				gemmN(1, transA, transB, m, n, k, 1, a, lda, b, ldb, 0, want, n)
 				for _, th := range []int{2, 3, 5} {
