@@ -60,12 +60,7 @@ func gemmKernel(name string, mr, nv, vw int) {
 		return YMM()
 	}
 	vb := 4 * vw // bytes per vector
-	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
+	k, a, b, c, ldc := kernelArgs()
 	// Prefetch the C tile, which is read or written after the loop.
 	pc := GP64()
 	MOVQ(c, pc)
@@ -155,6 +150,17 @@ func gemmKernel(name string, mr, nv, vw int) {
 	RET()
 }
 
+// kernelArgs loads a kernel's k, a, b, c and ldc (in bytes) arguments.
+func kernelArgs() (k, a, b, c, ldc Register) {
+	k = Load(Param("k"), GP64())
+	a = Load(Param("a"), GP64())
+	b = Load(Param("b"), GP64())
+	c = Load(Param("c"), GP64())
+	ldc = Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	return k, a, b, c, ldc
+}
+
 // kLoop emits a kernel's K loop: unroll steps per iteration while k allows,
 // then one step at a time, each step reading aStep bytes of the A sliver
 // and bStep bytes of the B sliver through step(aoff, boff); it falls
@@ -201,12 +207,7 @@ func sse(mr, nv int) {
 	name := fmt.Sprintf("sgemmSSE_%dx%d", mr, 4*nv)
 	TEXT(name, NOSPLIT, sig)
 	Doc(fmt.Sprintf("%s computes a %d×%d tile with SSE.", name, mr, 4*nv))
-	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
+	k, a, b, c, ldc := kernelArgs()
 	acc := make([][]VecVirtual, mr)
 	for i := range acc {
 		acc[i] = make([]VecVirtual, nv)
