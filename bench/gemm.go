@@ -60,7 +60,7 @@ type GemmOptions struct {
 	Threads int           // goroutines per GEMM (tensor.SetThreads); 0 = tensor.Threads()
 	JSON    bool          // one JSON object per line instead of a table
 	MinTime time.Duration // per timing round; 0 = 200ms
-	Rounds  int           // timing rounds, best kept; 0 = 3
+	Rounds  int           // timing rounds, best kept; 0 = 7
 	Kernel  string        // tensor.SetKernel name; "" = auto
 	Peers   []string      // "gonum", "openblas"
 	Shapes  []GemmShape   // nil = TrainingShapes
@@ -143,7 +143,9 @@ func RunGemm(w io.Writer, opt GemmOptions) ([]GemmResult, error) {
 		opt.MinTime = 200 * time.Millisecond
 	}
 	if opt.Rounds <= 0 {
-		opt.Rounds = 3
+		// Seven: on a VM whose speed drifts, fewer turns often leave
+		// one side without a good round.
+		opt.Rounds = 7
 	}
 	shapes := opt.Shapes
 	if shapes == nil {

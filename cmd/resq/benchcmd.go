@@ -23,7 +23,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&opt.Threads, "threads", 0, "GEMM threads (0: all cores)")
 	fs.StringVar(&opt.Kernel, "kernel", "", "force a kernel: generic (pure Go), sse, avx2, avx512 (default: best for this CPU)")
 	fs.DurationVar(&opt.MinTime, "time", 200*time.Millisecond, "minimum time per timing round")
-	fs.IntVar(&opt.Rounds, "rounds", 3, "timing rounds per shape (best kept)")
+	fs.IntVar(&opt.Rounds, "rounds", 7, "timing rounds per shape, resq and peers taking turns (best kept)")
 	peer := fs.String("peer", "", "comma-separated peers timed in the same run: gonum, openblas (needs -tags openblas)")
 	if _, err := parse(fs, args[1:], 0, 0); err != nil {
 		return err
