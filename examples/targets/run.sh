@@ -38,12 +38,8 @@ for w in "${want[@]}"; do
   case $w in all|mlp|cnn|fcnn) ;; *) echo "targets: unknown target $w (want all, mlp, cnn or fcnn)" >&2; exit 2 ;; esac
 done
 
-command -v go >/dev/null || { echo "targets: needs the Go toolchain (https://go.dev/dl/)" >&2; exit 2; }
-bin=$(mktemp -d "${TMPDIR:-/tmp}/resq-targets-bin.XXXXXX")
-trap 'rm -rf "$bin"' EXIT
-echo "targets: building resq into $bin" >&2
-(cd "$root" && CGO_ENABLED=0 go build -o "$bin/resq" ./cmd/resq)
-resq=$bin/resq
+. "$root/examples/lib.sh"
+build_resq targets
 mkdir -p "$out"
 
 # Datasets: MNIST is offline in a Go module; Fashion-MNIST needs a Debian package.
