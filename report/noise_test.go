@@ -10,11 +10,11 @@ func TestCompareNoise(t *testing.T) {
 		a, b         Spread
 		within, thin bool
 	}{
-		{Spread{1.0, 0.1, 3}, Spread{1.15, 0.05, 3}, true, false},  // 0.15 < 0.2
-		{Spread{1.0, 0.1, 3}, Spread{1.25, 0.05, 3}, false, false}, // 0.25 >= 0.2
-		{Spread{1.0, 0.1, 3}, Spread{1.2, 0.05, 3}, false, false},  // equal to the bound is not within
-		{Spread{1.0, 0, 1}, Spread{1.0, 0, 1}, false, true},        // one seed each: no noise estimate
-		{Spread{2.0, 0.3, 2}, Spread{1.5, 0.1, 5}, true, true},     // 0.5 < 0.6, but thin
+		{Spread{1.0, 0.1, 3}, Spread{1.15, 0.05, 3}, true, false},   // 0.15 < 0.2
+		{Spread{1.0, 0.1, 3}, Spread{1.25, 0.05, 3}, false, false},  // 0.25 >= 0.2
+		{Spread{1.0, 0.25, 3}, Spread{1.5, 0.125, 3}, false, false}, // equal to the bound is not within
+		{Spread{1.0, 0, 1}, Spread{1.0, 0, 1}, false, true},         // one seed each: no noise estimate
+		{Spread{2.0, 0.3, 2}, Spread{1.5, 0.1, 5}, true, true},      // 0.5 < 0.6, but thin
 	}
 	for i, c := range cases {
 		got := CompareNoise(c.a, c.b)
