@@ -1,6 +1,9 @@
 package report
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // MinNoiseSeeds is the seed count below which a point's standard deviation
 // is too thin to judge noise by; Noise says so in its Thin field.
@@ -48,4 +51,16 @@ func CompareNoise(a, b Spread) Noise {
 // Spread returns the cell's test error over its ok seeds.
 func (c *Cell) Spread() Spread {
 	return Spread{Mean: c.MeanErr, Std: c.StdErr, N: c.OK}
+}
+
+// String formats the spread as every report and command shows it:
+// "1.23 ± 0.05% (3 seeds)", "1.23% (1 seed)", or "n/a" without seeds.
+func (s Spread) String() string {
+	switch {
+	case s.N == 0 || math.IsNaN(s.Mean):
+		return "n/a"
+	case s.N == 1:
+		return fmt.Sprintf("%.2f%% (1 seed)", s.Mean)
+	}
+	return fmt.Sprintf("%.2f ± %.2f%% (%d seeds)", s.Mean, s.Std, s.N)
 }

@@ -33,3 +33,18 @@ func TestNewSpread(t *testing.T) {
 		t.Fatalf("NewSpread = %+v", s)
 	}
 }
+
+func TestSpreadString(t *testing.T) {
+	for _, c := range []struct {
+		s    Spread
+		want string
+	}{
+		{Spread{1.234, 0.051, 3}, "1.23 ± 0.05% (3 seeds)"},
+		{Spread{1.5, 0, 1}, "1.50% (1 seed)"},
+		{Spread{math.NaN(), math.NaN(), 0}, "n/a"},
+	} {
+		if got := c.s.String(); got != c.want {
+			t.Errorf("%+v.String() = %q, want %q", c.s, got, c.want)
+		}
+	}
+}
