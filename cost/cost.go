@@ -31,9 +31,9 @@ type Figures struct {
 	EntropyBytes   int64   `json:"entropy_bytes,omitempty"`           // codes at their entropy + steps + biases: what entropy coding could reach
 
 	// Activation memory.
-	ActBits          int   `json:"act_bits"`           // 8 for the packed engine's codes, 32 for float
-	ActRAMBytes      int64 `json:"act_ram_bytes"`      // peak live activations, batch 1
-	Batch            int   `json:"batch"`              // B of the batch figures
+	ActBits          int   `json:"act_bits"`            // 8 for the packed engine's codes, 32 for float
+	ActRAMBytes      int64 `json:"act_ram_bytes"`       // peak live activations, batch 1
+	Batch            int   `json:"batch"`               // B of the batch figures
 	ActRAMBytesBatch int64 `json:"act_ram_bytes_batch"` // peak live activations of a whole batch of B
 
 	// Operations per sample.
