@@ -1,5 +1,7 @@
 package results
 
+import "github.com/resq-dev/resq/cost"
+
 // Record is one measured cell of a sweep (or one train/retrain run),
 // written as one JSON line. It carries everything needed to trace and
 // reproduce the number: the resolved config, seed, dataset checksum and
@@ -32,6 +34,11 @@ type Record struct {
 	EvalSeconds  float64 `json:"eval_seconds"`
 
 	Config map[string]any `json:"config"` // the resolved cell config
+
+	// Cost is the cost of one inference (package cost), computed from the
+	// model's codes when the cell ran; nil in records of an older resq
+	// (resq cost DIR recomputes it from the stored models).
+	Cost *cost.Figures `json:"cost,omitempty"`
 }
 
 // Status values.

@@ -28,6 +28,12 @@ func Append(path string, r Record) error {
 		// encoding/json escapes control characters; this cannot happen.
 		panic("results: encoded record contains a newline")
 	}
+	return appendLine(path, line, "record "+r.ID)
+}
+
+// appendLine appends one encoded JSON line (without its newline) to the
+// file path as Append describes; what names the line in errors.
+func appendLine(path string, line []byte, what string) error {
 	line = append(line, '\n')
 
 	appendMu.Lock()
@@ -43,7 +49,7 @@ func Append(path string, r Record) error {
 		return fmt.Errorf("results: %s: %v", path, err)
 	}
 	if n, err := f.Write(line); err != nil {
-		return fmt.Errorf("results: %s: write record %s: %v (wrote %d of %d bytes)", path, r.ID, err, n, len(line))
+		return fmt.Errorf("results: %s: write %s: %v (wrote %d of %d bytes)", path, what, err, n, len(line))
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("results: %s: fsync: %v", path, err)
@@ -181,6 +187,11 @@ func ReadDirStats(dir string) ([]Record, Stats, error) {
 	}
 	merged := Merge(all)
 	st.Duplicates = len(all) - len(merged)
+	am, err := ReadAmendments(dir)
+	if err != nil {
+		return nil, st, err
+	}
+	Amend(merged, am)
 	return merged, st, nil
 }
 
