@@ -398,6 +398,12 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 		return sum, fmt.Errorf("sweep: interrupted (%v) after %d of %d cells; run again to resume", err, finished, toRun)
 	}
 	bar.Finish()
+	if f, ok := opt.Runner.(Finisher); ok {
+		setThreads(ncpu) // alone on the machine: every core
+		if err := f.Finish(ctx, env, resPath, logw); err != nil {
+			return sum, err
+		}
+	}
 	fmt.Fprintf(logw, "sweep %s: %d ran (%d ok, %d failed), %d were done already, %.1fs -> %s\n",
 		spec.Name, sum.Ran, sum.OK, sum.Failed, sum.Skipped, sum.Seconds, resPath)
 	if sum.TrainCoreSeconds > 0 {

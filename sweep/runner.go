@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/resq-dev/resq/cost"
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/internal/version"
 	"github.com/resq-dev/resq/job"
@@ -26,6 +27,13 @@ type TrainRunnerOptions struct {
 	// SaveRetrained also saves each retrained model, with its quantizer
 	// state, to DIR/models/<id>.safetensors (for resq export).
 	SaveRetrained bool
+	// CostTable prices the cost figures of every record (nil: the
+	// default 45 nm table, cost.DefaultTable).
+	CostTable *cost.Table
+	// MeasureLatency keeps each cell's model (packed bytes in memory, the
+	// float checkpoint on disk) and times it once every cell of the run
+	// has finished (Finish), with no cell running.
+	MeasureLatency bool
 }
 
 // TrainRunner is the Runner that really trains: float cells train a model
@@ -39,6 +47,7 @@ type TrainRunner struct {
 
 	mu   sync.Mutex
 	sets map[dataKey]*dataEntry
+	lat  latencyQueue // models to time in Finish
 }
 
 type dataKey struct {
@@ -155,7 +164,7 @@ func (r *TrainRunner) runFloat(ctx context.Context, c Cell, env *Env, ds *data.D
 	}
 	fillOutcome(rec, o)
 	rec.StoredBytes = 4 * rec.Params
-	return nil
+	return r.costFloat(c, env, o.M, rec)
 }
 
 func (r *TrainRunner) runQuant(ctx context.Context, c Cell, env *Env, ds *data.Dataset, rec *results.Record) error {
@@ -185,7 +194,7 @@ func (r *TrainRunner) runQuant(ctx context.Context, c Cell, env *Env, ds *data.D
 	}
 	fillOutcome(rec, o)
 	rec.StoredBytes = packed.StoredBytes(fc.M, fc.Quant, r.opt.Packed)
-	return nil
+	return r.costQuant(c, fc.M, fc.Quant, rec)
 }
 
 // fillOutcome copies what a job measured into a record.
