@@ -79,15 +79,29 @@ func newAct(name string) Layer {
 	return &ReLU{}
 }
 
+// Weight initialisations (the spec option init=).
+const (
+	// InitUniform draws every Dense and Conv2D weight and bias from
+	// U(±1/sqrt(fan_in)), the default of PyTorch's nn.Linear and nn.Conv2d.
+	InitUniform = "uniform"
+	// InitHe draws a weight followed by ReLU He normal, N(0, 2/fan_in), the
+	// others (sigmoid, tanh, the output layer) Glorot uniform, with zero
+	// biases.
+	InitHe = "he"
+	// DefaultInit is the initialisation of a spec without init=.
+	DefaultInit = InitUniform
+)
+
 // finish names the params, marks the first parameterised layer as not
-// needing its input gradient, and initialises the weights:
-//   - a weight followed by ReLU: He normal, std = sqrt(2/fan_in);
-//   - followed by sigmoid or tanh, and the output layer: Glorot uniform,
-//     U(±sqrt(6/(fan_in+fan_out)));
-//   - biases zero; BatchNorm gamma 1, beta 0.
+// needing its input gradient, and initialises the weights with init:
+//   - InitUniform: weights and biases U(±1/sqrt(fan_in));
+//   - InitHe: a weight followed by ReLU He normal, std = sqrt(2/fan_in);
+//     followed by sigmoid or tanh, and the output layer, Glorot uniform,
+//     U(±sqrt(6/(fan_in+fan_out))); biases zero;
+//   - BatchNorm gamma 1, beta 0 in both.
 //
 // fan_in = In (dense) or C*R*S (conv); fan_out = Out or K*R*S.
-func (m *Model) finish(acts []string, seed uint64) {
+func (m *Model) finish(acts []string, init string, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, streamInit))
 	first := true
 	pi := 0
@@ -99,15 +113,15 @@ func (m *Model) finish(acts []string, seed uint64) {
 			p.Name = fmt.Sprintf("%d.%s", i, p.Name)
 			m.params = append(m.params, p)
 		}
-		var w *Param
+		var w, b *Param
 		var fanIn, fanOut int
 		switch l := l.(type) {
 		case *Dense:
 			l.SkipInputGrad = first
-			w, fanIn, fanOut = l.W, l.In, l.Out
+			w, b, fanIn, fanOut = l.W, l.B, l.In, l.Out
 		case *Conv2D:
 			l.SkipInputGrad = first
-			w, fanIn, fanOut = l.W, l.C*l.R*l.S, l.K*l.R*l.S
+			w, b, fanIn, fanOut = l.W, l.B, l.C*l.R*l.S, l.K*l.R*l.S
 		}
 		if len(l.Params()) > 0 {
 			first = false
@@ -115,7 +129,14 @@ func (m *Model) finish(acts []string, seed uint64) {
 		if w == nil {
 			continue
 		}
-		if acts[pi] == "relu" {
+		if init == InitUniform {
+			lim := 1 / math.Sqrt(float64(fanIn))
+			for _, t := range [][]float32{w.W.Data, b.W.Data} {
+				for j := range t {
+					t[j] = float32((2*rng.Float64() - 1) * lim)
+				}
+			}
+		} else if acts[pi] == "relu" {
 			std := math.Sqrt(2 / float64(fanIn))
 			for j := range w.W.Data {
 				w.W.Data[j] = float32(rng.NormFloat64() * std)
@@ -127,6 +148,19 @@ func (m *Model) finish(acts []string, seed uint64) {
 			}
 		}
 		pi++
+	}
+}
+
+// ReseedDropout restarts the random source of every Dropout layer from
+// (seed, "drop"+layer index), as Build does with its seed. A model loaded
+// from a checkpoint (built with seed 0) gets masks of its own this way, and
+// a second training of the same model does not replay the masks of the
+// first.
+func (m *Model) ReseedDropout(seed uint64) {
+	for i, l := range m.Layers {
+		if d, ok := l.(*Dropout); ok {
+			d.rng = rand.New(rand.NewPCG(seed, streamDropout+uint64(i)))
+		}
 	}
 }
 

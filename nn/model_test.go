@@ -149,8 +149,6 @@ func TestBuildDeterministic(t *testing.T) {
 }
 
 func TestInit(t *testing.T) {
-	m, _ := Build("mlp:400-300-200-10,act=tanh", nil, 5)
-	r, _ := Build("mlp:400-300-10", nil, 5)
 	std := func(v []float32) float64 {
 		var s float64
 		for _, x := range v {
@@ -158,25 +156,50 @@ func TestInit(t *testing.T) {
 		}
 		return math.Sqrt(s / float64(len(v)))
 	}
-	// He normal: std sqrt(2/400); Glorot uniform: sqrt(6/(in+out))/sqrt(3).
-	checks := []struct {
-		p    *Param
-		want float64
+	maxAbs := func(v []float32) float64 {
+		var m float64
+		for _, x := range v {
+			m = math.Max(m, math.Abs(float64(x)))
+		}
+		return m
+	}
+	// Per param of mlp:400-300-200-10 (params 0/1, 2/3, 4/5): the wanted
+	// weight std and, for the bias, its bound (0: all zero).
+	for _, tc := range []struct {
+		spec   string
+		wstd   []float64
+		bbound []float64
 	}{
-		{r.Params()[0], math.Sqrt(2.0 / 400)},
-		{r.Params()[2], math.Sqrt(2.0/310) / 1}, // output layer: Glorot, 2/(in+out)
-		{m.Params()[0], math.Sqrt(2.0 / 700)},
-		{m.Params()[2], math.Sqrt(2.0 / 500)},
-	}
-	for _, c := range checks {
-		if got := std(c.p.W.Data); math.Abs(got-c.want) > 0.05*c.want {
-			t.Errorf("%s: weight std %.4g, want %.4g", c.p.Name, got, c.want)
+		// He normal: std sqrt(2/fan_in); output layer Glorot uniform, std sqrt(2/(in+out)).
+		{"mlp:400-300-200-10,init=he", []float64{math.Sqrt(2.0 / 400), math.Sqrt(2.0 / 300), math.Sqrt(2.0 / 210)}, []float64{0, 0, 0}},
+		// Glorot uniform after tanh.
+		{"mlp:400-300-200-10,act=tanh,init=he", []float64{math.Sqrt(2.0 / 700), math.Sqrt(2.0 / 500), math.Sqrt(2.0 / 210)}, []float64{0, 0, 0}},
+		// PyTorch's default: U(±1/sqrt(fan_in)), std 1/sqrt(3 fan_in), biases too.
+		{"mlp:400-300-200-10", []float64{1 / math.Sqrt(1200), 1 / math.Sqrt(900), 1 / math.Sqrt(600)}, []float64{1 / math.Sqrt(400), 1 / math.Sqrt(300), 1 / math.Sqrt(200)}},
+		{"mlp:400-300-200-10,act=tanh,init=uniform", []float64{1 / math.Sqrt(1200), 1 / math.Sqrt(900), 1 / math.Sqrt(600)}, []float64{1 / math.Sqrt(400), 1 / math.Sqrt(300), 1 / math.Sqrt(200)}},
+	} {
+		m, err := Build(tc.spec, nil, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := m.Params()
+		for i, want := range tc.wstd {
+			w := ps[2*i].W.Data
+			if got := std(w); math.Abs(got-want) > 0.05*want {
+				t.Errorf("%s: %s: weight std %.4g, want %.4g", tc.spec, ps[2*i].Name, got, want)
+			}
+			b := ps[2*i+1].W.Data
+			bound := tc.bbound[i]
+			switch got := maxAbs(b); {
+			case bound == 0 && got != 0:
+				t.Errorf("%s: %s: bias not zero", tc.spec, ps[2*i+1].Name)
+			case bound > 0 && (got > bound || got < 0.5*bound):
+				t.Errorf("%s: %s: bias max |b| %.4g, want in [%.4g, %.4g]", tc.spec, ps[2*i+1].Name, got, 0.5*bound, bound)
+			}
 		}
 	}
-	for _, p := range m.Params() {
-		if !p.Quantizable && std(p.W.Data) != 0 {
-			t.Errorf("%s: bias not zero", p.Name)
-		}
+	if _, err := Build("mlp:784-10,init=glorot", nil, 1); err == nil || !strings.Contains(err.Error(), "init=") {
+		t.Errorf("init=glorot: error %v, want one naming the option", err)
 	}
 }
 
@@ -415,5 +438,35 @@ func TestNoAllocsCNN(t *testing.T) {
 	step()
 	if a := testing.AllocsPerRun(5, step); a != 0 {
 		t.Errorf("training step allocates %v times", a)
+	}
+}
+
+// TestReseedDropout: after ReseedDropout(s) the masks are those of a model
+// built with seed s, whatever seed the model was built with.
+func TestReseedDropout(t *testing.T) {
+	const spec = "mlp:20-16x2-3,drop=0.5"
+	x := randTensor(rand.New(rand.NewPCG(3, 4)), 7, 20)
+	a, _ := Build(spec, nil, 0)
+	b, _ := Build(spec, nil, 11)
+	copyParams(b, a) // same weights: only the masks can differ
+	a.ReseedDropout(11)
+	for step := range 3 {
+		ya := append([]float32(nil), a.Forward(x, true).Data...)
+		if yb := b.Forward(x, true).Data; !reflect.DeepEqual(ya, yb) {
+			t.Fatalf("step %d: reseeded model's training output differs from the model built with the seed", step)
+		}
+	}
+	c, _ := Build(spec, nil, 0)
+	d, _ := Build(spec, nil, 0)
+	d.ReseedDropout(11)
+	yc := append([]float32(nil), c.Forward(x, true).Data...)
+	if reflect.DeepEqual(yc, d.Forward(x, true).Data) {
+		t.Error("ReseedDropout(11) left the masks of seed 0")
+	}
+}
+
+func copyParams(from, to *Model) {
+	for i, p := range from.Params() {
+		copy(to.Params()[i].W.Data, p.W.Data)
 	}
 }

@@ -56,6 +56,7 @@ type modelPlan struct {
 	in              []int // per-sample input shape (owned by the plan)
 	classes         int
 	image           bool
+	init            string      // InitUniform or InitHe
 	layers          []layerPlan // one per element of Model.Layers, in order
 	weights, params int64       // as Model.Count will report them
 }
@@ -117,7 +118,7 @@ func planModel(spec string, in []int) (*modelPlan, error) {
 		}
 		inSize = satMul(inSize, int64(d))
 	}
-	pl := &modelPlan{classes: p.classes}
+	pl := &modelPlan{classes: p.classes, init: p.init}
 	// activation checks n, the per-sample size of the input or of a layer output.
 	activation := func(what string, n int64) error {
 		if n > MaxActivation {
@@ -283,6 +284,6 @@ func (pl *modelPlan) build(spec string, seed uint64) *Model {
 		}
 		m.Layers = append(m.Layers, l)
 	}
-	m.finish(acts, seed)
+	m.finish(acts, pl.init, seed)
 	return m
 }

@@ -34,6 +34,7 @@ type parsed struct {
 	dropin  float64 // dropout on the input (mlp)
 	bn      bool    // cnn: batch norm after every conv
 	scale   float64 // cnn: conv map multiplier
+	init    string  // weight initialisation: InitUniform or InitHe
 	opts    []string
 }
 
@@ -57,7 +58,7 @@ func parseSpec(spec string) (*parsed, error) {
 		return nil, specErr(spec, "want mlp:... or cnn:...")
 	}
 	parts := strings.Split(rest, ",")
-	p := &parsed{family: fam, act: "relu", scale: 1}
+	p := &parsed{family: fam, act: "relu", scale: 1, init: DefaultInit}
 	for _, o := range parts[1:] {
 		if err := p.option(spec, o); err != nil {
 			return nil, err
@@ -205,6 +206,11 @@ func (p *parsed) option(spec, o string) error {
 		p.drop, err = prob()
 	case key == "dropin" && hasEq:
 		p.dropin, err = prob()
+	case key == "init" && hasEq:
+		if val != InitUniform && val != InitHe {
+			return specErr(spec, "bad option %q (want init=%s or init=%s)", o, InitUniform, InitHe)
+		}
+		p.init = val
 	case o == "bn":
 		p.bn = true
 	case strings.HasPrefix(o, "x") && !hasEq:
@@ -214,7 +220,7 @@ func (p *parsed) option(spec, o string) error {
 		}
 		p.scale = v
 	default:
-		return specErr(spec, "bad option %q (want act=, drop=, dropin=, bn or xMULT)", o)
+		return specErr(spec, "bad option %q (want act=, drop=, dropin=, init=, bn or xMULT)", o)
 	}
 	if err != nil {
 		return err
