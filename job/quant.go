@@ -134,13 +134,31 @@ func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Co
 		}
 	}
 	c.Quant = s
-	tc.Seed = c.seed()
+	// The float training's seed drew its batch order and dropout masks;
+	// retraining draws both from a stream of its own, so that it does not
+	// replay the float training's first epochs (and the masks of a
+	// checkpoint, built with seed 0, differ from seed to seed).
+	seed := c.seed()
+	tc.Seed = RetrainSeed(seed)
+	c.M.ReseedDropout(tc.Seed)
 	t0 := time.Now()
 	res, err := train.Run(ctx, c.M, ds, tc, train.Hooks{AfterStep: s.Sync}, log)
 	if err != nil {
 		return nil, err
 	}
-	return c.finish(ds, "retrain", &trainMeta{Config: tc, Result: res, Seed: tc.Seed}, time.Since(t0).Seconds(), out)
+	return c.finish(ds, "retrain", &trainMeta{Config: tc, Result: res, Seed: seed}, time.Since(t0).Seconds(), out)
+}
+
+// RetrainSeed returns the seed of the batch order and dropout masks of a
+// retraining that starts from a float model trained with seed.
+func RetrainSeed(seed uint64) uint64 {
+	const stream = 0x72657472 // "retr"
+	x := seed ^ stream<<32
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // finish evaluates a freshly quantized model (or takes the errors that
