@@ -11,8 +11,11 @@ import (
 
 // IDFormat is the version of the content-address scheme. It is hashed into
 // every cell ID; it changes only when what a cell computes changes for the
-// same config, so that old results are not reused by mistake.
-const IDFormat = 1
+// same config, so that old results are not reused by mistake. Format 2:
+// models start from the uniform initialisation (nn.DefaultInit, hashed as
+// the init of mlp cells) and retraining draws its own batch order and
+// dropout masks (job.RetrainSeed); format 1 cells were He normal.
+const IDFormat = 2
 
 // Cell is one unit of work of a sweep: one model size, seed, mode and bit
 // width. Float cells train a model; direct and retrain cells start from
@@ -42,6 +45,7 @@ type CellConfig struct {
 	Act      string  `json:"act,omitempty"`
 	Dropout  float64 `json:"dropout,omitempty"`
 	DropIn   float64 `json:"dropin,omitempty"`
+	Init     string  `json:"init,omitempty"`
 	Base     string  `json:"base,omitempty"`
 	Scale    float64 `json:"scale,omitempty"`
 	Seed     uint64  `json:"seed"`
@@ -129,7 +133,7 @@ func (s *Spec) Cells() ([]Cell, error) {
 				Family: s.Family, Seed: seed, Float: s.Float, Mode: ModeFloat, Bits: 32, EvalBatch: s.EvalBatch,
 			}
 			if s.Family == "mlp" {
-				base.Width, base.Depth, base.Act, base.Dropout, base.DropIn = sz.width, sz.depth, s.MLP.Act, s.MLP.Dropout, s.MLP.DropIn
+				base.Width, base.Depth, base.Act, base.Dropout, base.DropIn, base.Init = sz.width, sz.depth, s.MLP.Act, s.MLP.Dropout, s.MLP.DropIn, s.MLP.Init
 			} else {
 				base.Base, base.Scale = s.CNN.Base, sz.scale
 			}

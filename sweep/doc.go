@@ -20,7 +20,8 @@
 //	val_size    0: no validation split (rows carved from the training set)
 //	data_seed   1: seed of the validation split, the same for every cell
 //	family      mlp (cnn when only a cnn section is given)
-//	mlp         widths (required for mlp), depths [3], act relu, dropout 0, dropin 0
+//	mlp         widths (required for mlp), depths [3], act relu, dropout 0, dropin 0,
+//	            init uniform (or he: nn's init= option)
 //	cnn         base "cnn:32c5-p2-64c5-p2-fc512-10", scales [1] (feature-map multipliers)
 //	bits        [2, 3] (each 2..8; 2 = ternary)
 //	modes       [float, direct, retrain]; float cells always exist, the others need their model
@@ -48,7 +49,7 @@
 // SHA-256 of the canonical JSON of its CellConfig, which is encoding/json
 // of the struct (fields in declared order, no spaces): id_format (IDFormat),
 // dataset name, limit, val_size, data_seed, family, the size (width, depth,
-// act, dropout, dropin; or base and scale), seed, the float budget, mode,
+// act, dropout, dropin, init; or base and scale), seed, the float budget, mode,
 // bits (32 for float), and for quantized cells the quant options and for
 // retrain cells the retrain budget. Not hashed: the spec's name, workers,
 // eval_batch, the order of axes in the file, the dataset checksum (unknown

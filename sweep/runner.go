@@ -122,6 +122,9 @@ func (k CellConfig) ModelSpec(in []int, classes int) (string, error) {
 		if k.DropIn != 0 {
 			opts = append(opts, fmt.Sprintf("dropin=%g", k.DropIn))
 		}
+		if k.Init != "" {
+			opts = append(opts, "init="+k.Init)
+		}
 		return nn.MLPSpec(d, k.Width, k.Depth, classes, strings.Join(opts, ",")), nil
 	case "cnn":
 		if k.Scale == 1 {

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/resq-dev/resq/nn"
 )
 
 // Spec is a sweep: a dataset, a model family with the axes varied, bit
@@ -46,6 +48,7 @@ type MLPAxes struct {
 	Act     string  `yaml:"act" json:"act"`       // relu, sigmoid, tanh
 	Dropout float64 `yaml:"dropout" json:"dropout"`
 	DropIn  float64 `yaml:"dropin" json:"dropin"` // dropout on the input
+	Init    string  `yaml:"init" json:"init"`     // weight initialisation: uniform or he (nn.InitUniform, nn.InitHe)
 }
 
 // CNNAxes are the axes of the convolutional family.
@@ -193,6 +196,9 @@ func (s *Spec) resolve() error {
 		if len(s.MLP.Depths) == 0 {
 			s.MLP.Depths = []int{3}
 		}
+		if s.MLP.Init == "" {
+			s.MLP.Init = nn.DefaultInit
+		}
 		if s.MLP.Act == "" {
 			s.MLP.Act = "relu"
 		}
@@ -268,6 +274,9 @@ func (s *Spec) validate() error {
 		}
 		if !slices.Contains([]string{"relu", "sigmoid", "tanh"}, s.MLP.Act) {
 			return s.errAt("mlp.act", "act %q: want relu, sigmoid or tanh", s.MLP.Act)
+		}
+		if s.MLP.Init != nn.InitUniform && s.MLP.Init != nn.InitHe {
+			return s.errAt("mlp.init", "init %q: want %s or %s", s.MLP.Init, nn.InitUniform, nn.InitHe)
 		}
 		if s.MLP.Dropout < 0 || s.MLP.Dropout >= 1 {
 			return s.errAt("mlp.dropout", "dropout %g out of range [0, 1)", s.MLP.Dropout)

@@ -160,8 +160,8 @@ func TestCellIDs(t *testing.T) {
 	// (checked with: printf '%s' CANONICAL | sha256sum | cut -c1-32). They
 	// change only when CellConfig's encoding changes, which must come with
 	// a new IDFormat.
-	const canon = `{"id_format":1,"dataset":"mnist","limit":500,"data_seed":1,"family":"mlp","width":32,"depth":2,"act":"relu","dropout":0.2,"seed":1,"float":{"epochs":10,"batch":100,"lr":0.1,"optimizer":"sgd","momentum":0.9,"nesterov":false,"weight_decay":0,"schedule":"cosine","step_every":10,"gamma":0.1,"patience":0},"mode":"float","bits":32}`
-	const want = "b57d348b9df60a6ae86a7fa7f768814b"
+	const canon = `{"id_format":2,"dataset":"mnist","limit":500,"data_seed":1,"family":"mlp","width":32,"depth":2,"act":"relu","dropout":0.2,"init":"uniform","seed":1,"float":{"epochs":10,"batch":100,"lr":0.1,"optimizer":"sgd","momentum":0.9,"nesterov":false,"weight_decay":0,"schedule":"cosine","step_every":10,"gamma":0.1,"patience":0},"mode":"float","bits":32}`
+	const want = "1c5de936595286cdf04fa848e25bdbce"
 	if got := string(cells[0].Config.canonical()); got != canon {
 		t.Fatalf("canonical JSON changed: %s", got)
 	}
