@@ -61,6 +61,7 @@ type Cell struct {
 	MeanErr     float64  // mean test error (%) over ok seeds; NaN if none
 	StdErr      float64  // sample standard deviation (n-1); 0 for one seed, NaN if none
 	GapPct      float64  // MeanErr minus the float cell's MeanErr at this size (percentage points); NaN if either is missing
+	GapNoise    Noise    // CompareNoise of this cell against the float cell at this size; meaningful only when GapPct is not NaN
 	StoredBytes int64    // stored bytes (mean over ok seeds, rounded; they are equal for one cell)
 	Eff         Effective
 }
@@ -74,7 +75,10 @@ type Size struct {
 }
 
 // Group is the set of networks sharing one float curve: one dataset, family
-// and MLP depth, or one dataset and CNN base network.
+// and MLP depth, or one dataset and CNN base network. Records of such a set
+// computed differently (another cell ID format or initialisation, see
+// variantOf) form separate groups, named with the difference:
+// "mnist mlp depth 3 (id format 1)".
 type Group struct {
 	Name    string // "mnist mlp depth 2"
 	Slug    string // file-name safe: "mnist-mlp-d2"
@@ -103,6 +107,22 @@ type groupKey struct {
 	dataset, family string
 	depth           int
 	base            string
+	variant         string // set only when records of one group were computed differently (variantOf)
+}
+
+// variantOf names what a record's computation depends on beyond its group,
+// size, precision and seed: the cell ID format (bumped when a default
+// changes) and the initialisation. Records of one group that differ in it
+// are never averaged together: they become groups of their own.
+func variantOf(r *results.Record) string {
+	var parts []string
+	if f, ok := r.Config["id_format"]; ok {
+		parts = append(parts, fmt.Sprintf("id format %v", f))
+	}
+	if v, ok := r.Config["init"].(string); ok && v != "" {
+		parts = append(parts, "init "+v)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func keyOf(r *results.Record) groupKey {
@@ -133,13 +153,24 @@ func precOf(r *results.Record) Precision {
 
 // BuildGroups merges recs by ID (see Merge), splits them into groups, fits
 // each group's float curve and aggregates its cells. The output order is
-// deterministic: groups by dataset, family, depth, base.
+// deterministic: groups by dataset, family, depth, base, variant.
 func BuildGroups(recs []results.Record) []*Group {
 	recs = Merge(recs)
 	byKey := map[groupKey]*Group{}
 	var keys []groupKey
+	variants := map[groupKey]map[string]bool{}
+	for i := range recs {
+		k := keyOf(&recs[i])
+		if variants[k] == nil {
+			variants[k] = map[string]bool{}
+		}
+		variants[k][variantOf(&recs[i])] = true
+	}
 	for _, r := range recs {
 		k := keyOf(&r)
+		if len(variants[k]) > 1 {
+			k.variant = variantOf(&r)
+		}
 		g, ok := byKey[k]
 		if !ok {
 			g = &Group{Dataset: k.dataset, Family: k.family, Depth: k.depth, Base: k.base}
@@ -160,7 +191,10 @@ func BuildGroups(recs []results.Record) []*Group {
 		if a.depth != b.depth {
 			return a.depth < b.depth
 		}
-		return a.base < b.base
+		if a.base != b.base {
+			return a.base < b.base
+		}
+		return a.variant < b.variant
 	})
 	groups := make([]*Group, len(keys))
 	for i, k := range keys {
@@ -188,6 +222,10 @@ func groupName(k groupKey) (name, slug string) {
 	} else {
 		name = fmt.Sprintf("%s %s depth %d", ds, k.family, k.depth)
 		slug = fmt.Sprintf("%s-%s-d%d", ds, k.family, k.depth)
+	}
+	if k.variant != "" {
+		name += " (" + k.variant + ")"
+		slug += "-" + k.variant
 	}
 	return name, sanitize(slug)
 }
@@ -332,6 +370,7 @@ func (g *Group) aggregate() {
 		}
 		if f := g.Cell(c.Size.Value, Precision{Mode: "float", Bits: 32}); f != nil && f.OK > 0 && c.OK > 0 {
 			c.GapPct = c.MeanErr - f.MeanErr
+			c.GapNoise = CompareNoise(c.Spread(), f.Spread())
 		}
 		if c.OK > 0 {
 			c.Eff = Effect(g.Float, c.MeanErr, c.StoredBytes)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -64,5 +65,42 @@ func TestNaturalSorted(t *testing.T) {
 	want := "a01 a1 cnn:x mlp:784-32x2-10 mlp:784-32x3-10 mlp:784-128x2-10 mlp:784-256x2-10"
 	if strings.Join(got, " ") != want {
 		t.Errorf("naturalSorted = %v, want %s", got, want)
+	}
+}
+
+// TestGroupVariants: records of one dataset, family and depth computed with
+// another cell ID format or initialisation are never averaged together.
+func TestGroupVariants(t *testing.T) {
+	recs := synthRecords(5)
+	n := len(BuildGroups(recs))
+	var mixed []results.Record
+	for i, r := range recs {
+		old, cur := r, r
+		old.ID, cur.ID = fmt.Sprintf("old-%d", i), fmt.Sprintf("new-%d", i)
+		old.Config = map[string]any{"id_format": 1.0, "mode": r.Mode}
+		cur.Config = map[string]any{"id_format": 2.0, "init": "uniform", "mode": r.Mode}
+		cur.TestErrPct += 1
+		mixed = append(mixed, old, cur)
+	}
+	gs := BuildGroups(mixed)
+	if len(gs) != 2*n {
+		t.Fatalf("%d groups from two variants of %d, want %d", len(gs), n, 2*n)
+	}
+	for _, g := range gs {
+		if !strings.Contains(g.Name, "id format") {
+			t.Errorf("group %q does not name its variant", g.Name)
+		}
+		for _, c := range g.Cells {
+			if c.OK > 3 {
+				t.Errorf("%s %s %s: %d seeds, the variants were mixed", g.Name, c.Size.Label, c.Prec, c.OK)
+			}
+		}
+	}
+	if gs[0].Slug == gs[1].Slug {
+		t.Errorf("both variants have slug %q", gs[0].Slug)
+	}
+	// One variant alone keeps the plain name.
+	if g := BuildGroups(mixed[1:2]); g[0].Name != "mnist mlp depth 2" {
+		t.Errorf("single variant named %q", g[0].Name)
 	}
 }

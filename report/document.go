@@ -35,7 +35,7 @@ type table struct {
 	Note    string
 }
 
-const readingText = `How to read this report. Each group is one family of networks sharing a float baseline: an MLP depth, or a CNN base network whose feature maps are scaled. Within a group the size grows with the number of quantizable weights. "float" is the network trained in 32-bit float; "direct Nb" quantizes those float weights to N bits with no further training; "retrain Nb" retrains with the weights quantized to N bits. Test errors are means over seeds ± the sample standard deviation; "gap" is the quantized error minus the float error of the same size, in percentage points. Stored bytes are the exact bytes of the packed model: weight codes at N bits, the step sizes, and the float biases (4 bytes per parameter for float).`
+const readingText = `How to read this report. Each group is one family of networks sharing a float baseline: an MLP depth, or a CNN base network whose feature maps are scaled. Within a group the size grows with the number of quantizable weights. "float" is the network trained in 32-bit float; "direct Nb" quantizes those float weights to N bits with no further training; "retrain Nb" retrains with the weights quantized to N bits. Test errors are means over seeds ± the sample standard deviation, with the seed count. "gap" is the quantized error minus the float error of the same size, in percentage points; it is marked "within noise" when it is smaller than twice the larger of the two points' seed standard deviations, and "(< 3 seeds)" when either point has fewer than 3 seeds to judge by (with one seed the standard deviation is 0, so nothing is within noise). Stored bytes are the exact bytes of the packed model: weight codes at N bits, the step sizes, and the float biases (4 bytes per parameter for float).`
 
 const ecrText1 = `Effective compression ratio (ECR). The float errors of a group are averaged over seeds per size, made monotone non-increasing in the number of weights by pool-adjacent-violators (isotonic regression, weighted by seed count), and interpolated piecewise-linearly in log(#weights). A quantized network with error e has N_eff, the smallest float weight count whose fitted error is at most e (on a flat stretch of the curve, its left end), and ECR = 32·N_eff / (8·stored bytes). The nominal ratio 32/b is what ECR would be if quantization cost nothing and stored nothing besides b-bit codes; an ECR near 32/b means the precision was free, an ECR well below it means a float network of fewer weights would have done as well in less memory.`
 
@@ -60,13 +60,14 @@ func buildDoc(opt Options, groups []*Group, recs []results.Record, figs map[*Gro
 
 	// Key numbers.
 	key := table{Caption: "Gap to float and ECR at the smallest and the largest size measured",
-		Head: []string{"group", "precision", "nominal 32/b", "smallest size", "gap (pp)", "ECR", "largest size", "gap (pp)", "ECR"}}
+		Head: []string{"group", "precision", "nominal 32/b", "smallest size", "gap (pp)", "ECR", "largest size", "gap (pp)", "ECR"},
+		Note: "Each gap is followed by its verdict against seed noise (see Reading this report)."}
 	for _, g := range groups {
 		gs := summarize(g)
 		for _, q := range gs.Gaps {
 			key.Rows = append(key.Rows, []string{g.Name, q.Prec.String(), fmtF(Nominal(q.Prec.Bits), 2),
-				q.Smallest.Size, fmtSigned(q.Smallest.GapPct), q.Smallest.ECR,
-				q.Largest.Size, fmtSigned(q.Largest.GapPct), q.Largest.ECR})
+				q.Smallest.Size, fmtSigned(q.Smallest.GapPct) + ", " + q.Smallest.Noise.String(), q.Smallest.ECR,
+				q.Largest.Size, fmtSigned(q.Largest.GapPct) + ", " + q.Largest.Noise.String(), q.Largest.ECR})
 		}
 	}
 	if len(key.Rows) > 0 {
@@ -116,10 +117,16 @@ func groupSection(g *Group, figs []renderedFigure) section {
 	if g.Float == nil {
 		s.Paras = append(s.Paras, "No float network of this group finished, so there is no float curve: gaps, N_eff and ECR are not available.")
 	} else {
-		fc := table{Caption: "Float curve (the reference for N_eff)", Head: []string{"weights", "seeds", "mean test error (%)", "monotone fit (%)"}}
+		fc := table{Caption: "Float curve (the reference for N_eff)", Head: []string{"weights", "seeds", "test error, mean ± std", "monotone fit (%)"}}
 		pooled := false
 		for _, p := range g.Float.Points {
-			fc.Rows = append(fc.Rows, []string{strconv.FormatInt(p.Weights, 10), strconv.Itoa(p.Count), fmtF(p.ErrPct, 2), fmtF(p.FitPct, 2)})
+			errText := fmtF(p.ErrPct, 2)
+			for _, c := range g.Cells {
+				if c.Prec.IsFloat() && c.Size.Weights == p.Weights && c.OK == p.Count {
+					errText = c.Spread().String()
+				}
+			}
+			fc.Rows = append(fc.Rows, []string{strconv.FormatInt(p.Weights, 10), strconv.Itoa(p.Count), errText, fmtF(p.FitPct, 2)})
 			if p.FitPct != p.ErrPct {
 				pooled = true
 			}
@@ -130,35 +137,36 @@ func groupSection(g *Group, figs []renderedFigure) section {
 		s.Tables = append(s.Tables, fc)
 	}
 	mt := table{Caption: "Test error, memory and effective compression per size and precision",
-		Head: []string{"size", "weights", "precision", "seeds ok/failed", "test error (%)", "gap (pp)", "stored bytes", "ECR", "32/b", "N_eff", "N_eff range"}}
+		Head: []string{"size", "weights", "precision", "seeds ok/failed", "test error, mean ± std", "gap (pp)", "gap vs seed noise", "stored bytes", "ECR", "32/b", "N_eff", "N_eff range"}}
 	for _, c := range g.Cells {
 		errText := "failed"
 		if c.OK > 0 {
-			errText = fmtF(c.MeanErr, 2) + " ± " + fmtF(c.StdErr, 2)
+			errText = c.Spread().String()
 		}
 		row := []string{c.Size.Label, strconv.FormatInt(c.Size.Weights, 10), c.Prec.String(),
-			fmt.Sprintf("%d/%d", c.OK, c.Failed), errText, "", "", "", "", "", ""}
+			fmt.Sprintf("%d/%d", c.OK, c.Failed), errText, "", "", "", "", "", "", ""}
 		if c.OK > 0 {
-			row[6] = strconv.FormatInt(c.StoredBytes, 10)
+			row[7] = strconv.FormatInt(c.StoredBytes, 10)
 		}
 		if !c.Prec.IsFloat() {
 			if !math.IsNaN(c.GapPct) {
 				row[5] = fmtSigned(c.GapPct)
+				row[6] = c.GapNoise.String()
 			}
-			row[8] = fmtF(Nominal(c.Prec.Bits), 2)
+			row[9] = fmtF(Nominal(c.Prec.Bits), 2)
 			if c.OK > 0 {
-				row[7] = c.Eff.ECRText()
-				row[9] = c.Eff.NEffText()
-				row[10] = string(c.Eff.Range)
+				row[8] = c.Eff.ECRText()
+				row[10] = c.Eff.NEffText()
+				row[11] = string(c.Eff.Range)
 			}
 		}
 		mt.Rows = append(mt.Rows, row)
 	}
 	s.Tables = append(s.Tables, mt)
 	if front := Pareto(g); len(front) > 0 {
-		pt := table{Caption: "Pareto front: the least memory for each error level", Head: []string{"stored bytes", "size", "precision", "test error (%)"}}
+		pt := table{Caption: "Pareto front: the least memory for each error level", Head: []string{"stored bytes", "size", "precision", "test error, mean ± std"}}
 		for _, c := range front {
-			pt.Rows = append(pt.Rows, []string{strconv.FormatInt(c.StoredBytes, 10), c.Size.Label, c.Prec.String(), fmtF(c.MeanErr, 2)})
+			pt.Rows = append(pt.Rows, []string{strconv.FormatInt(c.StoredBytes, 10), c.Size.Label, c.Prec.String(), c.Spread().String()})
 		}
 		s.Tables = append(s.Tables, pt)
 	}

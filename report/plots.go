@@ -260,9 +260,24 @@ func setLog(a *plot.Axis, lo, hi float64) {
 func useLogY(lo, hi float64) bool { return lo > 0 && hi/lo > 8 }
 
 type series struct {
-	prec Precision
-	xys  plotter.XYs
-	errs plotter.YErrors
+	prec       Precision
+	xys        plotter.XYs
+	errs       plotter.YErrors
+	nMin, nMax int // fewest and most ok seeds over the points
+}
+
+// label names the series in a legend with its seed count: "float (3
+// seeds)", "retrain 2b (1-3 seeds)".
+func (s series) label() string {
+	switch {
+	case s.nMax == 0:
+		return s.prec.String()
+	case s.nMin == s.nMax && s.nMin == 1:
+		return s.prec.String() + " (1 seed)"
+	case s.nMin == s.nMax:
+		return fmt.Sprintf("%s (%d seeds)", s.prec, s.nMin)
+	}
+	return fmt.Sprintf("%s (%d-%d seeds)", s.prec, s.nMin, s.nMax)
 }
 
 // errorSeries returns, per precision, the (x, mean error) points of the
@@ -287,6 +302,10 @@ func errorSeries(g *Group, x func(c *Cell) float64, val func(c *Cell) (float64, 
 				std = 0
 			}
 			s.errs = append(s.errs, struct{ Low, High float64 }{std, std})
+			if s.nMax == 0 || c.OK < s.nMin {
+				s.nMin = c.OK
+			}
+			s.nMax = max(s.nMax, c.OK)
 		}
 		if len(s.xys) > 0 {
 			out = append(out, s)
@@ -331,7 +350,7 @@ func addSeries(p *plot.Plot, leg *plot.Legend, ss []series, withErr bool) error 
 			eb.CapWidth = vg.Points(4)
 			p.Add(eb)
 		}
-		leg.Add(s.prec.String(), l, sc)
+		leg.Add(s.label(), l, sc)
 	}
 	return nil
 }

@@ -57,6 +57,7 @@ type SizeGap struct {
 	Size    string  // "w=64"
 	Weights int64   // quantizable weights
 	GapPct  float64 // quantized minus float mean test error, percentage points
+	Noise   Noise   // the gap against seed noise (CompareNoise)
 	ECR     string  // Effective.ECRText: "5.12", ">= 9.80", "n/a"
 }
 
@@ -68,8 +69,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 	for _, g := range s.Groups {
 		fmt.Fprintf(&b, "%s: best float error %s%%\n", g.Name, fmtF(g.BestFloatErr, 2))
 		for _, q := range g.Gaps {
-			fmt.Fprintf(&b, "  %-11s gap %s pp at %s, %s pp at %s; ECR %s at %s, %s at %s\n", q.Prec,
-				fmtSigned(q.Smallest.GapPct), q.Smallest.Size, fmtSigned(q.Largest.GapPct), q.Largest.Size,
+			fmt.Fprintf(&b, "  %-11s gap %s pp at %s (%s), %s pp at %s (%s); ECR %s at %s, %s at %s\n", q.Prec,
+				fmtSigned(q.Smallest.GapPct), q.Smallest.Size, q.Smallest.Noise, fmtSigned(q.Largest.GapPct), q.Largest.Size, q.Largest.Noise,
 				q.Smallest.ECR, q.Smallest.Size, q.Largest.ECR, q.Largest.Size)
 		}
 	}
@@ -195,7 +196,7 @@ func summarize(g *Group) GroupSummary {
 			continue
 		}
 		sg := func(c *Cell) SizeGap {
-			return SizeGap{Size: c.Size.Label, Weights: c.Size.Weights, GapPct: c.GapPct, ECR: c.Eff.ECRText()}
+			return SizeGap{Size: c.Size.Label, Weights: c.Size.Weights, GapPct: c.GapPct, Noise: c.GapNoise, ECR: c.Eff.ECRText()}
 		}
 		gs.Gaps = append(gs.Gaps, GapSummary{Prec: p, Smallest: sg(have[0]), Largest: sg(have[len(have)-1])})
 	}
@@ -274,11 +275,17 @@ func summaryCSV(groups []*Group) ([]byte, error) {
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"group", "size", "size_value", "weights", "mode", "bits", "seeds_ok", "seeds_failed",
 		"test_error_mean_pct", "test_error_std_pct", "gap_to_float_pp", "stored_bytes", "n_eff", "n_eff_range",
-		"ecr", "ecr_text", "nominal_ratio", "failure_reasons"})
+		"ecr", "ecr_text", "nominal_ratio", "failure_reasons", "gap_noise_bound_pp", "gap_within_noise", "gap_noise_thin"})
 	for _, g := range groups {
 		for _, c := range g.Cells {
 			nom := ""
 			rng := ""
+			bound, within, thin := "", "", ""
+			if !math.IsNaN(c.GapPct) {
+				bound = fmtF(c.GapNoise.Bound, 4)
+				within = strconv.FormatBool(c.GapNoise.Within)
+				thin = strconv.FormatBool(c.GapNoise.Thin)
+			}
 			if !c.Prec.IsFloat() {
 				nom = fmtF(Nominal(c.Prec.Bits), 4)
 				rng = string(c.Eff.Range)
@@ -287,7 +294,7 @@ func summaryCSV(groups []*Group) ([]byte, error) {
 				strconv.FormatInt(c.Size.Weights, 10), c.Prec.Mode, strconv.Itoa(c.Prec.Bits),
 				strconv.Itoa(c.OK), strconv.Itoa(c.Failed), fmtF(c.MeanErr, 4), fmtF(c.StdErr, 4),
 				fmtF(c.GapPct, 4), strconv.FormatInt(c.StoredBytes, 10), fmtF(c.Eff.NEff, 0), rng,
-				fmtF(c.Eff.ECR, 4), ecrText(c), nom, oneLine(strings.Join(c.Reasons, "; "))})
+				fmtF(c.Eff.ECR, 4), ecrText(c), nom, oneLine(strings.Join(c.Reasons, "; ")), bound, within, thin})
 		}
 	}
 	w.Flush()
