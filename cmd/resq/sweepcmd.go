@@ -127,6 +127,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var sf sweepFlags
 	preset := fs.String("preset", "quick", "preset: "+strings.Join(sweep.PresetNames(), ", "))
 	show := fs.Bool("print-spec", false, "print the preset's sweep spec (YAML) and exit")
+	seeds := fs.Int("seeds", 0, "run the paper presets with seeds 1..N (default: the preset's one seed; quick stays at one)")
 	sf.register(fs, "")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
@@ -142,7 +143,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if sf.out == "" {
 		sf.out = filepath.Join("out", *preset)
 	}
-	spec, err := sweep.Preset(*preset)
+	spec, err := sweep.PresetWithSeeds(*preset, *seeds)
 	if err != nil {
 		return err
 	}
