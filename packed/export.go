@@ -55,13 +55,31 @@ func Export(path string, m *nn.Model, s *quant.State, meta Meta) (int64, error) 
 			meta.QuantConfig = string(j)
 		}
 	}
+	// The size is counted as written: path may be a device or a pipe
+	// (atomicfile writes through those), whose size says nothing.
+	var size int64
 	err = atomicfile.WriteFile(path, func(w io.Writer) error {
-		return encode(w, a, m.Spec, data, meta)
+		cw := &countingWriter{w: w}
+		err := encode(cw, a, m.Spec, data, meta)
+		size = cw.n
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	return FileSize(path)
+	return size, nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }
 
 // StoredBytes returns the exact number of tensor bytes Export stores for m

@@ -19,16 +19,32 @@ import (
 // path keeps its previous contents (or stays absent), and the error names
 // path. The new file has mode 0644 (subject to umask), or the mode of the
 // file it replaces.
+//
+// Only regular files are replaced. A symbolic link is followed: the file it
+// points to (at the end of a chain of links, existing or not) is replaced
+// and the link kept. A character device (/dev/null, a terminal) or a named
+// pipe is written through, in place, without a temporary file. Any other
+// kind of file (a block device, a socket) is refused with an error.
 func WriteFile(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	mode := fs.FileMode(0o644)
-	if st, serr := os.Stat(path); serr == nil {
-		if st.IsDir() {
-			return fmt.Errorf("atomicfile: %s: is a directory", path)
-		}
-		mode = st.Mode().Perm()
+	target, err := resolveLinks(path)
+	if err != nil {
+		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	dir := filepath.Dir(target)
+	mode := fs.FileMode(0o644)
+	if st, serr := os.Stat(target); serr == nil {
+		switch m := st.Mode(); {
+		case m.IsDir():
+			return fmt.Errorf("atomicfile: %q: is a directory", path)
+		case m.IsRegular():
+			mode = m.Perm()
+		case m&fs.ModeCharDevice != 0 || m&fs.ModeNamedPipe != 0:
+			return writeThrough(path, target, write)
+		default:
+			return fmt.Errorf("atomicfile: %q: is %s, not a regular file: give the path of a file", path, kindOf(m))
+		}
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp-*")
 	if err != nil {
 		return wrap(path, "create temporary file", err)
 	}
@@ -55,7 +71,7 @@ func WriteFile(path string, write func(w io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return wrap(path, "close", err)
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = os.Rename(tmp, target); err != nil {
 		return wrap(path, "rename", err)
 	}
 	// The rename is done: from here on the new file is in place, so a
@@ -64,6 +80,66 @@ func WriteFile(path string, write func(w io.Writer) error) (err error) {
 		return wrap(path, "fsync folder", serr)
 	}
 	return nil
+}
+
+// maxLinks bounds the chain of symbolic links resolveLinks follows.
+const maxLinks = 40
+
+// resolveLinks follows the symbolic links at path (the last element only,
+// repeatedly) and returns the path of the file they end at, which need not
+// exist.
+func resolveLinks(path string) (string, error) {
+	p := path
+	for range maxLinks {
+		st, err := os.Lstat(p)
+		if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+			return p, nil
+		}
+		dest, err := os.Readlink(p)
+		if err != nil {
+			return "", wrap(path, "read symbolic link", err)
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(p), dest)
+		}
+		p = dest
+	}
+	return "", fmt.Errorf("atomicfile: %q: more than %d symbolic links in a row (a loop?)", path, maxLinks)
+}
+
+// writeThrough writes to an existing character device or named pipe in
+// place: there is nothing to replace atomically.
+func writeThrough(path, target string, write func(w io.Writer) error) (err error) {
+	f, err := os.OpenFile(target, os.O_WRONLY, 0)
+	if err != nil {
+		return wrap(path, "open", err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = wrap(path, "close", cerr)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<16)
+	if err := write(bw); err != nil {
+		return wrap(path, "write", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return wrap(path, "write", err)
+	}
+	return nil
+}
+
+// kindOf names the kind of a file that is not regular, for errors.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeIrregular != 0:
+		return "an irregular file"
+	}
+	return "a special file"
 }
 
 // Copy atomically copies the file src to dst (see WriteFile).
@@ -106,7 +182,7 @@ func wrap(path, op string, err error) error {
 	case errors.Is(err, fs.ErrPermission):
 		hint = "permission denied: make the folder writable or choose another one"
 	case errors.Is(err, fs.ErrNotExist):
-		hint = fmt.Sprintf("folder %s does not exist: create it first", filepath.Dir(path))
+		hint = fmt.Sprintf("folder %q does not exist: create it first", filepath.Dir(path))
 	}
 	if hint != "" {
 		return &Error{Path: path, Op: op, Err: err, hint: hint}
@@ -125,9 +201,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.hint != "" {
-		return fmt.Sprintf("atomicfile: %s: %s: %v (%s)", e.Path, e.Op, e.Err, e.hint)
+		return fmt.Sprintf("atomicfile: %q: %s: %v (%s)", e.Path, e.Op, e.Err, e.hint)
 	}
-	return fmt.Sprintf("atomicfile: %s: %s: %v", e.Path, e.Op, e.Err)
+	return fmt.Sprintf("atomicfile: %q: %s: %v", e.Path, e.Op, e.Err)
 }
 
 func (e *Error) Unwrap() error { return e.Err }

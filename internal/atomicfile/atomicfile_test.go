@@ -99,7 +99,7 @@ func TestWriteFileFailureLeavesOldFile(t *testing.T) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tc.err)
 			}
 			msg := err.Error()
-			if !strings.HasPrefix(msg, "atomicfile: "+p+": ") || !strings.Contains(msg, tc.wantHint) {
+			if !strings.HasPrefix(msg, fmt.Sprintf("atomicfile: %q: ", p)) || !strings.Contains(msg, tc.wantHint) {
 				t.Errorf("error %q: want prefix %q and %q", msg, "atomicfile: "+p, tc.wantHint)
 			}
 			got, _ := os.ReadFile(p)
