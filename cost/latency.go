@@ -93,17 +93,35 @@ func timeCalls(f func()) float64 {
 	return best
 }
 
-// CPUModel returns the processor's model name (from /proc/cpuinfo on
-// Linux), else the architecture.
+// CPUModel returns the processor's model name with its family and model
+// numbers (from /proc/cpuinfo on Linux, e.g. "AMD EPYC (family 25 model
+// 17)"), else the architecture.
 func CPUModel() string {
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				return strings.TrimSpace(v)
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	info := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			if len(info) > 0 {
+				break // end of the first processor's block
 			}
+			continue
+		}
+		if k = strings.TrimSpace(k); info[k] == "" {
+			info[k] = strings.TrimSpace(v)
 		}
 	}
-	return runtime.GOARCH
+	name := info["model name"]
+	if name == "" {
+		return runtime.GOARCH
+	}
+	if info["cpu family"] != "" && info["model"] != "" {
+		name += " (family " + info["cpu family"] + " model " + info["model"] + ")"
+	}
+	return name
 }

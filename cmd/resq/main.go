@@ -44,6 +44,8 @@ func init() {
 		"export":      {"write a packed low-bit model: export FILE --out MODEL [--base3]", runExport},
 		"infer":       {"run a packed model: infer MODEL --data NAME", runInfer},
 		"sensitivity": {"per-layer sensitivity: sensitivity FILE --data NAME --bits 2,3,4", runSensitivity},
+		"cost":        {"recompute cost figures of a sweep folder from its models: cost DIR [--measure-latency]", runCost},
+		"advise":      {"pick size and precision for a budget: advise DIR [--max-weight-bytes 64KiB] [--max-error-pct P] [--refine N]", runAdvise},
 	}
 }
 

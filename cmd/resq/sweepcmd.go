@@ -24,6 +24,8 @@ type sweepFlags struct {
 	verbose bool
 	base3   bool
 	noRep   bool
+	latency bool
+	table   string
 }
 
 func (s *sweepFlags) register(fs *flag.FlagSet, defOut string) {
@@ -34,6 +36,8 @@ func (s *sweepFlags) register(fs *flag.FlagSet, defOut string) {
 	fs.BoolVar(&s.verbose, "v", false, "print every cell's epochs")
 	fs.BoolVar(&s.base3, "base3", false, "count ternary layers as base-3 packed (1.6 bits/weight) in stored bytes")
 	fs.BoolVar(&s.noRep, "no-report", false, "do not write the report after the sweep")
+	fs.BoolVar(&s.latency, "measure-latency", false, "time every model of this run at batch 1 and 100 once all cells are done")
+	fs.StringVar(&s.table, "cost-table", "", "energy table (YAML) for the cost figures (default: the built-in 45 nm table, Horowitz ISSCC 2014)")
 }
 
 // run executes a resolved spec and, unless disabled or sharded, writes its
@@ -57,7 +61,12 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	opt.Runner = sweep.NewTrainRunner(sweep.TrainRunnerOptions{CacheDir: s.cache, Fetch: true, Log: stderr, Packed: packed.Options{Base3: s.base3}})
+	table, err := loadCostTable(s.table)
+	if err != nil {
+		return err
+	}
+	opt.Runner = sweep.NewTrainRunner(sweep.TrainRunnerOptions{CacheDir: s.cache, Fetch: true, Log: stderr, Packed: packed.Options{Base3: s.base3},
+		CostTable: table, MeasureLatency: s.latency})
 	sum, err := sweep.Run(ctx, spec, s.out, opt)
 	if err != nil {
 		return err
