@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -374,7 +375,7 @@ func loadNPY(name string, opt Options) (*Dataset, error) {
 		f, err := os.Open(p)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("data: %s: no such file", p)
+				return nil, fmt.Errorf("data: %q: no such file", p)
 			}
 			return nil, fmt.Errorf("data: %v", err)
 		}
@@ -382,6 +383,10 @@ func loadNPY(name string, opt Options) (*Dataset, error) {
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("data: %v", err)
+		}
+		if st.IsDir() {
+			f.Close()
+			return nil, fmt.Errorf("data: %q is a folder, not an .npy file", p)
 		}
 		h := sha256.New()
 		arrs[i], err = ReadNPY(io.TeeReader(f, h), st.Size(), p)
@@ -398,7 +403,7 @@ func loadNPY(name string, opt Options) (*Dataset, error) {
 	if s2, err := npyFeatureShape(arrs[2], paths[2]); err != nil {
 		return nil, err
 	} else if !slices.Equal(s2, shape) {
-		return nil, fmt.Errorf("data: %s: per-sample shape %v differs from %s's %v", paths[2], arrs[2].Shape[1:], paths[0], arrs[0].Shape[1:])
+		return nil, fmt.Errorf("data: %q: per-sample shape %v differs from %q's %v", paths[2], arrs[2].Shape[1:], paths[0], arrs[0].Shape[1:])
 	}
 	if opt.Limit > 0 {
 		fmt.Fprintf(sum, "limit %d\n", opt.Limit)
@@ -420,7 +425,10 @@ func loadNPY(name string, opt Options) (*Dataset, error) {
 	}
 	ds.Classes = int(maxLabel + 1)
 	if ds.Classes < 2 {
-		return nil, fmt.Errorf("data: %s: labels hold %d class(es); a classifier needs at least 2", paths[1], ds.Classes)
+		return nil, fmt.Errorf("data: %q: labels hold %d class(es); a classifier needs at least 2", paths[1], ds.Classes)
+	}
+	if ds.Test.N == 0 {
+		return nil, fmt.Errorf("data: %q: the test split has no rows: an error rate needs at least one", paths[2])
 	}
 	return ds, nil
 }
@@ -436,7 +444,7 @@ func npyFeatureShape(a *NPY, p string) ([]int, error) {
 	case 4:
 		return []int{a.Shape[3], a.Shape[1], a.Shape[2]}, nil
 	}
-	return nil, fmt.Errorf("data: %s: features of shape %v: want [N, D], [N, H, W] or [N, H, W, C]", p, a.Shape)
+	return nil, fmt.Errorf("data: %q: features of shape %v: want [N, D], [N, H, W] or [N, H, W, C]", p, a.Shape)
 }
 
 // npySplit converts features and labels to a Split and returns the largest
@@ -444,10 +452,10 @@ func npyFeatureShape(a *NPY, p string) ([]int, error) {
 // [N, H, W, C] features are transposed to CHW.
 func npySplit(x, y *NPY, xp, yp string, shape []int, limit int) (Split, int64, error) {
 	if len(y.Shape) != 1 {
-		return Split{}, 0, fmt.Errorf("data: %s: labels of shape %v: want [N]", yp, y.Shape)
+		return Split{}, 0, fmt.Errorf("data: %q: labels of shape %v: want [N]", yp, y.Shape)
 	}
 	if x.Shape[0] != y.Shape[0] {
-		return Split{}, 0, fmt.Errorf("data: %s has %d rows but %s has %d labels", xp, x.Shape[0], yp, y.Shape[0])
+		return Split{}, 0, fmt.Errorf("data: %q has %d rows but %q has %d labels", xp, x.Shape[0], yp, y.Shape[0])
 	}
 	n := x.Shape[0]
 	d := x.Len() / max(n, 1)
@@ -468,6 +476,13 @@ func npySplit(x, y *NPY, xp, yp string, shape []int, limit int) (Split, int64, e
 		n = limit
 		all = all[:n*d]
 	}
+	if x.Dtype == "f4" || x.Dtype == "f8" {
+		for i, v := range all {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return Split{}, 0, fmt.Errorf("data: %q: row %d, feature %d is %v: features must be finite numbers", xp, i/max(d, 1), i%max(d, 1), v)
+			}
+		}
+	}
 	s := Split{X: all, Y: make([]int32, n), N: n, D: d}
 	if len(x.Shape) == 4 {
 		h, w, c := x.Shape[1], x.Shape[2], x.Shape[3]
@@ -487,17 +502,26 @@ func npySplit(x, y *NPY, xp, yp string, shape []int, limit int) (Split, int64, e
 	maxLabel := int64(-1)
 	for i := 0; i < n; i++ {
 		v, ok := y.Int(i)
-		if !ok {
-			return Split{}, 0, fmt.Errorf("data: %s: label %d is not a whole number", yp, i)
+		if f, isFloat := y.floatAt(i); isFloat && !ok {
+			if f == math.Trunc(f) {
+				return Split{}, 0, fmt.Errorf("data: %q: label %g of row %d out of range 0..%d", yp, f, i, maxLabels-1)
+			}
+			return Split{}, 0, fmt.Errorf("data: %q: label %g of row %d is not a whole number", yp, f, i)
 		}
-		if v < 0 || v >= 1<<20 {
-			return Split{}, 0, fmt.Errorf("data: %s: label %d of row %d out of range 0..%d", yp, v, i, 1<<20-1)
+		if !ok {
+			return Split{}, 0, fmt.Errorf("data: %q: label of row %d is not a whole number", yp, i)
+		}
+		if v < 0 || v >= maxLabels {
+			return Split{}, 0, fmt.Errorf("data: %q: label %d of row %d out of range 0..%d", yp, v, i, maxLabels-1)
 		}
 		s.Y[i] = int32(v)
 		maxLabel = max(maxLabel, v)
 	}
 	return s, maxLabel, nil
 }
+
+// maxLabels bounds the class labels of NPY datasets (0..maxLabels-1).
+const maxLabels = 1 << 20
 
 // carveVal moves n rows of train, chosen by a permutation seeded with seed,
 // into the returned validation split. Both splits keep their rows in their

@@ -84,6 +84,18 @@ func (a *NPY) Int(i int) (int64, bool) {
 	return 0, false
 }
 
+// floatAt returns element i of a float array as a float64; ok is false
+// for integer dtypes.
+func (a *NPY) floatAt(i int) (float64, bool) {
+	switch a.Dtype {
+	case "f4":
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(a.Data[4*i:]))), true
+	case "f8":
+		return math.Float64frombits(binary.LittleEndian.Uint64(a.Data[8*i:])), true
+	}
+	return 0, false
+}
+
 // ReadNPY reads a .npy array from r. name labels errors. size is the total
 // stream size when known (for example from os.Stat), or -1; when known, a
 // header whose shape disagrees with the data length is rejected before any

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -209,16 +211,35 @@ func TestLoadNPY(t *testing.T) {
 	writeNPYFile(t, p("frac.npy"), []int{3}, []float32{0, 0.5, 1})
 	writeNPYFile(t, p("short.npy"), []int{2}, []int32{0, 1})
 	writeNPYFile(t, p("x1.npy"), []int{3, 2, 2, 2, 2}, make([]float32, 48))
+	nanX := make([]float32, 3*h*w*c)
+	nanX[h*w*c+5] = float32(math.NaN())
+	writeNPYFile(t, p("nanx.npy"), []int{3, h, w, c}, nanX)
+	infX := make([]float64, 3*h*w*c)
+	infX[2*h*w*c] = math.Inf(-1)
+	writeNPYFile(t, p("infx.npy"), []int{3, h, w, c}, infX)
+	writeNPYFile(t, p("huge.npy"), []int{3}, []float64{0, 1e20, 1})
+	writeNPYFile(t, p("nanlab.npy"), []int{3}, []float32{0, 1, float32(math.NaN())})
+	writeNPYFile(t, p("nox.npy"), []int{0, h, w, c}, []uint8{})
+	writeNPYFile(t, p("noy.npy"), []int{0}, []uint8{})
+	if err := os.Mkdir(p("folder.npy"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	bad := []struct {
 		files [4]string
 		want  string
 	}{
 		{[4]string{"trx.npy", "neg.npy", "tex.npy", "tey.npy"}, "label -1 of row 1 out of range"},
-		{[4]string{"trx.npy", "frac.npy", "tex.npy", "tey.npy"}, "label 1 is not a whole number"},
+		{[4]string{"trx.npy", "frac.npy", "tex.npy", "tey.npy"}, "label 0.5 of row 1 is not a whole number"},
 		{[4]string{"trx.npy", "short.npy", "tex.npy", "tey.npy"}, "has 3 rows but"},
 		{[4]string{"x1.npy", "try.npy", "tex.npy", "tey.npy"}, "want [N, D], [N, H, W] or [N, H, W, C]"},
 		{[4]string{"trx.npy", "try.npy", "fx.npy", "fy.npy"}, "per-sample shape"},
-		{[4]string{"trx.npy", "missing.npy", "tex.npy", "tey.npy"}, "missing.npy: no such file"},
+		{[4]string{"trx.npy", "missing.npy", "tex.npy", "tey.npy"}, "missing.npy\": no such file"},
+		{[4]string{"nanx.npy", "try.npy", "tex.npy", "tey.npy"}, "nanx.npy\": row 1, feature 5 is NaN: features must be finite"},
+		{[4]string{"trx.npy", "try.npy", "infx.npy", "try.npy"}, "infx.npy\": row 2, feature 0 is -Inf"},
+		{[4]string{"trx.npy", "huge.npy", "tex.npy", "tey.npy"}, "huge.npy\": label 1e+20 of row 1 out of range 0..1048575"},
+		{[4]string{"trx.npy", "nanlab.npy", "tex.npy", "tey.npy"}, "label NaN of row 2 is not a whole number"},
+		{[4]string{"trx.npy", "try.npy", "nox.npy", "noy.npy"}, "nox.npy\": the test split has no rows"},
+		{[4]string{"trx.npy", "try.npy", "folder.npy", "tey.npy"}, "folder.npy\" is a folder, not an .npy file"},
 	}
 	for _, tc := range bad {
 		name := "npy:" + p(tc.files[0]) + "," + p(tc.files[1]) + "," + p(tc.files[2]) + "," + p(tc.files[3])
