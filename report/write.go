@@ -22,6 +22,10 @@ import (
 type Options struct {
 	Title  string // report heading; "resq sweep report" when empty
 	Source string // where the records came from (e.g. the sweep folder), shown in the provenance
+	// Budgets of the designer's view: weight memory in bytes (nil:
+	// DefaultWeightBudgets) and energy per inference in nJ (nil: decades
+	// spanning the measured energies).
+	WeightBudgets, EnergyBudgets []float64
 }
 
 // Summary is what Write produced: the files and the key numbers a command
@@ -137,6 +141,9 @@ func Write(dir string, recs []results.Record, opt Options) (*Summary, error) {
 	}
 
 	d := buildDoc(opt, groups, recs, figs)
+	if err := addDesigner(d, dir, groups, opt, s); err != nil {
+		return nil, err
+	}
 	s.ResultsCSV = filepath.Join(dir, "results.csv")
 	s.SummaryCSV = filepath.Join(dir, "summary.csv")
 	s.Markdown = filepath.Join(dir, "report.md")
