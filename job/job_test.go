@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -119,7 +120,7 @@ func TestPipeline(t *testing.T) {
 		if st, err := os.Stat(ppath); err != nil || st.Size() != ex.FileBytes || ex.StoredBytes >= ex.FileBytes {
 			t.Errorf("export: %+v, stat %v", ex, err)
 		}
-		inf, err := Infer(ppath, ds, 50)
+		inf, err := Infer(context.Background(), ppath, ds, 50)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,15 +129,23 @@ func TestPipeline(t *testing.T) {
 		if inf.TestErrPct != e.TestErrPct || inf.TestN != ds.Test.N {
 			t.Errorf("%s: packed inference %.2f%%, quantized model %.2f%%", mode, inf.TestErrPct, e.TestErrPct)
 		}
-		a, err := Compare(ppath, q, ds, 64)
+		a, err := Compare(context.Background(), ppath, q, ds, 64)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if a.N != ds.Test.N || a.Disagree != 0 || a.MaxLogitErr > 0.05 || a.MeanLogitErr > a.MaxLogitErr {
 			t.Errorf("%s: packed vs simulated forward: %+v", mode, a)
 		}
-		if _, err := Compare(ppath, fc, ds, 64); err == nil || !strings.Contains(err.Error(), "float checkpoint") {
+		if _, err := Compare(context.Background(), ppath, fc, ds, 64); err == nil || !strings.Contains(err.Error(), "float checkpoint") {
 			t.Errorf("comparing with the float checkpoint: %v", err)
+		}
+		stopped, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := Infer(stopped, ppath, ds, 50); !errors.Is(err, context.Canceled) {
+			t.Errorf("inference with a cancelled context: %v, want context.Canceled", err)
+		}
+		if _, err := Compare(stopped, ppath, q, ds, 64); !errors.Is(err, context.Canceled) {
+			t.Errorf("comparison with a cancelled context: %v, want context.Canceled", err)
 		}
 	}
 	if _, err := fc.Export(filepath.Join(dir, "x.rq"), false); err == nil {

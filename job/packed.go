@@ -1,6 +1,7 @@
 package job
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -58,8 +59,9 @@ type Inferred struct {
 }
 
 // Infer runs the packed model at path over ds's test split in batches and
-// measures its error and throughput.
-func Infer(path string, ds *data.Dataset, batch int) (*Inferred, error) {
+// measures its error and throughput. It stops between batches when ctx is
+// done and returns ctx's error.
+func Infer(ctx context.Context, path string, ds *data.Dataset, batch int) (*Inferred, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("job: batch %d, need at least 1", batch)
 	}
@@ -81,6 +83,9 @@ func Infer(path string, ds *data.Dataset, batch int) (*Inferred, error) {
 	wrong := 0
 	t0 := time.Now()
 	for i := 0; i < ds.Test.N; i += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("job: %s: inference stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
+		}
 		n := min(batch, ds.Test.N-i)
 		m.Predict(pred[:n], ds.Test.X[i*d:(i+n)*d], n)
 		for j, p := range pred[:n] {
@@ -119,7 +124,8 @@ type Agreement struct {
 
 // Compare runs the packed model at path and the quantized checkpoint c on
 // ds's test split (batch samples at a time) and measures how they agree.
-func Compare(path string, c *Checkpoint, ds *data.Dataset, batch int) (*Agreement, error) {
+// It stops between batches when ctx is done and returns ctx's error.
+func Compare(ctx context.Context, path string, c *Checkpoint, ds *data.Dataset, batch int) (*Agreement, error) {
 	if c.Quant == nil {
 		return nil, fmt.Errorf("job: %s is a float checkpoint; compare the packed model with the quantized checkpoint it was exported from", c.Path)
 	}
@@ -142,6 +148,9 @@ func Compare(path string, c *Checkpoint, ds *data.Dataset, batch int) (*Agreemen
 	pred := make([]int32, batch)
 	x := tensor.New(batch, d)
 	for i := 0; i < ds.Test.N; i += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("job: %s: comparison stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
+		}
 		n := min(batch, ds.Test.N-i)
 		if n < batch {
 			x = tensor.New(n, d)

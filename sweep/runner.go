@@ -69,6 +69,7 @@ func NewTrainRunner(opt TrainRunnerOptions) *TrainRunner {
 
 func init() {
 	validateBudget = func(b Budget) error { return b.trainConfig(1).Validate() }
+	validateQuant = func(q QuantOptions, bits int) error { return q.quantConfig(bits).Validate() }
 }
 
 // trainConfig converts a budget to a train.Config with the given seed.

@@ -188,6 +188,9 @@ func (s *Spec) resolve() error {
 	if s.EvalBatch == 0 {
 		s.EvalBatch = 500
 	}
+	if err := s.checkEmptyLists(); err != nil {
+		return err
+	}
 	switch s.Family {
 	case "mlp":
 		if len(s.MLP.Widths) == 0 {
@@ -231,6 +234,56 @@ func (s *Spec) resolve() error {
 		s.Quant.Rule = "l2"
 	}
 	return s.validate()
+}
+
+// checkEmptyLists refuses a list of the spec's family, or of bits, modes
+// or seeds, that the file gave as [] (an absent key, or one without a
+// value, takes the default instead). The other family's axes are ignored:
+// the resolved spec writes them as [].
+func (s *Spec) checkEmptyLists() error {
+	for _, l := range []struct {
+		key   string
+		empty bool
+	}{
+		{"mlp.widths", s.Family == "mlp" && s.MLP.Widths != nil && len(s.MLP.Widths) == 0},
+		{"mlp.depths", s.Family == "mlp" && s.MLP.Depths != nil && len(s.MLP.Depths) == 0},
+		{"cnn.scales", s.Family == "cnn" && s.CNN.Scales != nil && len(s.CNN.Scales) == 0},
+		{"bits", s.Bits != nil && len(s.Bits) == 0},
+		{"modes", s.Modes != nil && len(s.Modes) == 0},
+		{"seeds", s.Seeds != nil && len(s.Seeds) == 0},
+	} {
+		if l.empty {
+			return s.errAt(l.key, "%s is an empty list: give at least one value, or leave the key out for the default", l.key)
+		}
+	}
+	return nil
+}
+
+// MaxCells bounds the cells a spec may expand to: a larger grid is
+// refused before anything is allocated for it (paper-ffdnn has 90 cells).
+const MaxCells = 100000
+
+// countCells returns the number of cells Cells will make, saturating at
+// MaxCells+1.
+func (s *Spec) countCells() int {
+	sizes := len(s.CNN.Scales)
+	if s.Family == "mlp" {
+		sizes = len(s.MLP.Widths) * len(s.MLP.Depths)
+	}
+	quantModes := 0
+	for _, m := range s.Modes {
+		if m != ModeFloat {
+			quantModes++
+		}
+	}
+	n := 1
+	for _, f := range []int{sizes, len(s.Seeds), 1 + len(s.Bits)*quantModes} {
+		if f > 0 && n > (MaxCells+1)/f {
+			return MaxCells + 1
+		}
+		n *= f
+	}
+	return min(n, MaxCells+1)
 }
 
 // withDefaults returns b with every field the spec did not set under key
@@ -340,8 +393,22 @@ func (s *Spec) validate() error {
 	if q.Reestimate < 0 {
 		return s.errAt("quant.reestimate", "reestimate %d must be >= 0 (0 = steps fixed from the float model)", q.Reestimate)
 	}
+	if validateQuant != nil && (slices.Contains(s.Modes, ModeDirect) || slices.Contains(s.Modes, ModeRetrain)) {
+		for _, b := range s.Bits {
+			if err := validateQuant(q, b); err != nil {
+				return s.errAt("quant", "quant with bits %d: %v", b, err)
+			}
+		}
+	}
+	if n := s.countCells(); n > MaxCells {
+		return s.errAt("seeds", "the grid has more than %d cells (sizes x seeds x (1 + bits x quantized modes)); split it into several sweeps", MaxCells)
+	}
 	return nil
 }
+
+// validateQuant, when set (by runner.go), checks the quant options at one
+// bit width with the quant package's own rules (twn is ternary only, ...).
+var validateQuant func(q QuantOptions, bits int) error
 
 func (b Budget) check(s *Spec, key string) error {
 	switch {

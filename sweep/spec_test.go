@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,14 @@ func TestParseSpecErrors(t *testing.T) {
 		{"empty", "", `spec.yaml: empty spec`},
 		{"not a mapping", "- 1\n- 2\n", `spec.yaml:1: spec: want a mapping of keys, got a list`},
 		{"two docs", "dataset: mnist\nmlp: {widths: [32]}\n---\nfoo: 1\n", `more than one YAML document`},
+		{"empty bits", "dataset: mnist\nmlp: {widths: [32]}\nbits: []\n", `spec.yaml:3: bits is an empty list`},
+		{"empty seeds", "dataset: mnist\nmlp: {widths: [32]}\nseeds: []\n", `spec.yaml:3: seeds is an empty list`},
+		{"empty modes", "dataset: mnist\nmlp: {widths: [32]}\nmodes: []\n", `spec.yaml:3: modes is an empty list`},
+		{"empty widths", "dataset: mnist\nmlp: {widths: []}\n", `spec.yaml:2: mlp.widths is an empty list`},
+		{"empty depths", "dataset: mnist\nmlp: {widths: [32], depths: []}\n", `spec.yaml:2: mlp.depths is an empty list`},
+		{"empty scales", "dataset: mnist\nfamily: cnn\ncnn: {scales: []}\n", `spec.yaml:3: cnn.scales is an empty list`},
+		{"twn at 3 bits", "dataset: mnist\nmlp: {widths: [32]}\nbits: [2, 3]\nquant: {rule: twn}\n", `spec.yaml:4: quant with bits 3: quant: rule twn is ternary only`},
+		{"grid too large", "dataset: mnist\nmlp: {widths: [32, 64]}\nbits: [2, 3, 4]\nseeds: [" + seedList(20000) + "]\n", `the grid has more than 100000 cells`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseSpec("spec.yaml", []byte(tc.src))
@@ -287,5 +296,26 @@ func TestEditDistance(t *testing.T) {
 		if got := editDistance(tc.a, tc.b); got != tc.d {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
 		}
+	}
+}
+
+// seedList returns "1, 2, ..., n".
+func seedList(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = strconv.Itoa(i + 1)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// TestEmptyKeyKeepsDefault checks that a key without a value (YAML null)
+// still takes the default, unlike an empty list.
+func TestEmptyKeyKeepsDefault(t *testing.T) {
+	s, err := ParseSpec("spec.yaml", []byte("dataset: mnist\nmlp: {widths: [32]}\nbits:\nseeds:\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Bits) != 2 || len(s.Seeds) != 1 {
+		t.Errorf("bits %v, seeds %v: want the defaults [2 3] and [1]", s.Bits, s.Seeds)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/resq-dev/resq/internal/version"
 )
@@ -53,9 +54,65 @@ func init() {
 var errUsage = errors.New("usage")
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	os.Exit(runSignals(os.Args[1:], sigs, os.Stdout, os.Stderr))
+}
+
+// gracePeriod is how long a command may take, after SIGINT or SIGTERM
+// cancelled its context, to stop by itself and say what it kept; then the
+// process exits anyway.
+const gracePeriod = 1500 * time.Millisecond
+
+// runSignals runs a command line under the signals arriving on sigs: the
+// first cancels the command's context (a sweep records the cells it
+// finished, a download keeps its .part); the command then exits with
+// 128 + the signal number (130 for SIGINT, 143 for SIGTERM), at the latest
+// after gracePeriod or at a second signal. Atomic writes make a stop at
+// any point safe: a file is complete or absent.
+func runSignals(args []string, sigs <-chan os.Signal, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, stdout, stderr) }()
+	var sig os.Signal
+	select {
+	case code := <-done:
+		return code
+	case sig = <-sigs:
+	}
+	cancel()
+	name := "resq"
+	if len(args) > 0 {
+		name += " " + args[0]
+	}
+	select {
+	case <-done:
+		// The command said why it stopped (or finished just then).
+	case <-sigs:
+		fmt.Fprintf(stderr, "%s: stopped by a second %s\n", name, sigName(sig))
+	case <-time.After(gracePeriod):
+		fmt.Fprintf(stderr, "%s: stopped by %s\n", name, sigName(sig))
+	}
+	return signalExit(sig)
+}
+
+// signalExit is the shell's exit status for a process ended by sig.
+func signalExit(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
+}
+
+func sigName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
 }
 
 // run executes one resq command line and returns the process exit code.
