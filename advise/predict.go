@@ -100,4 +100,3 @@ func (p *proposer) latencyAt(s float64, b int) float64 {
 	t := (math.Log(s) - math.Log(xs[lo])) / (math.Log(xs[hi]) - math.Log(xs[lo]))
 	return math.Exp(math.Log(ys[lo]) + t*(math.Log(ys[hi])-math.Log(ys[lo])))
 }
-
