@@ -36,7 +36,7 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
-func runInfer(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("infer")
 	var df dataFlags
 	df.register(fs, false)
@@ -59,13 +59,13 @@ func runInfer(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	r, err := job.Infer(pos[0], ds, *batch)
+	r, err := job.Infer(ctx, pos[0], ds, *batch)
 	if err != nil {
 		return err
 	}
 	var a *job.Agreement
 	if ck != nil {
-		if a, err = job.Compare(pos[0], ck, ds, *batch); err != nil {
+		if a, err = job.Compare(ctx, pos[0], ck, ds, *batch); err != nil {
 			return err
 		}
 	}
