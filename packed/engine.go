@@ -29,6 +29,7 @@ type Model struct {
 	// scratch sizes (elements)
 	actMax, xqMax, accMax, sampleMax int
 	pool                             sync.Pool
+	intNet                           *intNet // integer mode (nil: float epilogue)
 }
 
 // act is an activation fused into a weighted layer's epilogue.
@@ -112,8 +113,8 @@ func LoadBytes(b []byte) (*Model, error) {
 	if f.Meta["format"] != FormatName {
 		return nil, fmt.Errorf("packed: not a packed model (format %q, want %q)", f.Meta["format"], FormatName)
 	}
-	if v := f.Meta["format_version"]; v != FormatVersion {
-		return nil, fmt.Errorf("packed: format version %q not supported (want %s)", v, FormatVersion)
+	if v := f.Meta["format_version"]; v != FormatVersion && v != "1" {
+		return nil, fmt.Errorf("packed: format version %q not supported (want 1 or %s)", v, FormatVersion)
 	}
 	var a arch
 	dec := json.NewDecoder(bytes.NewReader([]byte(f.Meta["arch"])))
@@ -129,6 +130,15 @@ func LoadBytes(b []byte) (*Model, error) {
 		return nil, fmt.Errorf("packed: arch: %v", err)
 	}
 	m := &Model{In: a.In, Classes: a.Classes, Spec: f.Meta["spec"], Meta: f.Meta, dim: shapeSize(a.In)}
+	if err := checkMode(f.Meta, &a); err != nil {
+		return nil, fmt.Errorf("packed: %v", err)
+	}
+	if a.Integer != nil {
+		if m.intNet, err = loadInteger(f, &a, shapes); err != nil {
+			return nil, fmt.Errorf("packed: %v", err)
+		}
+		return m, nil
+	}
 	m.sampleMax = m.dim
 	used := 0
 	for i, l := range a.Layers {
@@ -299,6 +309,10 @@ func (m *Model) Infer(dst []float32, x []float32, batch int) {
 	if batch < 0 || len(x) != batch*m.dim || len(dst) < batch*m.Classes {
 		panic(fmt.Sprintf("packed: Infer: x has %d values, dst %d, want [%d, %d] and [%d, %d]", len(x), len(dst), batch, m.dim, batch, m.Classes))
 	}
+	if m.intNet != nil {
+		m.inferFloatAPI(dst, nil, x, batch)
+		return
+	}
 	workers := min(runtime.GOMAXPROCS(0), batch/32)
 	if workers <= 1 {
 		m.inferRows(0, dst, x, batch)
@@ -349,6 +363,10 @@ func (m *Model) Predict(dst []int32, x []float32, batch int) {
 func (m *Model) PredictLogits(dst []int32, logits, x []float32, batch int) {
 	if batch < 0 || len(dst) < batch || len(x) != batch*m.dim || len(logits) < batch*m.Classes {
 		panic(fmt.Sprintf("packed: Predict: dst has %d elements, logits %d, x %d, batch is %d of %d", len(dst), len(logits), len(x), batch, m.dim))
+	}
+	if m.intNet != nil {
+		m.inferFloatAPI(logits, dst, x, batch)
+		return
 	}
 	var idx []int
 	for r0 := 0; r0 < batch; r0 += m.chunk {

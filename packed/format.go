@@ -13,10 +13,12 @@ import (
 )
 
 // FormatName and FormatVersion identify a packed file (metadata keys
-// "format" and "format_version").
+// "format" and "format_version"). Version 2 added the integer mode
+// (metadata "mode": "integer"); a version 1 file is a version 2 file
+// without it, and Load reads both.
 const (
 	FormatName    = "resq-packed"
-	FormatVersion = "1"
+	FormatVersion = "2"
 )
 
 // Limits on what Load accepts, so that a hostile header cannot make it
@@ -56,6 +58,9 @@ type arch struct {
 	In      []int       `json:"in"`      // per-sample input shape
 	Classes int         `json:"classes"` // logits width
 	Layers  []archLayer `json:"layers"`  // forward order
+	// Integer holds the integer mode's input grid and logit scale; nil
+	// for float-mode files.
+	Integer *intArch `json:"integer,omitempty"`
 }
 
 // archLayer is one layer: "dense" or "conv" (with sizes and weight
@@ -78,6 +83,12 @@ type archLayer struct {
 	Encoding string  `json:"encoding,omitempty"`
 	Steps    int     `json:"steps,omitempty"` // 1 (per tensor) or rows (per output)
 	Clip     float32 `json:"clip,omitempty"`  // actquant: largest level
+	// Integer mode, dense and conv: OutMax is the largest output code (the
+	// clamp of the fused ReLU's output; 0 for the last layer, whose int32
+	// outputs are the logits) and OutScale the real value of one output
+	// code (provenance; the engine does not use it).
+	OutMax   int     `json:"omax,omitempty"`
+	OutScale float32 `json:"oscale,omitempty"`
 }
 
 // weighted reports whether the layer carries codes, steps and biases.
@@ -112,6 +123,7 @@ func tensorName(i int, what string) string { return "layers." + strconv.Itoa(i) 
 var reservedKeys = map[string]bool{
 	"format": true, "format_version": true, "arch": true, "spec": true, "resq_version": true,
 	"dataset": true, "dataset_sha256": true, "source_checkpoint": true, "quant_config": true, "bits": true,
+	"mode": true,
 }
 
 // encode writes a packed file. layers[i] is nil for activation layers.
@@ -280,6 +292,7 @@ func (l archLayer) check(in []int) ([]int, error) {
 	}
 	if l.weighted() {
 		canon.Bits, canon.Encoding, canon.Steps = l.Bits, l.Encoding, l.Steps
+		canon.OutMax, canon.OutScale = l.OutMax, l.OutScale // checked by validateInteger
 		if l.cols() > maxDenseIn {
 			return nil, fmt.Errorf("%d inputs per output above the engine's limit %d", l.cols(), maxDenseIn)
 		}

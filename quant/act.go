@@ -95,6 +95,8 @@ func unsignedAct(kind string) bool { return kind == "relu" || kind == "sigmoid" 
 //     layer's signals (the same exact/global step search as the weights,
 //     with codes 0..2^ActBits-1);
 //   - "max": the largest signal in the batch;
+//   - "pct:P": the P-th percentile of the layer's signals (Percentile), the
+//     static range rule of the packed integer export;
 //   - a number: that clip for every layer.
 //
 // The clips are recorded in s.Acts so LoadState re-creates them.
@@ -137,7 +139,9 @@ func (s *State) AttachActs(m *nn.Model, x *tensor.Tensor) error {
 		}
 		m.Forward(x, false)
 		var clip float32
-		if mode == "max" {
+		if mode == "pct" {
+			clip = Percentile(a.calib, float64(fixed))
+		} else if mode == "max" {
 			for _, v := range a.calib {
 				clip = max(clip, v)
 			}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -36,7 +37,9 @@ type Config struct {
 	ActBits int `json:"act_bits,omitempty"`
 	// ActRange sets each signal quantizer's clip: "calib" (default) = the
 	// L2-optimal unsigned step on a calibration batch, "max" = the
-	// calibration batch's maximum, or a positive number = that fixed clip.
+	// calibration batch's maximum, "pct:P" = its P-th percentile (the
+	// static range of the packed integer export), or a positive number =
+	// that fixed clip.
 	ActRange string `json:"act_range,omitempty"`
 }
 
@@ -74,8 +77,8 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// parseActRange returns the range mode ("calib", "max" or "fixed") and the
-// fixed clip.
+// parseActRange returns the range mode ("calib", "max", "pct" or "fixed")
+// and the fixed clip (for "pct", the percentile).
 func parseActRange(s string) (string, float32, error) {
 	switch s {
 	case "", "calib":
@@ -83,9 +86,16 @@ func parseActRange(s string) (string, float32, error) {
 	case "max":
 		return "max", 0, nil
 	}
+	if p, ok := strings.CutPrefix(s, "pct:"); ok {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil || !(v > 0 && v <= 100) {
+			return "", 0, fmt.Errorf("quant: act range %q: want pct:P with 0 < P <= 100", s)
+		}
+		return "pct", float32(v), nil
+	}
 	v, err := strconv.ParseFloat(s, 32)
 	if err != nil || !(v > 0) || math.IsInf(v, 0) {
-		return "", 0, fmt.Errorf("quant: act range %q: want calib, max or a positive clip value", s)
+		return "", 0, fmt.Errorf("quant: act range %q: want calib, max, pct:P or a positive clip value", s)
 	}
 	return "fixed", float32(v), nil
 }

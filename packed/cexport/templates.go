@@ -1,0 +1,255 @@
+package cexport
+
+// The C sources, as text/template templates over a view. model.c uses
+// nothing from libc beyond stdint.h and string.h, no malloc and no
+// floating point; every array it reads is const (flash), and its only
+// writable memory is one static scratch buffer.
+
+const headerTmpl = `/* {{.Name}}: integer-only inference of a resq packed model (generated).
+{{.Provenance}} */
+#ifndef {{.Guard}}
+#define {{.Guard}}
+
+#include <stdint.h>
+
+/* Input: {{.InputSize}} codes per sample, 0..{{.InMax}} (larger codes read as {{.InMax}});
+   x ~= (code - {{.InZero}}) * {{.InScale}} in the units of the training data. */
+#define {{.Upper}}_INPUT_SIZE {{.InputSize}}
+#define {{.Upper}}_CLASSES {{.Classes}}
+/* One static buffer holds all working memory of {{.Name}}_predict. */
+#define {{.Upper}}_SCRATCH_BYTES {{.Scratch}}
+/* Bytes of const weight data (codes, int32 biases, multipliers, shifts). */
+#define {{.Upper}}_WEIGHT_BYTES {{.WeightBytes}}
+
+/* Runs the network on input[{{.Upper}}_INPUT_SIZE] and writes the int32
+   logits[{{.Upper}}_CLASSES] (one unit = {{.LogitScale}}); returns the class:
+   the first index of the largest logit (ties go to the lowest index).
+   Not reentrant (one scratch buffer). */
+int {{.Name}}_predict(const uint8_t *input, int32_t *logits);
+
+#endif
+`
+
+const modelTmpl = `/* {{.Name}}: integer-only inference of a resq packed model (generated).
+{{.Provenance}} */
+#include <stdint.h>
+#include <string.h>
+#include "model.h"
+
+enum { K_DENSE, K_CONV, K_POOL };
+
+/* One stage. dense/conv: rows outputs of cols inputs, codes packed as in
+   the packed format (bits per code, two's complement, little-endian bit
+   stream; or base 3, five codes per byte), int32 bias, requantization
+   multiplier and shift per output; out_max clamps hidden outputs (ReLU
+   fused), 0 marks the last layer (int32 logits). Geometry: input
+   [c, h, w], output [., oh, ow], kernel r x s (pool: r x r). */
+typedef struct {
+	uint8_t kind, bits, base3, pad_value;
+	int32_t out_max;
+	int32_t rows, cols, c, h, w, r, s, stride, pad, oh, ow;
+	const uint8_t *codes;
+	const int32_t *bias, *mult;
+	const uint8_t *shift;
+} layer_t;
+{{range .Layers}}{{if .Weighted}}
+static const uint8_t {{.Prefix}}_codes[{{len .Codes}}] = {
+{{bytes .Codes}}};
+static const int32_t {{.Prefix}}_bias[{{len .Bias}}] = {
+{{ints .Bias}}};
+static const int32_t {{.Prefix}}_mult[{{len .Mult}}] = {
+{{ints .Mult}}};
+static const uint8_t {{.Prefix}}_shift[{{len .Shift}}] = {
+{{shifts .Shift}}};
+{{end}}{{end}}
+static const layer_t layers[{{len .Layers}}] = {
+{{range .Layers}}	{ {{.KindC}}, {{.Bits}}, {{.Base3}}, {{.PadValue}}, {{.OutMax}}, {{.Rows}}, {{.Cols}}, {{.C}}, {{.H}}, {{.W}}, {{.R}}, {{.S}}, {{.Stride}}, {{.Pad}}, {{.OH}}, {{.OW}},
+	  {{if .Weighted}}{{.Prefix}}_codes, {{.Prefix}}_bias, {{.Prefix}}_mult, {{.Prefix}}_shift{{else}}0, 0, 0, 0{{end}} },
+{{end}}};
+
+/* Working memory: two activation buffers of {{.MaxAct}} codes and one
+   unpacked weight row of {{.MaxCols}} codes. */
+static uint8_t scratch[{{.Upper}}_SCRATCH_BYTES];
+
+/* unpack_row writes the n codes starting at code index first. */
+static void unpack_row(int8_t *dst, const layer_t *L, uint32_t first, int32_t n)
+{
+	int32_t j;
+	if (L->base3) {
+		/* byte i holds codes 5i..5i+4, least significant base-3 digit first */
+		uint32_t i = first / 5u, d = first - 5u * i, v = L->codes[i], k;
+		for (k = 0; k < d; k++)
+			v = (v * 171u) >> 9; /* v / 3, exact for v < 256 */
+		for (j = 0; j < n; j++) {
+			uint32_t q = (v * 171u) >> 9;
+			dst[j] = (int8_t)((int32_t)(v - 3u * q) - 1);
+			v = q;
+			if (++d == 5u) {
+				d = 0;
+				v = L->codes[++i];
+			}
+		}
+		return;
+	}
+	if (L->bits == 8) {
+		memcpy(dst, L->codes + first, (size_t)n);
+		return;
+	}
+	{
+		uint32_t b = L->bits, t = first * b, mask = (1u << b) - 1u, sign = 1u << (b - 1u);
+		for (j = 0; j < n; j++, t += b) {
+			uint32_t i = t >> 3, sh = t & 7u, v = (uint32_t)L->codes[i] >> sh;
+			if (sh + b > 8u)
+				v |= (uint32_t)L->codes[i + 1] << (8u - sh);
+			v &= mask;
+			dst[j] = (int8_t)((int32_t)(v ^ sign) - (int32_t)sign);
+		}
+	}
+}
+
+/* requant returns floor((v*m + 2^(sh-1)) / 2^sh) for v = acc + bias,
+   clamped to 0..out_max (or the int32 range when out_max is 0). The floor
+   of a negative value is computed explicitly: >> of a negative integer is
+   implementation-defined in C99. */
+static int32_t requant(const layer_t *L, int32_t acc, int32_t o)
+{
+	int64_t v = (int64_t)acc + L->bias[o];
+	uint32_t sh = L->shift[o];
+	int64_t p = v * L->mult[o] + ((int64_t)1 << (sh - 1u));
+	int64_t q = p >= 0 ? (p >> sh) : -((-p - 1) >> sh) - 1;
+	if (L->out_max == 0) {
+		if (q > INT32_MAX)
+			q = INT32_MAX;
+		if (q < INT32_MIN)
+			q = INT32_MIN;
+	} else {
+		if (q < 0)
+			q = 0;
+		if (q > L->out_max)
+			q = L->out_max;
+	}
+	return (int32_t)q;
+}
+
+static void dense(const layer_t *L, const uint8_t *x, uint8_t *y, int32_t *logits, int8_t *row)
+{
+	int32_t o, j;
+	for (o = 0; o < L->rows; o++) {
+		int32_t acc = 0;
+		unpack_row(row, L, (uint32_t)o * (uint32_t)L->cols, L->cols);
+		for (j = 0; j < L->cols; j++)
+			acc += (int32_t)row[j] * (int32_t)x[j];
+		if (L->out_max == 0)
+			logits[o] = requant(L, acc, o);
+		else
+			y[o] = (uint8_t)requant(L, acc, o);
+	}
+}
+
+static void conv(const layer_t *L, const uint8_t *x, uint8_t *y, int32_t *logits, int8_t *row)
+{
+	int32_t k, oy, ox, c, r, t;
+	for (k = 0; k < L->rows; k++) {
+		unpack_row(row, L, (uint32_t)k * (uint32_t)L->cols, L->cols);
+		for (oy = 0; oy < L->oh; oy++)
+			for (ox = 0; ox < L->ow; ox++) {
+				int32_t acc = 0, q;
+				const int8_t *wk = row;
+				for (c = 0; c < L->c; c++)
+					for (r = 0; r < L->r; r++) {
+						int32_t iy = oy * L->stride - L->pad + r;
+						for (t = 0; t < L->s; t++, wk++) {
+							int32_t ix = ox * L->stride - L->pad + t;
+							int32_t v = L->pad_value;
+							if (iy >= 0 && iy < L->h && ix >= 0 && ix < L->w)
+								v = x[(c * L->h + iy) * L->w + ix];
+							acc += (int32_t)*wk * v;
+						}
+					}
+				q = requant(L, acc, k);
+				if (L->out_max == 0)
+					logits[(k * L->oh + oy) * L->ow + ox] = q;
+				else
+					y[(k * L->oh + oy) * L->ow + ox] = (uint8_t)q;
+			}
+	}
+}
+
+static void maxpool(const layer_t *L, const uint8_t *x, uint8_t *y)
+{
+	int32_t c, oy, ox, r, t;
+	for (c = 0; c < L->c; c++)
+		for (oy = 0; oy < L->oh; oy++)
+			for (ox = 0; ox < L->ow; ox++) {
+				uint8_t best = 0;
+				for (r = 0; r < L->r; r++)
+					for (t = 0; t < L->r; t++) {
+						uint8_t v = x[(c * L->h + oy * L->stride + r) * L->w + ox * L->stride + t];
+						if (v > best)
+							best = v;
+					}
+				y[(c * L->oh + oy) * L->ow + ox] = best;
+			}
+}
+
+int {{.Name}}_predict(const uint8_t *input, int32_t *logits)
+{
+	uint8_t *a = scratch, *b = scratch + {{.MaxAct}};
+	int8_t *row = (int8_t *)(scratch + 2 * {{.MaxAct}});
+	int32_t i, best = 0;
+{{if lt .InMax 255}}	for (i = 0; i < {{.Upper}}_INPUT_SIZE; i++)
+		a[i] = input[i] > {{.InMax}} ? {{.InMax}} : input[i];
+{{else}}	memcpy(a, input, {{.Upper}}_INPUT_SIZE);
+{{end}}	for (i = 0; i < {{len .Layers}}; i++) {
+		const layer_t *L = &layers[i];
+		uint8_t *t;
+		if (L->kind == K_DENSE)
+			dense(L, a, b, logits, row);
+		else if (L->kind == K_CONV)
+			conv(L, a, b, logits, row);
+		else
+			maxpool(L, a, b);
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (i = 1; i < {{.Upper}}_CLASSES; i++)
+		if (logits[i] > logits[best])
+			best = i;
+	return (int)best;
+}
+`
+
+const mainTmpl = `/* Test harness for {{.Name}} (generated): reads samples of
+   {{.Upper}}_INPUT_SIZE raw input codes (bytes) from the file named by the
+   first argument, or from standard input, and prints one line per sample:
+   the predicted class, then the logits, space separated. */
+#include <stdint.h>
+#include <stdio.h>
+#include "model.h"
+
+int main(int argc, char **argv)
+{
+	static uint8_t in[{{.Upper}}_INPUT_SIZE];
+	int32_t logits[{{.Upper}}_CLASSES];
+	FILE *f = stdin;
+	int k;
+	if (argc > 1 && argv[1][0] != 0) {
+		f = fopen(argv[1], "rb");
+		if (f == NULL) {
+			fprintf(stderr, "{{.Name}}: cannot open %s\n", argv[1]);
+			return 2;
+		}
+	}
+	while (fread(in, 1, sizeof in, f) == sizeof in) {
+		int c = {{.Name}}_predict(in, logits);
+		printf("%d", c);
+		for (k = 0; k < {{.Upper}}_CLASSES; k++)
+			printf(" %ld", (long)logits[k]);
+		printf("\n");
+	}
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+`
