@@ -50,12 +50,9 @@ func (p *proposer) predict(s float64, b int) (*cost.Figures, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := p.base.Model
-	if p.base.Family == "mlp" {
-		if spec, err = cells[0].Config.ModelSpec(p.in, p.class); err != nil {
-			return nil, err
-		}
-	} else if spec, err = cells[0].Config.ModelSpec(nil, 0); err != nil {
+	in, classes := p.in, p.class // nil, 0 for a cnn: its spec holds no input size
+	spec, err := cells[0].Config.ModelSpec(in, classes)
+	if err != nil {
 		return nil, err
 	}
 	m, err := nn.Build(spec, p.in, 1)

@@ -132,7 +132,10 @@ func answerDir(dir string, q Query, t *cost.Table) (*Answer, []results.Record, e
 //     are within seed noise or the verdict is thin (fewer than
 //     report.MinNoiseSeeds seeds).
 //
-// New sizes and bit widths use the spec's first seed.
+// New sizes and bit widths use the spec's first seed. CNN specs hold no
+// input shape, so for CNN families nothing is predicted: the boundary
+// size is the geometric mean of the measured scales around it, and
+// neighbouring bit widths are not proposed.
 func Propose(spec *sweep.Spec, recs []results.Record, a *Answer, n int, t *cost.Table) ([]Proposal, error) {
 	base := a.Choice
 	if base == nil {
