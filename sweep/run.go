@@ -35,6 +35,23 @@ type Runner interface {
 	Run(ctx context.Context, c Cell, env *Env) (results.Record, error)
 }
 
+// A Checker is a Runner that can also check cells before any runs. When
+// the Runner passed to Run implements it, Run refuses a sweep whose cells
+// cannot run (a dataset that does not load, a model that does not fit the
+// data) before the first cell, refuses to resume on data that changed
+// since the records in the folder were made, and trains a float model
+// again when its saved checkpoint cannot be used.
+type Checker interface {
+	// Checksum returns the checksum of the dataset that the cell with
+	// config k loads, as its record would carry it.
+	Checksum(k CellConfig) (string, error)
+	// Check returns why float cell c cannot run, or nil.
+	Check(c Cell) error
+	// CheckModel returns why the saved model of float cell c (at
+	// env.ModelPath(c.ID)) cannot be used by its dependents, or nil.
+	CheckModel(c Cell, env *Env) error
+}
+
 // Env is what a Runner gets besides its cell.
 type Env struct {
 	Dir  string    // the sweep folder
@@ -81,6 +98,16 @@ type Summary struct {
 	Cores            int
 	CoreSeconds      float64
 	TrainCoreSeconds float64
+}
+
+// Err returns an error saying how many cells failed when any cell run
+// now failed, else nil. The cells are recorded either way; the error is
+// for the exit status.
+func (s *Summary) Err() error {
+	if s.Failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("sweep: %d of %d cells run failed (their reasons are in %q and the report); rerun the same command to retry them", s.Failed, s.Ran, s.Results)
 }
 
 // Overhead returns (CoreSeconds - TrainCoreSeconds) / TrainCoreSeconds,
@@ -198,6 +225,11 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 		return nil, fmt.Errorf("sweep: output folder: %v", err)
 	}
 	resPath := ResultsFile(dir, opt.Shard, opt.Shards)
+	unlockRun, err := lockRun(dir, opt.Shards)
+	if err != nil {
+		return nil, err
+	}
+	defer unlockRun()
 	unlock, err := lockFile(strings.TrimSuffix(resPath, ".jsonl") + ".lock")
 	if err != nil {
 		return nil, err
@@ -220,6 +252,8 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 		}
 	}
 	env := &Env{Dir: dir, Spec: spec}
+	checker, _ := opt.Runner.(Checker)
+	removeOrphans(dir, cells, opt.Shard, opt.Shards, logw)
 
 	// Plan: this shard's groups, what is done, what is ready.
 	sum := &Summary{Cells: len(cells), Results: resPath}
@@ -238,12 +272,17 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 		if c.Parent != "" || (opt.Shards > 1 && c.Group%opt.Shards != opt.Shard) {
 			continue
 		}
-		needModel := len(deps[c.ID]) > 0 && !fileExists(env.ModelPath(c.ID))
+		needModel := len(deps[c.ID]) > 0 && okIDs[c.ID] && !modelUsable(checker, c, env, logw)
 		if !okIDs[c.ID] || needModel {
 			floats = append(floats, c)
 		} else {
 			ready = append(ready, deps[c.ID]...)
 			delete(deps, c.ID)
+		}
+	}
+	if checker != nil {
+		if err := preflight(checker, cells, prior, floats, dir); err != nil {
+			return nil, err
 		}
 	}
 	toRun := len(floats) + len(ready)
@@ -411,6 +450,93 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 			spec.Name, sum.TrainCoreSeconds, sum.CoreSeconds, ncpu, sum.Seconds, 100*sum.Overhead())
 	}
 	return sum, nil
+}
+
+// modelUsable reports whether the saved model of float cell c can be
+// used by its dependents: the file exists and, with a Checker, loads and
+// fits the cell. It says on log why a model is trained again.
+func modelUsable(checker Checker, c Cell, env *Env, log io.Writer) bool {
+	path := env.ModelPath(c.ID)
+	if !fileExists(path) {
+		return false
+	}
+	if checker == nil {
+		return true
+	}
+	if err := checker.CheckModel(c, env); err != nil {
+		fmt.Fprintf(log, "sweep: %s: saved model cannot be used (%s); training it again\n", c.Label(), firstLine(err.Error()))
+		return false
+	}
+	return true
+}
+
+// preflight checks, before any cell runs, that the float cells to run can
+// run and that the ok records of this sweep in dir were computed on the
+// data the cells load now.
+func preflight(checker Checker, cells []Cell, prior []results.Record, floats []Cell, dir string) error {
+	for _, c := range floats {
+		if err := checker.Check(c); err != nil {
+			return fmt.Errorf("sweep: %s: %s (no cell was run)", c.Label(), firstLine(err.Error()))
+		}
+	}
+	byID := make(map[string]Cell, len(cells))
+	for _, c := range cells {
+		byID[c.ID] = c
+	}
+	sums := map[string]string{} // dataset key -> checksum now
+	stale := 0
+	var name, was, now string
+	for _, r := range prior {
+		c, ok := byID[r.ID]
+		if !ok || r.Status != results.StatusOK || r.DatasetChecksum == "" {
+			continue
+		}
+		k := c.Config
+		key := fmt.Sprintf("%s\x00%d\x00%d\x00%d", k.Dataset, k.Limit, k.ValSize, k.DataSeed)
+		sum, seen := sums[key]
+		if !seen {
+			var err error
+			if sum, err = checker.Checksum(k); err != nil {
+				return fmt.Errorf("sweep: %s: %s (no cell was run)", c.Label(), firstLine(err.Error()))
+			}
+			sums[key] = sum
+		}
+		if r.DatasetChecksum != sum {
+			stale++
+			name, was, now = k.Dataset, r.DatasetChecksum, sum
+		}
+	}
+	if stale > 0 {
+		return fmt.Errorf("sweep: %d records in %q were computed on dataset %s with checksum %s, but it now has checksum %s: the data changed; sweep into a new --out folder, or move the results*.jsonl files away to compute every cell again (no cell was run)", stale, dir, name, was, now)
+	}
+	return nil
+}
+
+// removeOrphans deletes the temporary model files (models/.ID.safetensors.tmp-*)
+// that a killed run left for the cells of this shard (every cell when
+// unsharded). Temporary files of other shards' cells are theirs: a shard
+// running beside this one may be writing them.
+func removeOrphans(dir string, cells []Cell, shard, shards int, log io.Writer) {
+	tmps, _ := filepath.Glob(filepath.Join(dir, "models", ".*.safetensors.tmp-*"))
+	if len(tmps) == 0 {
+		return
+	}
+	mine := map[string]bool{}
+	for _, c := range cells {
+		if shards <= 1 || c.Group%shards == shard {
+			mine[c.ID] = true
+		}
+	}
+	n := 0
+	for _, t := range tmps {
+		id, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(t), "."), ".safetensors.tmp-")
+		if mine[id] && os.Remove(t) == nil {
+			n++
+		}
+	}
+	if n > 0 {
+		fmt.Fprintf(log, "sweep: removed %d temporary model file(s) left by an interrupted run\n", n)
+	}
 }
 
 // runCell runs one cell, turning a panic into an error and checking that a

@@ -327,3 +327,60 @@ func TestThreadsFollowReadyCells(t *testing.T) {
 		t.Fatalf("dependents: at most %d at once, oversubscribed: %v", f.maxRun, f.overSubs)
 	}
 }
+
+// TestRunShardLocks checks who may sweep a folder at once: the shards of
+// one run may, an unsharded run and a sharded one may not, and a shard
+// whose process died (its locks released) runs again.
+func TestRunShardLocks(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("no flock")
+	}
+	spec := mustSpec(t, smallSpec)
+	dir := t.TempDir()
+	shard := func(i, n int) error {
+		_, err := Run(context.Background(), spec, dir, RunOptions{Runner: newFake(), Shard: i, Shards: n})
+		return err
+	}
+
+	// An unsharded run is in progress: no shard may start.
+	unlock, err := lockRun(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := shard(0, 3); err == nil || !strings.Contains(err.Error(), "an unsharded sweep") {
+		t.Errorf("shard 0/3 beside an unsharded run: %v", err)
+	}
+	unlock()
+
+	// Shard 0 of 3 is in progress: shard 1 runs beside it, an unsharded run
+	// and a run with another shard count do not.
+	unlockRun, err := lockRun(dir, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlockShard, err := lockFile(filepath.Join(dir, "results-shard-0-of-3.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := shard(1, 3); err != nil {
+		t.Errorf("shard 1/3 beside shard 0/3: %v", err)
+	}
+	if err := shard(0, 1); err == nil || !strings.Contains(err.Error(), "a sweep with 3 shards") {
+		t.Errorf("unsharded run beside shard 0/3: %v", err)
+	}
+	if err := shard(0, 2); err == nil || !strings.Contains(err.Error(), "a sweep with 3 shards") {
+		t.Errorf("shard 0/2 beside shard 0/3: %v", err)
+	}
+	if err := shard(0, 3); err == nil || !strings.Contains(err.Error(), "another resq sweep") {
+		t.Errorf("a second shard 0/3: %v", err)
+	}
+	// Shard 0's process dies: its locks go, and it is requeued.
+	unlockShard()
+	unlockRun()
+	if err := shard(0, 3); err != nil {
+		t.Errorf("requeued shard 0/3: %v", err)
+	}
+	if err := shard(0, 1); err != nil {
+		t.Errorf("unsharded run after the shards: %v", err)
+	}
+}

@@ -201,6 +201,69 @@ func (r *TrainRunner) runQuant(ctx context.Context, c Cell, env *Env, ds *data.D
 	return r.costQuant(c, fc.M, fc.Quant, rec)
 }
 
+// Checksum returns the checksum of the dataset of cell config k (see
+// Checker); it loads the dataset, once per process.
+func (r *TrainRunner) Checksum(k CellConfig) (string, error) {
+	ds, err := r.dataset(k)
+	if err != nil {
+		return "", err
+	}
+	return ds.Checksum, nil
+}
+
+// Check returns why float cell c cannot run: its dataset does not load,
+// its model does not fit the data, early stopping has no validation split
+// (see Checker). It builds no model.
+func (r *TrainRunner) Check(c Cell) error {
+	k := c.Config
+	ds, err := r.dataset(k)
+	if err != nil {
+		return err
+	}
+	spec, err := k.ModelSpec(ds.Shape, ds.Classes)
+	if err != nil {
+		return err
+	}
+	if _, _, err := nn.SpecSize(spec, ds.Shape); err != nil {
+		return fmt.Errorf("%v (dataset %s has samples of shape %v)", err, k.Dataset, ds.Shape)
+	}
+	for _, b := range []*Budget{&k.Float, k.Retrain} {
+		if b != nil && b.Patience > 0 && ds.Val.N == 0 {
+			return fmt.Errorf("sweep: early stopping (patience %d) needs a validation split: set val_size", b.Patience)
+		}
+	}
+	return nil
+}
+
+// CheckModel returns why the saved model of float cell c cannot be used:
+// it does not load (truncated, corrupt, non-finite weights), holds another
+// architecture, or was trained on other data (see Checker).
+func (r *TrainRunner) CheckModel(c Cell, env *Env) error {
+	k := c.Config
+	ds, err := r.dataset(k)
+	if err != nil {
+		return err
+	}
+	fc, err := job.Load(env.ModelPath(c.ID))
+	if err != nil {
+		return err
+	}
+	want, err := k.ModelSpec(ds.Shape, ds.Classes)
+	if err != nil {
+		return err
+	}
+	if fc.M.Spec != want {
+		return fmt.Errorf("sweep: %q holds model %s, the cell trains %s", fc.Path, fc.M.Spec, want)
+	}
+	if fc.Quant != nil {
+		return fmt.Errorf("sweep: %q is quantized, the cell trains a float model", fc.Path)
+	}
+	if fc.Meta.DatasetChecksum != "" && fc.Meta.DatasetChecksum != ds.Checksum {
+		return fmt.Errorf("sweep: %q was trained on dataset checksum %s, the data now has %s", fc.Path, fc.Meta.DatasetChecksum, ds.Checksum)
+	}
+	return nil
+}
+
 // fillOutcome copies what a job measured into a record.
 func fillOutcome(rec *results.Record, o *job.Outcome) {
 	rec.TestErrPct, rec.ValErrPct = o.TestErrPct, o.ValErrPct

@@ -149,13 +149,14 @@ float: {epochs: 2, batch: 10, lr: 1e30, momentum: 0}
 func TestTrainRunnerBadDataset(t *testing.T) {
 	spec := mustSpec(t, "dataset: npy:/nonexistent/a.npy,b,c,d\nmlp: {widths: [4], depths: [1]}\nbits: [2]\n")
 	dir := t.TempDir()
-	sum, err := Run(context.Background(), spec, dir, RunOptions{Runner: NewTrainRunner(TrainRunnerOptions{})})
-	if err != nil {
-		t.Fatal(err)
+	// The dataset is loaded before the first cell: the sweep is refused,
+	// nothing is recorded.
+	_, err := Run(context.Background(), spec, dir, RunOptions{Runner: NewTrainRunner(TrainRunnerOptions{})})
+	if err == nil || !strings.Contains(err.Error(), `"/nonexistent/a.npy": no such file`) || !strings.Contains(err.Error(), "no cell was run") {
+		t.Fatalf("err %v", err)
 	}
-	recs := readAll(t, dir)
-	if sum.Failed != 3 || !strings.HasPrefix(recs[0].Reason, "data: ") {
-		t.Fatalf("summary %+v, %+v", sum, recs[0])
+	if recs, err := results.ReadDir(dir); err != nil || len(recs) != 0 {
+		t.Fatalf("%d records (%v), want none", len(recs), err)
 	}
 }
 

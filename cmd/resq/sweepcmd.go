@@ -46,6 +46,9 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 	if s.out == "" {
 		return fmt.Errorf("%w: --out is required", errUsage)
 	}
+	if s.workers < 0 {
+		return fmt.Errorf("%w: --workers %d: want 0 (the spec's, else one per core) or more", errUsage, s.workers)
+	}
 	opt := sweep.RunOptions{Workers: s.workers, Log: stderr, Progress: true, Verbose: s.verbose}
 	var err error
 	switch {
@@ -71,15 +74,19 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	// Failed cells are recorded and reported; the exit status says so.
 	if s.noRep {
-		return nil
+		return sum.Err()
 	}
 	if opt.Shards > 1 {
 		fmt.Fprintf(stdout, "sharded run: write the report once every shard is done: resq report %s\n", s.out)
-		return nil
+		return sum.Err()
 	}
 	t0 := time.Now()
 	if err := writeReport(s.out, filepath.Join(s.out, "report"), stdout); err != nil {
+		if ferr := sum.Err(); ferr != nil {
+			return fmt.Errorf("%v; no report: %v", ferr, err)
+		}
 		return err
 	}
 	if sum.TrainCoreSeconds > 0 {
@@ -90,7 +97,7 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 		fmt.Fprintf(stderr, "timing: sweep %.1fs + report %.1fs; training %.0f of %.0f core-seconds; overhead (scheduling, evaluation, records, models, report) %.1f%% of training\n",
 			sum.Seconds, rep, all.TrainCoreSeconds, all.CoreSeconds, 100*all.Overhead())
 	}
-	return nil
+	return sum.Err()
 }
 
 // writeReport merges the records of a sweep folder and writes the report.
@@ -151,6 +158,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if sf.out == "" {
 		sf.out = filepath.Join("out", *preset)
+		fmt.Fprintf(stderr, "reproduce: writing into %q (choose another folder with --out)\n", sf.out)
 	}
 	spec, err := sweep.PresetWithSeeds(*preset, *seeds)
 	if err != nil {
