@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"sort"
 	"sync"
 )
@@ -49,10 +50,10 @@ func appendLine(path string, line []byte, what string) error {
 		return fmt.Errorf("results: %s: %v", path, err)
 	}
 	if n, err := f.Write(line); err != nil {
-		return fmt.Errorf("results: %s: write %s: %v (wrote %d of %d bytes)", path, what, err, n, len(line))
+		return fmt.Errorf("results: %q: write %s: %w (wrote %d of %d bytes)%s", path, what, err, n, len(line), spaceHint(err))
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("results: %s: fsync: %v", path, err)
+		return fmt.Errorf("results: %q: fsync: %w%s", path, err, spaceHint(err))
 	}
 	if created {
 		if d, err := os.Open(filepath.Dir(path)); err == nil {
@@ -193,6 +194,21 @@ func ReadDirStats(dir string) ([]Record, Stats, error) {
 	}
 	Amend(merged, am)
 	return merged, st, nil
+}
+
+// spaceHint is the advice for an error that a full or read-only disk
+// causes, as the other writers (atomicfile) give it; "" for other errors.
+// A torn line a failed write leaves is cut by the next Append.
+func spaceHint(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return " (disk full: free space on that file system, then rerun the same command to resume)"
+	case errors.Is(err, syscall.EDQUOT):
+		return " (disk quota exceeded: free space, then rerun the same command to resume)"
+	case errors.Is(err, syscall.EROFS):
+		return " (read-only file system: choose a writable folder)"
+	}
+	return ""
 }
 
 // Merge deduplicates recs by ID (the first ok record wins; a failed record
