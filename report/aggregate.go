@@ -1,6 +1,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"sort"
@@ -166,10 +168,25 @@ func BuildGroups(recs []results.Record) []*Group {
 		}
 		variants[k][variantOf(&recs[i])] = true
 	}
+	// Records of one dataset name computed on different data (the files
+	// changed between runs) are never merged: the checksum joins the
+	// variant, so they form groups of their own, named by it.
+	sums := map[string]map[string]bool{}
+	for _, r := range recs {
+		if r.DatasetChecksum != "" {
+			if sums[r.Dataset] == nil {
+				sums[r.Dataset] = map[string]bool{}
+			}
+			sums[r.Dataset][r.DatasetChecksum] = true
+		}
+	}
 	for _, r := range recs {
 		k := keyOf(&r)
 		if len(variants[k]) > 1 {
 			k.variant = variantOf(&r)
+		}
+		if len(sums[r.Dataset]) > 1 && r.DatasetChecksum != "" {
+			k.variant = strings.TrimPrefix(k.variant+", data "+shortChecksum(r.DatasetChecksum), ", ")
 		}
 		g, ok := byKey[k]
 		if !ok {
@@ -212,22 +229,56 @@ func groupName(k groupKey) (name, slug string) {
 	if ds == "" {
 		ds = "data"
 	}
+	// Slugs name files: an npy: dataset's paths stay out of them.
+	dslug := ds
+	if strings.HasPrefix(ds, "npy:") {
+		dslug = "npy-" + hashHex(ds, 4)
+	}
 	if k.family == "cnn" {
 		name = ds + " cnn"
-		slug = ds + "-cnn"
+		slug = dslug + "-cnn"
 		if k.base != "" {
 			name += " base " + k.base
 			slug += "-" + k.base
 		}
 	} else {
 		name = fmt.Sprintf("%s %s depth %d", ds, k.family, k.depth)
-		slug = fmt.Sprintf("%s-%s-d%d", ds, k.family, k.depth)
+		slug = fmt.Sprintf("%s-%s-d%d", dslug, k.family, k.depth)
 	}
 	if k.variant != "" {
 		name += " (" + k.variant + ")"
 		slug += "-" + k.variant
 	}
-	return name, sanitize(slug)
+	return name, shortSlug(sanitize(slug))
+}
+
+// maxSlug bounds a group's slug, which prefixes its figure file names
+// (the longest suffix is "_error-vs-weights.svg"): well under the 255
+// bytes a file name may have.
+const maxSlug = 64
+
+// shortSlug cuts a slug longer than maxSlug, ending it with a hash of the
+// whole so that different slugs stay different.
+func shortSlug(s string) string {
+	if len(s) <= maxSlug {
+		return s
+	}
+	return s[:maxSlug-9] + "-" + hashHex(s, 4)
+}
+
+// hashHex returns the first n bytes of the SHA-256 of s, in hex.
+func hashHex(s string, n int) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:n])
+}
+
+// shortChecksum is a dataset checksum ("sha256:HEX") cut to 12 hex digits.
+func shortChecksum(c string) string {
+	_, h, ok := strings.Cut(c, ":")
+	if !ok {
+		h = c
+	}
+	return h[:min(12, len(h))]
 }
 
 func sanitize(s string) string {
