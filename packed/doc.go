@@ -92,9 +92,40 @@
 // simulated forward on every sample (see `resq infer --check`), at no
 // measurable cost in throughput.
 //
+// # Integer-only mode
+//
+// ExportInteger writes a model (format version 2, metadata "mode":
+// "integer") that runs without floating point from the input codes to
+// the logits, for microcontrollers without an FPU and for the C export
+// (package packed/cexport):
+//
+//   - static activation grids: the input grid covers the calibration
+//     inputs (0..max for nonnegative inputs: MNIST pixels k/255 are coded
+//     exactly), and each hidden layer's largest code stands for the P-th
+//     percentile (default 99.99, quant.Percentile) of its ReLU outputs over
+//     the calibration samples, or, when the model was retrained with signal
+//     quantizers (quant's act bits with act range "pct:P"), the grid those
+//     quantizers trained with;
+//   - the integer grid per weight width: uint8 codes 0..255 in front of
+//     weights of 2..7 bits (ternary in both packings), 0..127 in front of
+//     8-bit weights (the AVX2 pair bound above), zero point 0 after a ReLU;
+//   - int32 accumulators and int32 biases (zero point folded in), one
+//     requantization per output, Requant(acc + bias, m, sh) =
+//     floor((v*m + 2^(sh-1)) / 2^sh) with a 31-bit multiplier m, then the
+//     clamp to 0..omax (ReLU fused); max pooling on codes; the last layer's
+//     int32 outputs are the logits, argmax ties to the lowest index.
+//
+// InferInt runs it through the same integer GEMM kernels as the float
+// mode (their int32 sums are exact, so every kernel gives identical bits;
+// tests check each against a naive reference at odd sizes); Infer and
+// Predict on an integer model code their float inputs with QuantizeInput
+// and scale the logits by LogitScale. The integer forward differs from the
+// simulated-quantized float forward by the static clipping and rounding
+// of each hidden layer's outputs and by the bias rounding.
+//
 // # Concurrency
 //
-// A Model is immutable after Load; Infer and Predict are safe for
+// A Model is immutable after Load; Infer, Predict and InferInt are safe for
 // concurrent use (each call takes scratch buffers from a pool). Infer
 // splits batches of 32 or more samples over GOMAXPROCS goroutines.
 package packed

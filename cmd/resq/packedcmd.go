@@ -8,13 +8,18 @@ import (
 	"github.com/resq-dev/resq/job"
 )
 
-func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
+func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export")
 	out := fs.String("out", "", "packed model file to write")
 	base3 := fs.Bool("base3", false, "pack ternary layers 5 weights per byte (1.6 bits/weight) instead of 4")
 	asJSON := fs.Bool("json", false, "print the results as one JSON object")
+	var ef exportFlags
+	ef.register(fs)
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
+		return err
+	}
+	if done, err := ef.exportOther(pos[0], *out, stdout, stderr); done {
 		return err
 	}
 	if err := checkOut(*out, pos[0]); err != nil {
@@ -24,12 +29,22 @@ func runExport(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	e, err := c.Export(*out, *base3)
+	var e *job.Exported
+	if ef.integer {
+		e, err = ef.exportInteger(c, *out, *base3, stderr)
+	} else {
+		e, err = c.Export(*out, *base3)
+	}
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return printJSON(stdout, e)
+	}
+	if ef.integer {
+		fmt.Fprintf(stdout, "wrote %s: %d bytes, integer-only (%d-bit codes, int32 biases and requantization: %d bytes) for %d weights; float32 tensors %d bytes\n",
+			e.Out, e.FileBytes, e.Bits, e.StoredBytes, e.Weights, e.FloatBytes)
+		return nil
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d bytes (%d-bit codes, steps and float biases: %d bytes) for %d weights; float32 tensors %d bytes, %.1fx smaller\n",
 		e.Out, e.FileBytes, e.Bits, e.StoredBytes, e.Weights, e.FloatBytes, e.Ratio)
@@ -44,6 +59,7 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	threads := fs.Int("threads", 0, "GEMM threads (0: all cores)")
 	check := fs.String("check", "", "quantized checkpoint the model was exported from: also compare predictions and logits with its simulated-quantized float forward")
 	asJSON := fs.Bool("json", false, "print the results as one JSON object")
+	printTo := fs.String("print", "", "integer-only model: write one line per test sample to this file (- for stdout): the class, then the int32 logits, as the generated C harness prints them")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -58,6 +74,9 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ds, err := df.load(1, logWriter(stderr))
 	if err != nil {
 		return err
+	}
+	if *printTo != "" {
+		return job.PrintLines(pos[0], ds, *printTo, stdout)
 	}
 	r, err := job.Infer(ctx, pos[0], ds, *batch)
 	if err != nil {

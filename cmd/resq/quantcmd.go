@@ -24,7 +24,7 @@ func (q *quantFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.FirstLastBits, "first-last-bits", 0, "keep the first and last layers at this precision (0: same as --bits)")
 	fs.IntVar(&c.Reestimate, "reestimate", 0, "re-estimate steps every N steps while retraining (0: fixed from the float model, as in the paper)")
 	fs.IntVar(&c.ActBits, "act-bits", 0, "quantize hidden signals to this many unsigned bits (0: float signals)")
-	fs.StringVar(&c.ActRange, "act-range", "", "signal clip: calib (L2-optimal on a calibration batch), max, or a number")
+	fs.StringVar(&c.ActRange, "act-range", "", "signal clip: calib (L2-optimal on a calibration batch), max, pct:P (P-th percentile, the rule of export --integer), or a number")
 }
 
 func runQuantize(_ context.Context, args []string, stdout, stderr io.Writer) error {
