@@ -25,6 +25,14 @@
 // each write their own file, and package sweep holds a lock file per results
 // file); the torn-tail repair assumes a single writer per file.
 //
+// # Cost amendments
+//
+// Figures added to a record after it was written (latencies measured at
+// the end of a sweep, cost figures recomputed from stored models) are
+// Amendments, appended the same way to DIR/costs*.jsonl (CostsFile pairs
+// each results file with its own). ReadDir applies them to the merged
+// records: a later amendment replaces an earlier one.
+//
 // # Merging
 //
 // ReadDir merges shards and repeated runs: records are deduplicated by ID,

@@ -84,6 +84,22 @@
 // Dependent cells are started before new float cells, so groups finish in
 // order and partial results are usable early.
 //
+// # Cost figures and latency
+//
+// The real runner computes every record's cost figures (package cost:
+// weight bytes, code entropy, activation RAM, operations by kind, weight
+// traffic, energy with TrainRunnerOptions.CostTable) when the cell runs,
+// from the codes in memory: retrained models need not be kept on disk.
+// With TrainRunnerOptions.MeasureLatency it also keeps each cell's model
+// (packed bytes in memory for quantized cells, the float checkpoint on
+// disk) and times it at batch 1 and 100 in Finish, which Run calls once
+// the last cell has finished, so that no cell runs beside a measurement.
+// Latencies go to DIR/costs.jsonl (results.CostsFile), which
+// results.ReadDir attaches to the records; a run interrupted before the
+// end has no latencies for its cells (resq cost DIR --measure-latency
+// times those whose models are on disk). Recost computes the figures of
+// records written by an older resq from the stored models.
+//
 // # Shards
 //
 // RunOptions{Shard: I, Shards: N} runs the groups whose index g (in Cells
