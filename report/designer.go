@@ -196,10 +196,21 @@ func designerSection(groups []*Group, figs []renderedFigure, opt Options) *secti
 		if len(front) == 0 {
 			continue
 		}
-		t := table{Caption: "Pareto front: test error against " + k.name,
-			Head: []string{k.name, "configuration", "test error", "weight bytes", "energy", "multiplier-free adds"}}
+		t := table{Caption: "Pareto front: test error against " + k.name, Head: []string{k.name, "configuration", "test error"}}
+		for _, x := range designCosts[:3] {
+			if x.name != k.name {
+				t.Head = append(t.Head, x.name)
+			}
+		}
+		t.Head = append(t.Head, "multiplier-free adds")
 		for _, p := range front {
-			t.Rows = append(t.Rows, []string{k.format(k.value(p)), p.label(), p.cell.Spread().String(), fmtBytes(p.bytes), fmtEnergy(p.energy), siLabel(p.free)})
+			row := []string{k.format(k.value(p)), p.label(), p.cell.Spread().String()}
+			for _, x := range designCosts[:3] {
+				if x.name != k.name {
+					row = append(row, x.format(x.value(p)))
+				}
+			}
+			t.Rows = append(t.Rows, append(row, siLabel(p.free)))
 		}
 		s.Tables = append(s.Tables, t)
 	}
