@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,48 +89,48 @@ func LoadBytes(b []byte, name string) (*nn.Model, Meta, error) {
 	var meta Meta
 	f, err := safetensors.Read(b)
 	if err != nil {
-		return nil, meta, fmt.Errorf("ckpt: %s: %v", name, err)
+		return nil, meta, fmt.Errorf("ckpt: %q: %v", name, err)
 	}
 	fs, ok := f.Meta["format"]
 	if !ok {
-		return nil, meta, fmt.Errorf("ckpt: %s: not a resq checkpoint (no \"format\" in the safetensors metadata)", name)
+		return nil, meta, fmt.Errorf("ckpt: %q: not a resq checkpoint (no \"format\" in the safetensors metadata)", name)
 	}
 	format, err := strconv.Atoi(fs)
 	if err != nil {
 		if strings.HasPrefix(fs, "resq-packed") {
-			return nil, meta, fmt.Errorf("ckpt: %s is a packed model, not a checkpoint: run it with 'resq infer'", name)
+			return nil, meta, fmt.Errorf("ckpt: %q is a packed model, not a checkpoint: run it with 'resq infer'", name)
 		}
-		return nil, meta, fmt.Errorf("ckpt: %s: bad format version %q", name, fs)
+		return nil, meta, fmt.Errorf("ckpt: %q: bad format version %q", name, fs)
 	}
 	if err := checkFormat(format, name); err != nil {
 		return nil, meta, err
 	}
 	dec := json.NewDecoder(bytes.NewReader([]byte(f.Meta["resq"])))
 	if err := dec.Decode(&meta); err != nil {
-		return nil, meta, fmt.Errorf("ckpt: %s: bad \"resq\" metadata: %v", name, err)
+		return nil, meta, fmt.Errorf("ckpt: %q: bad \"resq\" metadata: %v", name, err)
 	}
 	if dec.More() {
-		return nil, meta, fmt.Errorf("ckpt: %s: bad \"resq\" metadata: data after the JSON object", name)
+		return nil, meta, fmt.Errorf("ckpt: %q: bad \"resq\" metadata: data after the JSON object", name)
 	}
 	if meta.Format != format {
-		return nil, meta, fmt.Errorf("ckpt: %s: metadata says format %d and %d", name, format, meta.Format)
+		return nil, meta, fmt.Errorf("ckpt: %q: metadata says format %d and %d", name, format, meta.Format)
 	}
 	// Size the model before building it: a corrupted or hostile spec must
 	// not make Build allocate more than the file can fill. nn.SpecSize also
 	// enforces nn's limits on the input shape and activation sizes.
 	_, params, err := nn.SpecSize(meta.Spec, meta.In)
 	if err != nil {
-		return nil, meta, fmt.Errorf("ckpt: %s: %w", name, err)
+		return nil, meta, fmt.Errorf("ckpt: %q: %w", name, err)
 	}
 	if have := f32Values(f); params > have+sizeSlack {
-		return nil, meta, fmt.Errorf("ckpt: %s: spec %q needs %d parameters, the file holds %d", name, meta.Spec, params, have)
+		return nil, meta, fmt.Errorf("ckpt: %q: spec %q needs %d parameters, the file holds %d", name, meta.Spec, params, have)
 	}
 	m, err := nn.Build(meta.Spec, meta.In, 0)
 	if err != nil {
-		return nil, meta, fmt.Errorf("ckpt: %s: %w", name, err)
+		return nil, meta, fmt.Errorf("ckpt: %q: %w", name, err)
 	}
 	if m.Classes != meta.Classes {
-		return nil, meta, fmt.Errorf("ckpt: %s: metadata says %d classes, model spec %q has %d", name, meta.Classes, meta.Spec, m.Classes)
+		return nil, meta, fmt.Errorf("ckpt: %q: metadata says %d classes, model spec %q has %d", name, meta.Classes, meta.Spec, m.Classes)
 	}
 	type slot struct {
 		name string
@@ -146,21 +147,26 @@ func LoadBytes(b []byte, name string) (*nn.Model, Meta, error) {
 	for _, s := range want {
 		t, ok := f.Get(s.name)
 		if !ok {
-			return nil, meta, fmt.Errorf("ckpt: %s: tensor %q of model spec %q is missing", name, s.name, meta.Spec)
+			return nil, meta, fmt.Errorf("ckpt: %q: tensor %q of model spec %q is missing", name, s.name, meta.Spec)
 		}
 		if !slices.Equal(t.Shape, s.dims) {
-			return nil, meta, fmt.Errorf("ckpt: %s: tensor %q has shape %v, model spec wants %v", name, s.name, t.Shape, s.dims)
+			return nil, meta, fmt.Errorf("ckpt: %q: tensor %q has shape %v, model spec wants %v", name, s.name, t.Shape, s.dims)
 		}
 		v, err := safetensors.F32(t)
 		if err != nil {
-			return nil, meta, fmt.Errorf("ckpt: %s: %v", name, err)
+			return nil, meta, fmt.Errorf("ckpt: %q: %v", name, err)
+		}
+		for i, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, meta, fmt.Errorf("ckpt: %q: tensor %q holds %v at element %d: a checkpoint must hold finite numbers (train it again)", name, s.name, x, i)
+			}
 		}
 		copy(s.data, v)
 	}
 	if len(f.Tensors) != len(want) {
 		for _, t := range f.Tensors {
 			if !slices.ContainsFunc(want, func(s slot) bool { return s.name == t.Name }) {
-				return nil, meta, fmt.Errorf("ckpt: %s: tensor %q is not part of model spec %q", name, t.Name, meta.Spec)
+				return nil, meta, fmt.Errorf("ckpt: %q: tensor %q is not part of model spec %q", name, t.Name, meta.Spec)
 			}
 		}
 	}
@@ -192,9 +198,9 @@ var ErrFormat = errors.New("unsupported checkpoint format")
 func checkFormat(format int, name string) error {
 	switch {
 	case format > FormatVersion:
-		return fmt.Errorf("ckpt: %s: %w %d: this resq (%s) reads format %d; upgrade resq to load it", name, ErrFormat, format, version.Version, FormatVersion)
+		return fmt.Errorf("ckpt: %q: %w %d: this resq (%s) reads format %d; upgrade resq to load it", name, ErrFormat, format, version.Version, FormatVersion)
 	case format < FormatVersion:
-		return fmt.Errorf("ckpt: %s: %w %d: this resq (%s) reads format %d; retrain with `resq train`, or load it with the older resq that wrote it", name, ErrFormat, format, version.Version, FormatVersion)
+		return fmt.Errorf("ckpt: %q: %w %d: this resq (%s) reads format %d; retrain with `resq train`, or load it with the older resq that wrote it", name, ErrFormat, format, version.Version, FormatVersion)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -150,7 +151,7 @@ func TestLoadRejects(t *testing.T) {
 	}{
 		{"missing tensor", func(ts []safetensors.Tensor, _ map[string]string) []safetensors.Tensor {
 			return slices.DeleteFunc(ts, func(t safetensors.Tensor) bool { return t.Name == "2.bias" })
-		}, `model.safetensors: tensor "2.bias" of model spec "mlp:8-4-3" is missing`},
+		}, `tensor "2.bias" of model spec "mlp:8-4-3" is missing`},
 		{"wrong shape", func(ts []safetensors.Tensor, _ map[string]string) []safetensors.Tensor {
 			for i := range ts {
 				if ts[i].Name == "2.weight" {
@@ -158,7 +159,7 @@ func TestLoadRejects(t *testing.T) {
 				}
 			}
 			return ts
-		}, `model.safetensors: tensor "2.weight" has shape [3 2], model spec wants [3 4]`},
+		}, `tensor "2.weight" has shape [3 2], model spec wants [3 4]`},
 		{"wrong dtype", func(ts []safetensors.Tensor, _ map[string]string) []safetensors.Tensor {
 			for i := range ts {
 				if ts[i].Name == "0.bias" {
@@ -189,7 +190,25 @@ func TestLoadRejects(t *testing.T) {
 		{"bad spec", func(ts []safetensors.Tensor, meta map[string]string) []safetensors.Tensor {
 			editMeta(t, meta, func(m *Meta) { m.Spec = "mlp:8" })
 			return ts
-		}, "model.safetensors: nn: "},
+		}, `"model.safetensors": nn: `},
+		{"NaN weight", func(ts []safetensors.Tensor, _ map[string]string) []safetensors.Tensor {
+			for i := range ts {
+				if ts[i].Name == "2.weight" {
+					w := make([]float32, 12)
+					w[5] = float32(math.NaN())
+					ts[i] = safetensors.FromF32("2.weight", []int{3, 4}, w)
+				}
+			}
+			return ts
+		}, `tensor "2.weight" holds NaN at element 5`},
+		{"infinite bias", func(ts []safetensors.Tensor, _ map[string]string) []safetensors.Tensor {
+			for i := range ts {
+				if ts[i].Name == "0.bias" {
+					ts[i] = safetensors.FromF32("0.bias", []int{4}, []float32{0, float32(math.Inf(1)), 0, 0})
+				}
+			}
+			return ts
+		}, `tensor "0.bias" holds +Inf at element 1`},
 		{"classes", func(ts []safetensors.Tensor, meta map[string]string) []safetensors.Tensor {
 			editMeta(t, meta, func(m *Meta) { m.Classes = 5 })
 			return ts
@@ -198,7 +217,7 @@ func TestLoadRejects(t *testing.T) {
 	for _, tt := range tests {
 		b := rewrite(t, good, tt.edit)
 		_, _, err := LoadBytes(b, "model.safetensors")
-		if err == nil || !strings.HasPrefix(err.Error(), "ckpt: model.safetensors: ") || !strings.Contains(err.Error(), tt.want) {
+		if err == nil || !strings.HasPrefix(err.Error(), `ckpt: "model.safetensors": `) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
 		}
 		if strings.Contains(tt.name, "format") && tt.name != "no format" && !errors.Is(err, ErrFormat) {
@@ -276,7 +295,7 @@ func TestLoadHostile(t *testing.T) {
 		if len(name) > 40 {
 			name = name[:40] + "..."
 		}
-		if err == nil || !strings.HasPrefix(err.Error(), "ckpt: model.safetensors: ") || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+		if err == nil || !strings.HasPrefix(err.Error(), `ckpt: "model.safetensors": `) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s %v: error %v, want one line containing %q", name, tt.in, err, tt.want)
 		}
 		if n := z.TotalAlloc - a.TotalAlloc; n > 2<<20 {
@@ -303,7 +322,7 @@ func FuzzLoadBytes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, meta, err := LoadBytes(b, "fuzz.safetensors")
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "ckpt: fuzz.safetensors: ") {
+			if !strings.HasPrefix(err.Error(), `ckpt: "fuzz.safetensors": `) {
 				t.Fatalf("error without prefix and name: %v", err)
 			}
 			return

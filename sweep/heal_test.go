@@ -1,7 +1,10 @@
 package sweep
 
 import (
+	"bytes"
 	"context"
+	"github.com/resq-dev/resq/ckpt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,6 +75,18 @@ func TestRunHealsFloatModel(t *testing.T) {
 		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }},
 		{"another architecture", func([]byte) []byte { return wideModel }},
 		{"empty", func([]byte) []byte { return nil }},
+		{"NaN weight", func(b []byte) []byte {
+			m, meta, err := ckpt.LoadBytes(b, "m")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Params()[0].W.Data[3] = float32(math.NaN())
+			var out bytes.Buffer
+			if err := ckpt.Encode(&out, m, meta); err != nil {
+				t.Fatal(err)
+			}
+			return out.Bytes()
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
