@@ -3,13 +3,13 @@ package sweep
 import (
 	"bytes"
 	"context"
-	"github.com/resq-dev/resq/ckpt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/resq-dev/resq/ckpt"
 	"github.com/resq-dev/resq/results"
 )
 
