@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/resq-dev/resq/data"
+	"github.com/resq-dev/resq/internal/atomicfile"
 	"github.com/resq-dev/resq/job"
 	"github.com/resq-dev/resq/tensor"
 	"github.com/resq-dev/resq/train"
@@ -108,7 +109,8 @@ func checkOut(out string, inputs ...string) error {
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
 		return fmt.Errorf("--out %s is a folder; give a file name", out)
 	}
-	return nil
+	// A read-only folder or file system, too, is found now.
+	return atomicfile.CheckWritable(out)
 }
 
 func sameFile(a, b string) bool {

@@ -82,6 +82,34 @@ func WriteFile(path string, write func(w io.Writer) error) (err error) {
 	return nil
 }
 
+// CheckWritable reports whether WriteFile(path, ...) could place its file
+// now: the folder exists and a temporary file can be created in it (and is
+// removed at once). A command that computes for a long time before it
+// writes calls it first. The error is the one WriteFile would return.
+func CheckWritable(path string) error {
+	target, err := resolveLinks(path)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(target); err == nil {
+		switch m := st.Mode(); {
+		case m.IsDir():
+			return fmt.Errorf("atomicfile: %q: is a directory", path)
+		case m&fs.ModeCharDevice != 0 || m&fs.ModeNamedPipe != 0:
+			return nil // written through when the time comes
+		case !m.IsRegular():
+			return fmt.Errorf("atomicfile: %q: is %s, not a regular file: give the path of a file", path, kindOf(m))
+		}
+	}
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
+	if err != nil {
+		return wrap(path, "create temporary file", err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
 // maxLinks bounds the chain of symbolic links resolveLinks follows.
 const maxLinks = 40
 

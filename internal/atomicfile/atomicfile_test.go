@@ -170,3 +170,31 @@ func ExampleWriteFile() {
 	// {"accuracy": 0.98}
 	// <nil>
 }
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckWritable(filepath.Join(dir, "new.bin")); err != nil {
+		t.Errorf("writable folder: %v", err)
+	}
+	if names := listDir(t, dir); len(names) != 0 {
+		t.Errorf("CheckWritable left %v", names)
+	}
+	if err := CheckWritable(filepath.Join(dir, "absent", "x.bin")); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing folder: %v", err)
+	}
+	if err := CheckWritable(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("folder as file: %v", err)
+	}
+	ro := filepath.Join(dir, "ro")
+	if err := os.Mkdir(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.CreateTemp(ro, "probe"); err == nil {
+		f.Close()
+		os.Remove(f.Name())
+		t.Skip("running as root: a read-only mode does not stop writes")
+	}
+	if err := CheckWritable(filepath.Join(ro, "x.bin")); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("read-only folder: %v", err)
+	}
+}
