@@ -235,6 +235,9 @@ func buildWeighted(f *safetensors.File, i int, l archLayer) (*op, error) {
 			o.step[j] = steps[0]
 		}
 	}
+	if err := checkScales(tensorName(i, "step"), o.step, tensorName(i, "bias"), bias, codes, cols); err != nil {
+		return nil, err
+	}
 	o.colsum = make([]int32, rows)
 	for j := range o.colsum {
 		var s int32

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/resq-dev/resq/internal/safetensors"
@@ -331,6 +332,36 @@ func readF32(f *safetensors.File, name string, n int) ([]float32, error) {
 		}
 	}
 	return v, nil
+}
+
+// Bounds of a weighted layer's float tensors. A step is the weight of
+// code 1: MaxStep keeps every weight below 127e6 in magnitude, and
+// MaxBias bounds the biases, so that no product or sum of the engine
+// overflows float32 (any model trained by resq is far below both).
+const (
+	MaxStep = 1e6
+	MaxBias = 1e12
+)
+
+// checkScales checks a weighted layer's steps (one per row of codes, each
+// row cols codes long) and biases: a step is in [0, MaxStep], and 0 only
+// for a row whose codes are all 0 (the quantizer's step of an all-zero
+// tensor); a bias is within ±MaxBias.
+func checkScales(stepName string, step []float32, biasName string, bias []float32, codes []int8, cols int) error {
+	for j, s := range step {
+		switch {
+		case s < 0 || s > MaxStep:
+			return fmt.Errorf("tensor %s: step %g of row %d out of range [0, %g]", stepName, s, j, MaxStep)
+		case s == 0 && slices.ContainsFunc(codes[j*cols:(j+1)*cols], func(c int8) bool { return c != 0 }):
+			return fmt.Errorf("tensor %s: step 0 of row %d with non-zero codes", stepName, j)
+		}
+	}
+	for j, b := range bias {
+		if b < -MaxBias || b > MaxBias {
+			return fmt.Errorf("tensor %s: bias %g of row %d out of range ±%g", biasName, b, j, MaxBias)
+		}
+	}
+	return nil
 }
 
 // decodeCodes fetches and unpacks a weighted layer's codes ([rows, cols]).

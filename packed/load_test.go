@@ -105,6 +105,18 @@ func TestLoadRejects(t *testing.T) {
 		{"nan step", rewrite(t, good, setTensor("layers.0.step", func(x *safetensors.Tensor) {
 			*x = safetensors.FromF32(x.Name, []int{1}, []float32{float32(math.NaN())})
 		})), "NaN"},
+		{"step 0", rewrite(t, good, setTensor("layers.0.step", func(x *safetensors.Tensor) {
+			*x = safetensors.FromF32(x.Name, []int{1}, []float32{0})
+		})), "step 0 of row 0 with non-zero codes"},
+		{"step 3e38", rewrite(t, good, setTensor("layers.0.step", func(x *safetensors.Tensor) {
+			*x = safetensors.FromF32(x.Name, []int{1}, []float32{3e38})
+		})), "step 3e+38 of row 0 out of range"},
+		{"negative step", rewrite(t, good, setTensor("layers.0.step", func(x *safetensors.Tensor) {
+			*x = safetensors.FromF32(x.Name, []int{1}, []float32{-0.5})
+		})), "step -0.5 of row 0 out of range"},
+		{"huge bias", rewrite(t, good, setTensor("layers.0.bias", func(x *safetensors.Tensor) {
+			*x = safetensors.FromF32(x.Name, []int{5}, []float32{0, 0, 3e38, 0, 0})
+		})), "bias 3e+38 of row 2 out of range"},
 		{"bias shape", rewrite(t, good, setTensor("layers.0.bias", func(x *safetensors.Tensor) { *x = safetensors.FromF32(x.Name, []int{4}, make([]float32, 4)) })), "want [5]"},
 		{"missing tensor", rewrite(t, good, func(ts []safetensors.Tensor, m map[string]string) []safetensors.Tensor { return ts[1:] }), "missing"},
 		{"extra tensor", rewrite(t, good, func(ts []safetensors.Tensor, m map[string]string) []safetensors.Tensor {
