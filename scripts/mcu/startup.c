@@ -1,8 +1,9 @@
 /* Minimal Cortex-M startup for running resq's generated C harness on QEMU
    with newlib's semihosting (rdimon): vector table, .data copy, .bss
    clear, a painted stack, argv from SYS_GET_CMDLINE, exit status through
-   SYS_EXIT. After main returns it prints the deepest stack use to stderr
-   ("stack-bytes N"). Linked with -nostartfiles and link.ld. */
+   SYS_EXIT. After main returns it prints the deepest stack use and the
+   heap newlib took (stdio buffers) to stderr ("stack-bytes N",
+   "heap-bytes N"). Linked with -nostartfiles and link.ld. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _sstack, _estack;
 extern void initialise_monitor_handles(void);
 extern int main(int argc, char **argv);
+extern char end;
+extern void *_sbrk(int incr);
 
 #define PAINT 0xC5C5C5C5u
 
@@ -83,5 +86,6 @@ void Reset_Handler(void)
 	for (d = &_sstack; d < &_estack && *d == PAINT;)
 		d++;
 	fprintf(stderr, "stack-bytes %lu\n", (unsigned long)((uintptr_t)&_estack - (uintptr_t)d));
+	fprintf(stderr, "heap-bytes %lu\n", (unsigned long)((uintptr_t)_sbrk(0) - (uintptr_t)&end));
 	exit(rc);
 }
