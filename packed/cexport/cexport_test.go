@@ -56,7 +56,7 @@ func goLines(m *packed.Model, u []uint8, n int) string {
 
 // TestHostBitExact compiles the generated C with gcc -std=c99 -Wall
 // -Wextra -Werror and checks that its lines equal the Go engine's, for
-// MLPs and a CNN at ternary (both packings), 3, 5 and 8 bits.
+// MLPs and a CNN at ternary (both packings), 3, 4, 5, 7 and 8 bits.
 func TestHostBitExact(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
@@ -73,6 +73,8 @@ func TestHostBitExact(t *testing.T) {
 		{"mlp:33-17x2-5", []int{33}, 2, true, true},
 		{"mlp:33-129-3", []int{33}, 3, false, true},
 		{"mlp:20-9-4", []int{20}, 5, false, false},
+		{"mlp:33-17x2-5", []int{33}, 4, false, true},
+		{"mlp:21-7-3", []int{21}, 7, false, false},
 		{"mlp:33-17x2-5", []int{33}, 8, false, false},
 		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 2, true, true},
 		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 3, false, false},

@@ -95,6 +95,21 @@ static void unpack_row(int8_t *dst, const layer_t *L, uint32_t first, int32_t n)
 		memcpy(dst, L->codes + first, (size_t)n);
 		return;
 	}
+	if (L->bits == 2 || L->bits == 4) {
+		/* codes never straddle a byte: one load per byte */
+		uint32_t b = L->bits, t = first * b, i = t >> 3, sh = t & 7u;
+		uint32_t mask = (1u << b) - 1u, sign = 1u << (b - 1u), v = (uint32_t)L->codes[i] >> sh;
+		for (j = 0; j < n; j++) {
+			dst[j] = (int8_t)((int32_t)((v & mask) ^ sign) - (int32_t)sign);
+			v >>= b;
+			sh += b;
+			if (sh == 8u && j + 1 < n) {
+				sh = 0;
+				v = L->codes[++i];
+			}
+		}
+		return;
+	}
 	{
 		uint32_t b = L->bits, t = first * b, mask = (1u << b) - 1u, sign = 1u << (b - 1u);
 		for (j = 0; j < n; j++, t += b) {
