@@ -13,13 +13,13 @@ import (
 // exportFlags are export's flags beyond --out, --base3 and --json: the
 // integer-only mode and the other output formats.
 type exportFlags struct {
-	df       dataFlags
-	integer  bool
-	calib    int
-	pct      float64
-	format   string
-	name     string
-	board    string
+	df      dataFlags
+	integer bool
+	calib   int
+	pct     float64
+	format  string
+	name    string
+	board   string
 }
 
 func (e *exportFlags) register(fs *flag.FlagSet) {
