@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/resq-dev/resq/results"
 )
 
 // TestWriteLongDatasetName writes the report of records whose dataset is
@@ -67,5 +69,22 @@ func TestGroupsSplitByChecksum(t *testing.T) {
 	}
 	if len(BuildGroups(synthRecords(2))) != 1 {
 		t.Error("one checksum: want one group")
+	}
+}
+
+// TestMergeKeepsEachChecksum checks that Merge keeps one ok record per ID
+// and checksum, and lets an ok record replace failures of its ID.
+func TestMergeKeepsEachChecksum(t *testing.T) {
+	recs := []results.Record{
+		{ID: "a", Status: "failed"},
+		{ID: "a", Status: "ok", DatasetChecksum: "sha256:1"},
+		{ID: "a", Status: "ok", DatasetChecksum: "sha256:2"},
+		{ID: "a", Status: "failed"},
+		{ID: "b", Status: "failed", Reason: "first"},
+		{ID: "b", Status: "failed", Reason: "last"},
+	}
+	got := Merge(recs)
+	if len(got) != 3 || got[0].DatasetChecksum != "sha256:1" || got[1].DatasetChecksum != "sha256:2" || got[2].Reason != "last" {
+		t.Fatalf("merged %+v", got)
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"sort"
 	"sync"
+	"syscall"
 )
 
 // appendMu serialises Append calls of this process.
@@ -213,19 +213,37 @@ func spaceHint(err error) string {
 
 // Merge deduplicates recs by ID (the first ok record wins; a failed record
 // is kept only when no ok record has its ID) and sorts the result with
-// Sort. recs is not modified.
+// Sort. Ok records of one ID computed on different data (another dataset
+// checksum: the files changed between runs) are all kept, the first of
+// each checksum, so that no reader mistakes one data set's results for
+// the other's. recs is not modified.
 func Merge(recs []Record) []Record {
-	best := make(map[string]int, len(recs)) // ID -> index into out
+	okAt := make(map[string]int, len(recs))  // ID + checksum -> index into out
+	first := make(map[string]int, len(recs)) // ID -> index of its first record
 	out := make([]Record, 0, len(recs))
 	for _, r := range recs {
-		i, seen := best[r.ID]
-		switch {
-		case !seen:
-			best[r.ID] = len(out)
-			out = append(out, r)
-		case out[i].Status != StatusOK && r.Status == StatusOK:
-			out[i] = r
+		i, seen := first[r.ID]
+		if r.Status != StatusOK {
+			if !seen {
+				first[r.ID] = len(out)
+				out = append(out, r)
+			}
+			continue
 		}
+		key := r.ID + "\x00" + r.DatasetChecksum
+		if _, dup := okAt[key]; dup {
+			continue
+		}
+		if seen && out[i].Status != StatusOK {
+			out[i] = r // an ok record replaces the failure
+			okAt[key] = i
+			continue
+		}
+		if !seen {
+			first[r.ID] = len(out)
+		}
+		okAt[key] = len(out)
+		out = append(out, r)
 	}
 	Sort(out)
 	return out

@@ -2,7 +2,7 @@
 # fault-inject.sh: kill resq with SIGKILL at random moments and check that
 # nothing is lost, duplicated or torn (project issue #8).
 #
-#   scripts/fault-inject.sh [sweep|fetch|all]     (default: all)
+#   scripts/fault-inject.sh [sweep|fetch|heal|changed|all]     (default: all)
 #
 # sweep: runs a real sweep (SPEC below, ~100 cells on MNIST), kills it
 #   KILLS times (default 25) after a random sleep, restarts it each time,
@@ -19,6 +19,18 @@
 #   KILLS times mid-download, and checks after every kill that each file
 #   in the cache that is not a .part is complete and verified, and at the end
 #   that `resq data list` says verified and no .part remains.
+# heal: a small sweep on synthetic NPY data (written by python3, no numpy)
+#   is run to the end; then every non-float record is dropped from
+#   results.jsonl and every float model is damaged, each in its own way
+#   (truncated, emptied, replaced by garbage, a byte flipped in its header,
+#   replaced by the model of another width, a weight set to NaN), and the
+#   sweep is run again: it must exit 0 with every cell ok and a report equal
+#   to the first run's.
+# changed: a sweep on NPY data is run, the data files are rewritten under
+#   the same paths with other rows, and the sweep is run again: it must
+#   exit non-zero saying the data changed and leave results.jsonl as it
+#   was; the records of the two data sets merged into one folder must give
+#   a report with one group per checksum.
 #
 # Environment: KILLS (default 25), SEED (default: $RANDOM), WORK (default:
 # a fresh temp folder, removed on success), RESQ (a resq binary; default:
@@ -281,11 +293,129 @@ PY
 	echo "$verdict fetch: kills $kills, starts $starts, complete downloads before the last round $rounds, runs that exited with an error $fails, resumes (Range) $resumed, restarts from 0 (server ignored Range) $restart, downloads rejected by verification $corrupt, unverified non-.part files seen after a kill $badcached, .part files seen after kills $partseen, final state '$listed', .part left $leftover"
 }
 
+# npy.py DIR SEED: four NPY files (train 300 x 8 float32, test 100 x 8;
+# labels uint8 of 3 classes) with rows drawn from SEED.
+cat > "$WORK/npy.py" <<'PY'
+import random, struct, sys
+d, seed = sys.argv[1], int(sys.argv[2])
+rng = random.Random(seed)
+def save(path, shape, fmt, vals):
+    hdr = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        "<f4" if fmt == "f" else "|u1", ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else ""))
+    hdr += " " * ((64 - (10 + len(hdr) + 1) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+        f.write(struct.pack("<%d%s" % (len(vals), fmt), *vals))
+for part, n in (("train", 300), ("test", 100)):
+    ys = [rng.randrange(3) for _ in range(n)]
+    xs = [rng.gauss(0, 1) + (1.5 if j % 3 == ys[i] else 0) for i in range(n) for j in range(8)]
+    save("%s/%s_x.npy" % (d, part), [n, 8], "f", xs)
+    save("%s/%s_y.npy" % (d, part), [n], "B", ys)
+PY
+
+# damage.py MODEL KIND [OTHER]: damages a float checkpoint in place.
+cat > "$WORK/damage.py" <<'PY'
+import json, math, struct, sys
+p, kind = sys.argv[1], sys.argv[2]
+b = open(p, "rb").read()
+if kind == "truncate":
+    b = b[:len(b) // 2]
+elif kind == "empty":
+    b = b""
+elif kind == "garbage":
+    b = b"not a model at all\n" * 10
+elif kind == "header":
+    b = bytearray(b); b[12] ^= 0x5a; b = bytes(b)
+elif kind == "other":
+    b = open(sys.argv[3], "rb").read()
+elif kind == "nan":
+    n = struct.unpack("<Q", b[:8])[0]
+    hdr = json.loads(b[8:8 + n])
+    name = sorted(k for k in hdr if k != "__metadata__")[0]
+    off = 8 + n + hdr[name]["data_offsets"][0]
+    b = b[:off] + struct.pack("<f", math.nan) + b[off + 4:]
+open(p, "wb").write(b)
+PY
+
+npy_spec() { # npy_spec DATADIR WIDTHS
+	cat <<YAML
+name: npyfault
+dataset: "npy:$1/train_x.npy,$1/train_y.npy,$1/test_x.npy,$1/test_y.npy"
+family: mlp
+mlp: {widths: [$2], depths: [1]}
+bits: [2, 3]
+modes: [float, direct, retrain]
+seeds: [1]
+float: {epochs: 2, batch: 50, lr: 0.1}
+retrain: {epochs: 1, lr: 0.01}
+YAML
+}
+
+heal_part() {
+	local data=$WORK/heal-data ref=$WORK/heal-ref out=$WORK/heal kinds=(truncate empty garbage header other nan)
+	mkdir -p "$data" && python3 "$WORK/npy.py" "$data" 1
+	npy_spec "$data" "4, 5, 6, 7, 8, 9" >"$WORK/heal.yaml"
+	npy_spec "$data" "11" >"$WORK/heal-other.yaml"
+	rm -rf "$ref" "$out"
+	nice -n 19 "$RESQ" sweep "$WORK/heal.yaml" --out "$ref" >"$WORK/heal-ref.log" 2>&1 || { echo "FAIL heal: reference run failed (see $WORK/heal-ref.log)"; FAILED=1; return 1; }
+	nice -n 19 "$RESQ" sweep "$WORK/heal-other.yaml" --out "$WORK/heal-other" --no-report >>"$WORK/heal-ref.log" 2>&1 || { echo "FAIL heal: run of another width failed"; FAILED=1; return 1; }
+	local other
+	other=$(ls "$WORK/heal-other/models/"*.safetensors | head -1)
+	cp -r "$ref" "$out" && rm -rf "$out/report"
+	python3 - "$out/results.jsonl" <<'PY'
+import json, sys
+p = sys.argv[1]
+keep = [l for l in open(p) if json.loads(l)["mode"] == "float"]
+open(p, "w").writelines(keep)
+PY
+	local i=0 m
+	for m in "$out"/models/*.safetensors; do
+		python3 "$WORK/damage.py" "$m" "${kinds[$((i % ${#kinds[@]}))]}" "$other"
+		i=$((i + 1))
+	done
+	local rc=0 same=0
+	nice -n 19 "$RESQ" sweep "$WORK/heal.yaml" --out "$out" >"$WORK/heal.log" 2>&1 || rc=$?
+	local retrained
+	retrained=$(grep -c "saved model cannot be used" "$WORK/heal.log")
+	read -r torn bad failed ok uniq < <(python3 "$WORK/check.py" scan "$out")
+	read -r _ _ _ ncells _ < <(python3 "$WORK/check.py" scan "$ref")
+	python3 "$WORK/check.py" same "$ref/report" "$out/report" >"$WORK/heal-same.log" 2>&1 || same=1
+	local verdict=PASS
+	if [ $rc -ne 0 ] || [ "$failed" -ne 0 ] || [ "$uniq" -ne "$ncells" ] || [ "$retrained" -ne "$i" ] || [ $same -ne 0 ]; then verdict=FAIL; FAILED=1; fi
+	echo "$verdict heal: $i float models damaged (${kinds[*]}), rerun exit $rc, models trained again $retrained, cells $uniq/$ncells ok, failed records $failed, report equal to the undamaged run: $([ $same -eq 0 ] && echo yes || echo no)"
+}
+
+changed_part() {
+	local data=$WORK/changed-data out=$WORK/changed out2=$WORK/changed2
+	mkdir -p "$data" && python3 "$WORK/npy.py" "$data" 1
+	npy_spec "$data" "4, 8" >"$WORK/changed.yaml"
+	rm -rf "$out" "$out2"
+	nice -n 19 "$RESQ" sweep "$WORK/changed.yaml" --out "$out" >"$WORK/changed.log" 2>&1 || { echo "FAIL changed: first run failed (see $WORK/changed.log)"; FAILED=1; return 1; }
+	local before after rc=0
+	before=$(md5sum <"$out/results.jsonl")
+	python3 "$WORK/npy.py" "$data" 2
+	nice -n 19 "$RESQ" sweep "$WORK/changed.yaml" --out "$out" >>"$WORK/changed.log" 2>&1 || rc=$?
+	after=$(md5sum <"$out/results.jsonl")
+	local said=0
+	grep -q "the data changed" "$WORK/changed.log" && said=1
+	# The new data in its own folder, then both sets of records in one.
+	nice -n 19 "$RESQ" sweep "$WORK/changed.yaml" --out "$out2" --no-report >>"$WORK/changed.log" 2>&1
+	cp "$out2/results.jsonl" "$out/results-shard-0-of-1.jsonl"
+	nice -n 19 "$RESQ" report "$out" >"$WORK/changed-report.log" 2>&1
+	local groups
+	groups=$(grep -c "best float error" "$WORK/changed-report.log")
+	local verdict=PASS
+	if [ $rc -eq 0 ] || [ $said -ne 1 ] || [ "$before" != "$after" ] || [ "$groups" -ne 2 ]; then verdict=FAIL; FAILED=1; fi
+	echo "$verdict changed: rerun on changed data exit $rc, said the data changed: $([ $said -eq 1 ] && echo yes || echo no), results.jsonl unchanged: $([ "$before" = "$after" ] && echo yes || echo no), report groups of the merged records: $groups (want 2, one per checksum)"
+}
+
 case $MODE in
 sweep) sweep_part ;;
+heal) heal_part ;;
+changed) changed_part ;;
 fetch) fetch_part ;;
-all) sweep_part; fetch_part ;;
-*) echo "usage: $0 [sweep|fetch|all]" >&2; exit 2 ;;
+all) sweep_part; fetch_part; heal_part; changed_part ;;
+*) echo "usage: $0 [sweep|fetch|heal|changed|all]" >&2; exit 2 ;;
 esac
 if [ $FAILED -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; fi
 [ $FAILED -ne 0 ] && echo "fault-inject: FAIL (work folder kept: $WORK)"
