@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/resq-dev/resq/internal/safetensors"
 	"github.com/resq-dev/resq/packed/internal/kernels"
 )
 
@@ -230,5 +231,64 @@ func TestIntegerRejects(t *testing.T) {
 	n.a.Layers[0].OutMax = 3
 	if _, err := LoadBytes(n.bytes(t)); err == nil || !strings.Contains(err.Error(), "integer-mode fields") {
 		t.Errorf("float file with omax: err %v", err)
+	}
+}
+
+// rewriteMeta re-encodes a packed file with one metadata entry changed
+// ("" deletes it).
+func rewriteMeta(t *testing.T, b []byte, key, value string) []byte {
+	t.Helper()
+	f, err := safetensors.Read(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := map[string]string{}
+	for k, v := range f.Meta {
+		md[k] = v
+	}
+	if value == "" {
+		delete(md, key)
+	} else {
+		md[key] = value
+	}
+	var out bytes.Buffer
+	if err := safetensors.Write(&out, f.Tensors, md); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestFormatVersions checks that version 1 files still load, that the
+// integer mode needs version 2, and that unknown modes are refused.
+func TestFormatVersions(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 5))
+	n := randNet(r, 8, []int{4}, 3, 2, "relu", false, false)
+	if _, err := LoadBytes(rewriteMeta(t, n.bytes(t), "format_version", "1")); err != nil {
+		t.Errorf("version 1 file: %v", err)
+	}
+	for _, tt := range []struct{ key, value, want string }{
+		{"format_version", "3", "not supported"},
+		{"mode", "fixed", "mode"},
+	} {
+		if _, err := LoadBytes(rewriteMeta(t, n.bytes(t), tt.key, tt.value)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s=%s: err %v", tt.key, tt.value, err)
+		}
+	}
+	x := randInputs(r, 4, 8, false)
+	ia, idata, err := toInteger(n.a, n.data, x, 4, IntOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := encodeInt(&b, ia, "test", idata, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ key, value, want string }{
+		{"format_version", "1", "version 2"},
+		{"mode", "", "no mode"},
+	} {
+		if _, err := LoadBytes(rewriteMeta(t, b.Bytes(), tt.key, tt.value)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("integer file with %s=%q: err %v", tt.key, tt.value, err)
+		}
 	}
 }
