@@ -1,0 +1,37 @@
+// Package cexport generates C99 sources that run an integer-only packed
+// model (packed.ExportInteger) on a microcontroller, bit for bit as the Go
+// engine (packed.Model.InferInt) does.
+//
+// Generate and Write produce three files from text/template templates:
+//
+//   - model.h: the API, NAME_predict(const uint8_t *input, int32_t
+//     *logits) returning the class, and the sizes (NAME_INPUT_SIZE,
+//     NAME_CLASSES, NAME_SCRATCH_BYTES, NAME_WEIGHT_BYTES);
+//   - model.c: the packed codes (exactly as stored in the packed file, so
+//     a ternary weight takes 2 bits or 1.6 in base 3), int32 biases,
+//     multipliers and shifts as const arrays (flash), a table of layers and
+//     one generic forward; its only writable memory is one static scratch
+//     buffer (two activation buffers of the largest stage plus one unpacked
+//     weight row). No malloc, no floating point, nothing from libc beyond
+//     stdint.h and string.h;
+//   - main.c: a harness that reads samples of NAME_INPUT_SIZE raw input
+//     codes from the file named by its first argument, or from standard
+//     input, and prints one line per sample: the class, then the logits.
+//
+// # Invariants
+//
+// The arithmetic is the packed integer mode's (packed/FORMAT.md): int32
+// sums of codes times uint8 activations, v = sum + bias in int64,
+// floor((v*m + 2^(sh-1)) / 2^sh) with the floor of negative values
+// computed explicitly (C99 leaves >> of negative values to the
+// implementation), the clamp to 0..omax, max pooling on codes, and the
+// argmax that keeps the lowest index on ties. Tests compile the output with
+// gcc -std=c99 -O2 -Wall -Wextra -Werror where gcc exists and compare its
+// lines with the Go engine's; scripts/mcu-check.sh does the same on QEMU
+// Cortex-M4 and Cortex-M0 boards.
+//
+// Bad input gives an error, never C that does not compile: a model name
+// that is not a C identifier, a float-mode model, or, with a board, a
+// model whose weights or scratch do not fit the board's flash or RAM
+// (Fit names both numbers).
+package cexport
