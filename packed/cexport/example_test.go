@@ -39,6 +39,7 @@ func Example() {
 		}
 	}
 	// Output:
+	// #define TINY_MODEL_H
 	// #define TINY_INPUT_SIZE 16
 	// #define TINY_CLASSES 3
 	// #define TINY_SCRATCH_BYTES 48
