@@ -301,11 +301,11 @@ func (a *Answer) explainNothing(cands []*Config) {
 func (a *Answer) Summary() string {
 	var b strings.Builder
 	if !a.Fits() {
-		fmt.Fprintf(&b, "advise: nothing fits: %s excludes all %d measured configurations", strings.Join(a.Excluders, " and "), a.Considered)
-		if len(a.Excluders) > 1 {
-			b.WriteString(" (together)")
+		if len(a.Excluders) == 1 {
+			fmt.Fprintf(&b, "advise: nothing fits: %s excludes all %d measured configurations\n", a.Excluders[0], a.Considered)
+		} else {
+			fmt.Fprintf(&b, "advise: nothing fits: %s together exclude all %d measured configurations\n", strings.Join(a.Excluders, " and "), a.Considered)
 		}
-		b.WriteString("\n")
 		if a.Closest != nil {
 			fmt.Fprintf(&b, "closest: %s (%s), %s, %s\n", a.Closest.Label(), a.Closest.Model, a.Closest.Err, a.ClosestBy)
 		}

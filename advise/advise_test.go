@@ -135,7 +135,7 @@ func TestAdviseNothingFits(t *testing.T) {
 	}
 	// Each limit alone admits something; together nothing.
 	a = mustAdvise(t, grid(), Query{Limits: []Limit{{WeightBytes, 8000}, {ErrorPct, 3}}})
-	if a.Fits() || len(a.Excluders) != 2 || !strings.Contains(a.Summary(), "(together)") {
+	if a.Fits() || len(a.Excluders) != 2 || !strings.Contains(a.Summary(), "--max-weight-bytes and --max-error-pct together exclude all 6") {
 		t.Fatalf("together: %+v", a.Excluders)
 	}
 	if j := a.JSON(); j.Fits || j.Choice != nil || j.Closest == nil {

@@ -73,7 +73,7 @@ func (a *adviseFlags) query() (advise.Query, error) {
 }
 
 // errNoFit makes advise exit non-zero when no configuration fits.
-var errNoFit = errors.New("advise: no measured configuration meets every limit")
+var errNoFit = errors.New("no measured configuration meets every limit")
 
 func runAdvise(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("advise")
