@@ -91,6 +91,9 @@ type op struct {
 
 // Load reads and validates the packed model at path.
 func Load(path string) (*Model, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("packed: %q is a folder, not a packed model", path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("packed: %v", err)
@@ -128,6 +131,9 @@ func LoadBytes(b []byte) (*Model, error) {
 	shapes, err := a.validate()
 	if err != nil {
 		return nil, fmt.Errorf("packed: arch: %v", err)
+	}
+	if err := checkSpec(f.Meta["spec"], &a); err != nil {
+		return nil, fmt.Errorf("packed: %v", err)
 	}
 	m := &Model{In: a.In, Classes: a.Classes, Spec: f.Meta["spec"], Meta: f.Meta, dim: shapeSize(a.In)}
 	if err := checkMode(f.Meta, &a); err != nil {

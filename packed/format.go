@@ -8,9 +8,11 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/resq-dev/resq/internal/safetensors"
 	"github.com/resq-dev/resq/internal/version"
+	"github.com/resq-dev/resq/nn"
 )
 
 // FormatName and FormatVersion identify a packed file (metadata keys
@@ -332,6 +334,30 @@ func readF32(f *safetensors.File, name string, n int) ([]float32, error) {
 		}
 	}
 	return v, nil
+}
+
+// checkSpec checks that an nn model spec a file names (what infer prints
+// and Compare matches) describes its layers: it parses for the input
+// shape and has as many weights as the layers hold. A spec that is not an
+// nn spec (not mlp:... or cnn:...) is a free label and passes.
+func checkSpec(spec string, a *arch) error {
+	if !strings.HasPrefix(spec, "mlp:") && !strings.HasPrefix(spec, "cnn:") {
+		return nil
+	}
+	var have int64
+	for _, l := range a.Layers {
+		if l.weighted() {
+			have += int64(l.rows()) * int64(l.cols())
+		}
+	}
+	want, _, err := nn.SpecSize(spec, a.In)
+	if err != nil {
+		return fmt.Errorf("spec metadata %q does not parse: %v", spec, err)
+	}
+	if want != have {
+		return fmt.Errorf("spec metadata %q has %d weights, the layers hold %d", spec, want, have)
+	}
+	return nil
 }
 
 // Bounds of a weighted layer's float tensors. A step is the weight of

@@ -105,6 +105,10 @@ func TestLoadRejects(t *testing.T) {
 		{"nan step", rewrite(t, good, setTensor("layers.0.step", func(x *safetensors.Tensor) {
 			*x = safetensors.FromF32(x.Name, []int{1}, []float32{float32(math.NaN())})
 		})), "NaN"},
+		{"spec of another network", rewrite(t, good, func(ts []safetensors.Tensor, m map[string]string) []safetensors.Tensor {
+			m["spec"] = "mlp:6-999999-3"
+			return ts
+		}), "spec metadata \"mlp:6-999999-3\""},
 		{"step 0", rewrite(t, good, setTensor("layers.0.step", func(x *safetensors.Tensor) {
 			*x = safetensors.FromF32(x.Name, []int{1}, []float32{0})
 		})), "step 0 of row 0 with non-zero codes"},

@@ -67,10 +67,14 @@ func (t *trainFlags) register(fs *flag.FlagSet, def train.Config) {
 	fs.IntVar(&t.threads, "threads", 0, "GEMM threads (0: all cores)")
 }
 
-func (t *trainFlags) apply() {
+func (t *trainFlags) apply() error {
+	if t.threads < 0 {
+		return fmt.Errorf("%w: --threads %d: want 0 (all cores) or more", errUsage, t.threads)
+	}
 	if t.threads > 0 {
 		tensor.SetThreads(t.threads)
 	}
+	return nil
 }
 
 // printJSON writes v as one JSON line.

@@ -75,6 +75,9 @@ func (e *exportFlags) exportInteger(c *job.Checkpoint, out string, base3 bool, s
 	if e.calib < 1 {
 		return nil, fmt.Errorf("%w: --calib-samples %d, need at least 1", errUsage, e.calib)
 	}
+	if !(e.pct > 0 && e.pct <= 100) {
+		return nil, fmt.Errorf("%w: --percentile %g out of range (0, 100]", errUsage, e.pct)
+	}
 	ds, err := e.df.load(1, logWriter(stderr))
 	if err != nil {
 		return nil, err

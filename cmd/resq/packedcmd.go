@@ -64,7 +64,9 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	(&trainFlags{threads: *threads}).apply()
+	if err := (&trainFlags{threads: *threads}).apply(); err != nil {
+		return err
+	}
 	var ck *job.Checkpoint
 	if *check != "" {
 		if ck, err = job.Load(*check); err != nil {

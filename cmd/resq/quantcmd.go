@@ -81,7 +81,9 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := checkOut(*out, pos[0]); err != nil {
 		return err
 	}
-	tf.apply()
+	if err := tf.apply(); err != nil {
+		return err
+	}
 	c, ds, err := loadInputs(pos[0], &df, stderr)
 	if err != nil {
 		return err

@@ -24,7 +24,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOut(*out); err != nil {
 		return err
 	}
-	tf.apply()
+	if err := tf.apply(); err != nil {
+		return err
+	}
 	ds, err := df.load(tf.seed, logWriter(stderr))
 	if err != nil {
 		return err
