@@ -106,6 +106,9 @@ func LoadSpec(path string) (*Spec, error) {
 // ParseSpec parses and resolves a YAML sweep spec; name is the file name
 // used in error messages (and the sweep's name when the spec has none).
 func ParseSpec(name string, src []byte) (*Spec, error) {
+	if len(src) > MaxSpecBytes {
+		return nil, fmt.Errorf("sweep: %s: %d bytes: a spec is at most %d bytes (its grid at most %d cells)", name, len(src), MaxSpecBytes, MaxCells)
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&root); err != nil {
@@ -258,6 +261,10 @@ func (s *Spec) checkEmptyLists() error {
 	}
 	return nil
 }
+
+// MaxSpecBytes bounds the size of a spec file, and so the memory its
+// parsing takes before the grid's size is known.
+const MaxSpecBytes = 1 << 20
 
 // MaxCells bounds the cells a spec may expand to: a larger grid is
 // refused before anything is allocated for it (paper-ffdnn has 90 cells).

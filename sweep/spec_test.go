@@ -58,6 +58,7 @@ func TestParseSpecErrors(t *testing.T) {
 		{"empty depths", "dataset: mnist\nmlp: {widths: [32], depths: []}\n", `spec.yaml:2: mlp.depths is an empty list`},
 		{"empty scales", "dataset: mnist\nfamily: cnn\ncnn: {scales: []}\n", `spec.yaml:3: cnn.scales is an empty list`},
 		{"twn at 3 bits", "dataset: mnist\nmlp: {widths: [32]}\nbits: [2, 3]\nquant: {rule: twn}\n", `spec.yaml:4: quant with bits 3: quant: rule twn is ternary only`},
+		{"spec too large", "dataset: mnist\nmlp: {widths: [32]}\nseeds: [" + seedList(200000) + "]\n", `spec.yaml: 1488938 bytes: a spec is at most 1048576 bytes`},
 		{"grid too large", "dataset: mnist\nmlp: {widths: [32, 64]}\nbits: [2, 3, 4]\nseeds: [" + seedList(20000) + "]\n", `the grid has more than 100000 cells`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
