@@ -140,9 +140,41 @@ func parse(path string, b []byte) (recs []Record, torn int, err error) {
 		if r.ID == "" {
 			return nil, 0, fmt.Errorf("results: %s:%d: record has no id", path, lineNo)
 		}
+		if err := r.plausible(); err != nil {
+			return nil, 0, fmt.Errorf("results: %s:%d: corrupt record %s: %v", path, lineNo, r.ID, err)
+		}
 		recs = append(recs, r)
 	}
 	return recs, 0, nil
+}
+
+// plausible checks the numbers of an ok record that no cell can produce
+// (an edited or damaged line): errors outside [0, 100] percent, negative
+// sizes or times.
+func (r *Record) plausible() error {
+	if r.Status != StatusOK {
+		return nil
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"test_error_pct", r.TestErrPct}, {"val_error_pct", r.ValErrPct}} {
+		if !(p.v >= 0 && p.v <= 100) {
+			return fmt.Errorf("%s %g is not a percentage", p.name, p.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int64
+	}{{"weights", r.Weights}, {"params", r.Params}, {"stored_bytes", r.StoredBytes}} {
+		if n.v < 0 {
+			return fmt.Errorf("%s %d is negative", n.name, n.v)
+		}
+	}
+	if r.TrainSeconds < 0 || r.EvalSeconds < 0 {
+		return fmt.Errorf("negative time (train %g s, eval %g s)", r.TrainSeconds, r.EvalSeconds)
+	}
+	return nil
 }
 
 // Stats describes what ReadDirStats read.

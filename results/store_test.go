@@ -127,6 +127,8 @@ func TestCorruptMiddleLine(t *testing.T) {
 		{"garbage", "{\"id\":\"a\",\"status\":\"ok\"}\n{\"id\":\"b\",\"sta\n{\"id\":\"c\"}\n", "results.jsonl:2: corrupt record"},
 		{"wrong type", "{\"id\":\"a\",\"bits\":\"two\"}\n", "results.jsonl:1: corrupt record"},
 		{"no id", "{\"id\":\"a\"}\n\n{\"status\":\"ok\"}\n", "results.jsonl:3: record has no id"},
+		{"negative bytes", "{\"id\":\"a\",\"status\":\"ok\",\"stored_bytes\":-5}\n", "results.jsonl:1: corrupt record a: stored_bytes -5 is negative"},
+		{"error above 100", "{\"id\":\"a\",\"status\":\"ok\",\"test_error_pct\":150}\n", "results.jsonl:1: corrupt record a: test_error_pct 150 is not a percentage"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "results.jsonl")

@@ -66,6 +66,9 @@ func (a *adviseFlags) query() (advise.Query, error) {
 	if a.minimize != "" && !(len(q.Limits) == 1 && q.Limits[0].Name == advise.ErrorPct) {
 		return q, fmt.Errorf("%w: --minimize applies when --max-error-pct is the only limit", errUsage)
 	}
+	if a.workers < 0 {
+		return q, fmt.Errorf("%w: --workers %d: want 0 (automatic) or more", errUsage, a.workers)
+	}
 	if a.refine < 0 {
 		return q, fmt.Errorf("%w: --refine %d: want N >= 1 cells", errUsage, a.refine)
 	}
