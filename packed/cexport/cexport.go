@@ -105,7 +105,7 @@ type view struct {
 	InputSize, Classes, InMax, InZero int
 	InScale, LogitScale               float32
 	Layers                            []layerView
-	MaxAct, MaxCols, Scratch          int
+	BufA, BufB, MaxCols, Scratch      int
 	WeightBytes                       int64
 }
 
@@ -115,7 +115,7 @@ func newView(m *packed.Model, name string) (*view, error) {
 		return nil, fmt.Errorf("cexport: the model is float-mode; export it with --integer first (the C code is integer-only)")
 	}
 	v := &view{Name: name, Upper: strings.ToUpper(name), Guard: strings.ToUpper(name) + "_MODEL_H", InputSize: 1, Classes: m.Classes,
-		InMax: in.InMax, InZero: in.InZero, InScale: in.InScale, LogitScale: in.LogitScale, MaxAct: in.MaxAct}
+		InMax: in.InMax, InZero: in.InZero, InScale: in.InScale, LogitScale: in.LogitScale}
 	for _, d := range m.In {
 		v.InputSize *= d
 	}
@@ -138,7 +138,17 @@ func newView(m *packed.Model, name string) (*view, error) {
 		}
 		v.Layers = append(v.Layers, lv)
 	}
-	v.Scratch = 2*v.MaxAct + v.MaxCols
+	// Stage i reads buffer i%2 and writes buffer (i+1)%2 (the input is
+	// copied into buffer 0; the last stage writes the caller's logits).
+	v.BufA = v.InputSize
+	for i, l := range in.Layers[:len(in.Layers)-1] {
+		if i%2 == 0 {
+			v.BufB = max(v.BufB, l.OutSize)
+		} else {
+			v.BufA = max(v.BufA, l.OutSize)
+		}
+	}
+	v.Scratch = v.BufA + v.BufB + v.MaxCols
 	v.Provenance = provenance(m)
 	return v, nil
 }

@@ -11,8 +11,9 @@
 //     a ternary weight takes 2 bits or 1.6 in base 3), int32 biases,
 //     multipliers and shifts as const arrays (flash), a table of layers and
 //     one generic forward; its only writable memory is one static scratch
-//     buffer (two activation buffers of the largest stage plus one unpacked
-//     weight row). No malloc, no floating point, nothing from libc beyond
+//     buffer (two activation buffers, one the size of the largest input or
+//     odd stage's output, one of the largest even stage's output, and one
+//     unpacked weight row). No malloc, no floating point, nothing from libc beyond
 //     stdint.h and string.h;
 //   - main.c: a harness that reads samples of NAME_INPUT_SIZE raw input
 //     codes from the file named by its first argument, or from standard

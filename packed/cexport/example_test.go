@@ -42,7 +42,7 @@ func Example() {
 	// #define TINY_MODEL_H
 	// #define TINY_INPUT_SIZE 16
 	// #define TINY_CLASSES 3
-	// #define TINY_SCRATCH_BYTES 48
+	// #define TINY_SCRATCH_BYTES 40
 	// #define TINY_WEIGHT_BYTES 137
 	// int tiny_predict(const uint8_t *input, int32_t *logits);
 }

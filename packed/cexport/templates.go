@@ -67,8 +67,9 @@ static const layer_t layers[{{len .Layers}}] = {
 	  {{if .Weighted}}{{.Prefix}}_codes, {{.Prefix}}_bias, {{.Prefix}}_mult, {{.Prefix}}_shift{{else}}0, 0, 0, 0{{end}} },
 {{end}}};
 
-/* Working memory: two activation buffers of {{.MaxAct}} codes and one
-   unpacked weight row of {{.MaxCols}} codes. */
+/* Working memory: activation buffers of {{.BufA}} and {{.BufB}} codes (stage i
+   reads one and writes the other) and one unpacked weight row of
+   {{.MaxCols}} codes. */
 static uint8_t scratch[{{.Upper}}_SCRATCH_BYTES];
 
 /* unpack_row writes the n codes starting at code index first. */
@@ -209,8 +210,8 @@ static void maxpool(const layer_t *L, const uint8_t *x, uint8_t *y)
 
 int {{.Name}}_predict(const uint8_t *input, int32_t *logits)
 {
-	uint8_t *a = scratch, *b = scratch + {{.MaxAct}};
-	int8_t *row = (int8_t *)(scratch + 2 * {{.MaxAct}});
+	uint8_t *a = scratch, *b = scratch + {{.BufA}};
+	int8_t *row = (int8_t *)(scratch + {{.BufA}} + {{.BufB}});
 	int32_t i, best = 0;
 {{if lt .InMax 255}}	for (i = 0; i < {{.Upper}}_INPUT_SIZE; i++)
 		a[i] = input[i] > {{.InMax}} ? {{.InMax}} : input[i];
