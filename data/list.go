@@ -41,6 +41,9 @@ func List(cacheDir string) ([]Status, error) {
 	if cacheDir == "" {
 		cacheDir = DefaultCacheDir()
 	}
+	if st, err := os.Stat(cacheDir); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("data: cache folder %q is a file: choose a folder with --cache or $RESQ_CACHE", cacheDir)
+	}
 	var out []Status
 	for _, src := range sources {
 		st, err := statusOf(src, cacheDir, true)

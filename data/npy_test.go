@@ -251,3 +251,15 @@ func TestLoadNPY(t *testing.T) {
 		t.Errorf("two paths: %v", err)
 	}
 }
+
+// TestListCacheIsAFile checks that a cache folder that is a file is an
+// error, not a cache with every dataset missing.
+func TestListCacheIsAFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := List(p); err == nil || !strings.Contains(err.Error(), "is a file") {
+		t.Errorf("err %v, want one saying the cache folder is a file", err)
+	}
+}
