@@ -68,17 +68,20 @@ func TestHostBitExact(t *testing.T) {
 		in                []int
 		bits              int
 		base3, perChannel bool
+		signed            bool // inputs in [-1, 1]: the input grid has a zero point
 	}{
-		{"mlp:33-17x2-5", []int{33}, 2, false, false},
-		{"mlp:33-17x2-5", []int{33}, 2, true, true},
-		{"mlp:33-129-3", []int{33}, 3, false, true},
-		{"mlp:20-9-4", []int{20}, 5, false, false},
-		{"mlp:33-17x2-5", []int{33}, 4, false, true},
-		{"mlp:21-7-3", []int{21}, 7, false, false},
-		{"mlp:33-17x2-5", []int{33}, 8, false, false},
-		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 2, true, true},
-		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 3, false, false},
-		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 8, false, true},
+		{"mlp:33-17x2-5", []int{33}, 2, false, false, false},
+		{"mlp:33-17x2-5", []int{33}, 3, false, false, true},
+		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{2, 13, 11}, 2, false, true, true},
+		{"mlp:33-17x2-5", []int{33}, 2, true, true, false},
+		{"mlp:33-129-3", []int{33}, 3, false, true, false},
+		{"mlp:20-9-4", []int{20}, 5, false, false, false},
+		{"mlp:33-17x2-5", []int{33}, 4, false, true, false},
+		{"mlp:21-7-3", []int{21}, 7, false, false, false},
+		{"mlp:33-17x2-5", []int{33}, 8, false, false, false},
+		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 2, true, true, false},
+		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 3, false, false, false},
+		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 8, false, true, false},
 	} {
 		d := 1
 		for _, v := range tc.in {
@@ -88,6 +91,9 @@ func TestHostBitExact(t *testing.T) {
 		x := make([]float32, n*d)
 		for i := range x {
 			x[i] = float32(r.IntN(256)) / 255
+			if tc.signed {
+				x[i] = 2*x[i] - 1
+			}
 		}
 		m := intModel(t, tc.spec, tc.in, tc.bits, tc.base3, tc.perChannel, x, n)
 		dir := t.TempDir()

@@ -170,16 +170,33 @@ static void conv(const layer_t *L, const uint8_t *x, uint8_t *y, int32_t *logits
 		for (oy = 0; oy < L->oh; oy++)
 			for (ox = 0; ox < L->ow; ox++) {
 				int32_t acc = 0, q;
-				const int8_t *wk = row;
+				/* taps t0..t1-1 of a kernel row fall inside the image */
+				int32_t ix0 = ox * L->stride - L->pad, t0 = ix0 < 0 ? -ix0 : 0, t1 = L->w - ix0;
+				if (t0 > L->s)
+					t0 = L->s;
+				if (t1 > L->s)
+					t1 = L->s;
+				if (t1 < t0)
+					t1 = t0;
 				for (c = 0; c < L->c; c++)
 					for (r = 0; r < L->r; r++) {
 						int32_t iy = oy * L->stride - L->pad + r;
-						for (t = 0; t < L->s; t++, wk++) {
-							int32_t ix = ox * L->stride - L->pad + t;
-							int32_t v = L->pad_value;
-							if (iy >= 0 && iy < L->h && ix >= 0 && ix < L->w)
-								v = x[(c * L->h + iy) * L->w + ix];
-							acc += (int32_t)*wk * v;
+						const int8_t *wr = row + (c * L->r + r) * L->s;
+						if (iy < 0 || iy >= L->h) {
+							for (t = 0; t < L->s; t++)
+								acc += (int32_t)wr[t] * L->pad_value;
+							continue;
+						}
+						{
+							const uint8_t *xr = x + (c * L->h + iy) * L->w + ix0;
+							for (t = t0; t < t1; t++)
+								acc += (int32_t)wr[t] * (int32_t)xr[t];
+						}
+						if (L->pad_value != 0) {
+							for (t = 0; t < t0; t++)
+								acc += (int32_t)wr[t] * L->pad_value;
+							for (t = t1; t < L->s; t++)
+								acc += (int32_t)wr[t] * L->pad_value;
 						}
 					}
 				q = requant(L, acc, k);
