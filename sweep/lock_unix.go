@@ -72,11 +72,10 @@ func lockRun(dir string, shards int) (unlock func(), err error) {
 		g.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			unlock()
-			what := fmt.Sprintf("a sweep with %d shards", n)
 			if n == 1 {
-				what = "an unsharded sweep"
+				return nil, fmt.Errorf("sweep: %q is being written by an unsharded sweep (lock %q): wait for it to finish; a shard cannot join it", dir, o)
 			}
-			return nil, fmt.Errorf("sweep: %q is being written by %s (lock %q): wait for it, or run every process with the same --shard I/%d", dir, what, o, n)
+			return nil, fmt.Errorf("sweep: %q is being written by a sweep with %d shards (lock %q): wait for it, or run this process as one of its shards (--shard I/%d)", dir, n, o, n)
 		}
 	}
 	return unlock, nil
