@@ -225,7 +225,7 @@ func (r *TrainRunner) Check(c Cell) error {
 		return err
 	}
 	if _, _, err := nn.SpecSize(spec, ds.Shape); err != nil {
-		return fmt.Errorf("%v (dataset %s has samples of shape %v)", err, k.Dataset, ds.Shape)
+		return err
 	}
 	for _, b := range []*Budget{&k.Float, k.Retrain} {
 		if b != nil && b.Patience > 0 && ds.Val.N == 0 {
