@@ -290,3 +290,16 @@ func TestReliabilitySweeps(t *testing.T) {
 		}
 	})
 }
+
+// TestReliabilityReproduceSaysWhere checks that reproduce without --out
+// says where it writes before it starts (here it then stops at a bad flag).
+func TestReliabilityReproduceSaysWhere(t *testing.T) {
+	t.Chdir(t.TempDir())
+	code, _, stderr := runLine(t, "reproduce", "--preset", "quick", "--workers", "-1")
+	if code != 2 || !strings.HasPrefix(stderr, `reproduce: writing into "out/quick"`) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat("out"); err == nil {
+		t.Error("out/ was created by a command that stopped at its flags")
+	}
+}
