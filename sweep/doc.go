@@ -35,6 +35,11 @@
 //	workers     0: auto (see Run)
 //	eval_batch  500
 //
+// A list given empty ([]) is an error, not the default (a key without a
+// value keeps the default). A spec file is at most MaxSpecBytes (1 MiB) and
+// its grid at most MaxCells (100,000) cells, counted before expanding.
+// Quant options are checked at every bit width (rule twn is ternary only).
+//
 // # Cells and content addresses
 //
 // Spec.Cells expands the grid into cells. Each (size, seed) pair is a group
@@ -72,7 +77,20 @@
 // "float model failed: ...". Failed cells are retried by the next run; the
 // ok record wins when results are merged (results.ReadDir). A cell
 // interrupted through the context is not recorded. A lock file next to the
-// results file keeps two processes from writing the same file.
+// results file keeps two processes from writing the same file, and a
+// shared lock on DIR/shards-N.lock (N = 1 unsharded) keeps runs whose cells
+// overlap apart: the shards of one run go together, an unsharded run and a
+// sharded one (or two shard counts) refuse each other. Temporary model
+// files a killed run left for this shard's cells are removed at the start.
+//
+// When the Runner is a Checker (TrainRunner is), Run checks before the
+// first cell: every float cell to run loads its data and sizes its model
+// (a cell that cannot run refuses the whole sweep, "no cell was run"); the
+// ok records in DIR carry the checksum of the data the cells load now (data
+// changed under the same path refuses the sweep: a new folder is needed);
+// and the saved model of every float cell with dependents still to run
+// loads, is finite and fits its cell, else the float cell runs again.
+// Summary.Err turns failed cells into an error for the exit status.
 //
 // Workers: at most W cells run at once (RunOptions.Workers, else the spec's
 // workers, else GOMAXPROCS). The GEMM kernels' thread count is a process

@@ -11,6 +11,11 @@
 // A crash between create and rename can leave one behind; they are never
 // mistaken for the destination and may be deleted by hand.
 //
+// Only regular files are replaced: a symbolic link is followed to the file
+// it names (the link stays), a character device or named pipe is written
+// through in place, and other special files are refused. CheckWritable
+// probes a destination before a long computation.
+//
 // Errors start with "atomicfile: ", name the destination path and, for the
 // common causes (missing folder, permission denied or read-only file system,
 // disk full, quota exceeded), say what to do.
