@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/resq-dev/resq/internal/atomicfile"
 	"github.com/resq-dev/resq/nn"
@@ -49,6 +50,19 @@ func Export(path string, m *nn.Model, s *quant.State, meta Meta) (int64, error) 
 	a, data, err := fromModel(m, stateQuant(s), meta.Options, false)
 	if err != nil {
 		return 0, err
+	}
+	// Refuse now what Load would refuse later.
+	for i, d := range data {
+		if d == nil {
+			continue
+		}
+		step := d.Step
+		if rows := len(d.Bias); len(step) == 1 && rows > 1 {
+			step = slices.Repeat(step, rows)
+		}
+		if err := checkScales(tensorName(i, "step"), step, tensorName(i, "bias"), d.Bias, d.Codes, len(d.Codes)/max(len(d.Bias), 1)); err != nil {
+			return 0, fmt.Errorf("packed: export %s: %v", path, err)
+		}
 	}
 	if meta.QuantConfig == "" {
 		if j, err := json.Marshal(s.Config); err == nil {

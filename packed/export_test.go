@@ -172,6 +172,26 @@ func TestExportRejects(t *testing.T) {
 	if _, err := Export(filepath.Join(dir, "missing", "a"), m, s, Meta{}); err == nil {
 		t.Error("export into a missing folder succeeded")
 	}
+
+	// Weights so large that the step leaves the format's range: refused
+	// at export, not only when the file is loaded.
+	huge, err := nn.Build("mlp:8-4-2", nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range huge.Params()[0].W.Data {
+		huge.Params()[0].W.Data[i] *= 1e9
+	}
+	hs, err := quant.Attach(huge, quant.Config{Bits: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Export(filepath.Join(dir, "huge"), huge, hs, Meta{}); err == nil || !strings.Contains(err.Error(), "out of range [0, 1e+06]") {
+		t.Errorf("step beyond MaxStep: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "huge")); err == nil {
+		t.Error("refused export left a file")
+	}
 }
 
 // TestStoredBytes pins the byte count of a 784-1024x3-10 MLP: ternary codes
