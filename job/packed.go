@@ -28,7 +28,7 @@ type Exported struct {
 // Export writes the quantized checkpoint as a packed model at out.
 func (c *Checkpoint) Export(out string, base3 bool) (*Exported, error) {
 	if c.Quant == nil {
-		return nil, fmt.Errorf("job: %s is a float checkpoint; quantize or retrain it first (resq quantize / resq retrain)", c.Path)
+		return nil, fmt.Errorf("job: %q is a float checkpoint; quantize or retrain it first (resq quantize / resq retrain)", c.Path)
 	}
 	meta := packed.Meta{
 		Options: packed.Options{Base3: base3}, Dataset: c.Meta.Dataset, DatasetSHA256: c.Meta.DatasetChecksum,
@@ -74,17 +74,17 @@ func Infer(ctx context.Context, path string, ds *data.Dataset, batch int) (*Infe
 		d *= v
 	}
 	if d != ds.Test.D {
-		return nil, fmt.Errorf("job: %s takes %d inputs per sample, dataset %s has %d", path, d, ds.Name, ds.Test.D)
+		return nil, fmt.Errorf("job: %q takes %d inputs per sample, dataset %s has %d", path, d, ds.Name, ds.Test.D)
 	}
 	if ds.Classes > m.Classes {
-		return nil, fmt.Errorf("job: %s has %d classes, dataset %s has %d", path, m.Classes, ds.Name, ds.Classes)
+		return nil, fmt.Errorf("job: %q has %d classes, dataset %s has %d", path, m.Classes, ds.Name, ds.Classes)
 	}
 	pred := make([]int32, batch)
 	wrong := 0
 	t0 := time.Now()
 	for i := 0; i < ds.Test.N; i += batch {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("job: %s: inference stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
+			return nil, fmt.Errorf("job: %q: inference stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
 		}
 		n := min(batch, ds.Test.N-i)
 		m.Predict(pred[:n], ds.Test.X[i*d:(i+n)*d], n)
@@ -127,7 +127,7 @@ type Agreement struct {
 // It stops between batches when ctx is done and returns ctx's error.
 func Compare(ctx context.Context, path string, c *Checkpoint, ds *data.Dataset, batch int) (*Agreement, error) {
 	if c.Quant == nil {
-		return nil, fmt.Errorf("job: %s is a float checkpoint; compare the packed model with the quantized checkpoint it was exported from", c.Path)
+		return nil, fmt.Errorf("job: %q is a float checkpoint; compare the packed model with the quantized checkpoint it was exported from", c.Path)
 	}
 	if batch < 1 {
 		return nil, fmt.Errorf("job: batch %d, need at least 1", batch)
@@ -140,7 +140,7 @@ func Compare(ctx context.Context, path string, c *Checkpoint, ds *data.Dataset, 
 		return nil, err
 	}
 	if m.Spec != c.M.Spec || m.Classes != c.M.Classes {
-		return nil, fmt.Errorf("job: %s holds %q, checkpoint %s holds %q", path, m.Spec, c.Path, c.M.Spec)
+		return nil, fmt.Errorf("job: %q holds %q, checkpoint %q holds %q", path, m.Spec, c.Path, c.M.Spec)
 	}
 	d, k := ds.Test.D, m.Classes
 	a := &Agreement{Checkpoint: c.Path, N: ds.Test.N}
@@ -149,7 +149,7 @@ func Compare(ctx context.Context, path string, c *Checkpoint, ds *data.Dataset, 
 	x := tensor.New(batch, d)
 	for i := 0; i < ds.Test.N; i += batch {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("job: %s: comparison stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
+			return nil, fmt.Errorf("job: %q: comparison stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
 		}
 		n := min(batch, ds.Test.N-i)
 		if n < batch {

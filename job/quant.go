@@ -37,7 +37,7 @@ func Load(path string) (*Checkpoint, error) {
 	c := &Checkpoint{Path: path, M: m, Meta: meta}
 	if len(meta.Quant) > 0 {
 		if c.Quant, err = quant.LoadState(m, meta.Quant); err != nil {
-			return nil, fmt.Errorf("job: %s: %v", path, err)
+			return nil, fmt.Errorf("job: %q: %v", path, err)
 		}
 	}
 	return c, nil
@@ -84,7 +84,7 @@ func (c *Checkpoint) describe(o *Outcome) {
 
 func (c *Checkpoint) compatible(ds *data.Dataset) error {
 	if err := train.CheckCompatible(c.M, ds); err != nil {
-		return fmt.Errorf("job: %s: %v", c.Path, err)
+		return fmt.Errorf("job: %q: %v", c.Path, err)
 	}
 	return nil
 }
@@ -95,7 +95,7 @@ func (c *Checkpoint) compatible(ds *data.Dataset) error {
 // state; `resq eval` re-creates the same quantized weights).
 func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*Outcome, error) {
 	if c.Quant != nil {
-		return nil, fmt.Errorf("job: %s is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+		return nil, fmt.Errorf("job: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
 	}
 	if err := c.compatible(ds); err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*
 // then evaluates and saves it like Quantize.
 func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Config, tc train.Config, out string, log io.Writer) (*Outcome, error) {
 	if c.Quant != nil {
-		return nil, fmt.Errorf("job: %s is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+		return nil, fmt.Errorf("job: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
 	}
 	if err := c.compatible(ds); err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func (c *Checkpoint) finish(ds *data.Dataset, mode string, tm *trainMeta, wall f
 // stay float) and returns the test error of each on ds.
 func (c *Checkpoint) Sensitivity(ds *data.Dataset, bits []int, cfg quant.Config) ([]quant.SensRow, error) {
 	if c.Quant != nil {
-		return nil, fmt.Errorf("job: %s is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+		return nil, fmt.Errorf("job: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
 	}
 	if err := c.compatible(ds); err != nil {
 		return nil, err

@@ -100,7 +100,7 @@ func Load(path string) (*Model, error) {
 	}
 	m, err := LoadBytes(b)
 	if err != nil {
-		return nil, fmt.Errorf("%v (file %s)", err, path)
+		return nil, fmt.Errorf("%v (file %q)", err, path)
 	}
 	return m, nil
 }

@@ -98,7 +98,7 @@ func checkOut(out string, inputs ...string) error {
 	}
 	for _, in := range inputs {
 		if sameFile(in, out) {
-			return fmt.Errorf("%w: --out %s would overwrite the input; choose another file", errUsage, out)
+			return fmt.Errorf("%w: --out %q would overwrite the input; choose another file", errUsage, out)
 		}
 	}
 	// Fail now, not after hours of training, if the file cannot be placed.
@@ -106,12 +106,12 @@ func checkOut(out string, inputs ...string) error {
 	st, err := os.Stat(dir)
 	switch {
 	case err != nil:
-		return fmt.Errorf("--out %s: folder %s does not exist or cannot be read (create it first): %v", out, dir, err)
+		return fmt.Errorf("--out %q: folder %q does not exist or cannot be read (create it first): %v", out, dir, err)
 	case !st.IsDir():
-		return fmt.Errorf("--out %s: %s is not a folder", out, dir)
+		return fmt.Errorf("--out %q: %q is not a folder", out, dir)
 	}
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
-		return fmt.Errorf("--out %s is a folder; give a file name", out)
+		return fmt.Errorf("--out %q is a folder; give a file name", out)
 	}
 	// A read-only folder or file system, too, is found now.
 	return atomicfile.CheckWritable(out)

@@ -107,7 +107,7 @@ func writeReport(dir, out string, stdout io.Writer) error {
 		return err
 	}
 	if len(recs) == 0 {
-		return fmt.Errorf("report: no records in %s (run 'resq sweep' first)", dir)
+		return fmt.Errorf("report: no records in %q (run 'resq sweep' first)", dir)
 	}
 	if st.Torn > 0 {
 		fmt.Fprintf(stdout, "report: ignored %d torn last line(s) left by an interrupted run\n", st.Torn)
