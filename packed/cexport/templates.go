@@ -96,6 +96,24 @@ static void unpack_row(int8_t *dst, const layer_t *L, uint32_t first, int32_t n)
 		memcpy(dst, L->codes + first, (size_t)n);
 		return;
 	}
+	if (L->bits == 2 && (first & 3u) == 0) {
+		/* ternary rows starting on a byte: four codes per byte */
+		static const int8_t tern[4] = {0, 1, -2, -1};
+		const uint8_t *p = L->codes + (first >> 2);
+		for (j = 0; j + 4 <= n; j += 4) {
+			uint32_t v = *p++;
+			dst[j] = tern[v & 3u];
+			dst[j + 1] = tern[(v >> 2) & 3u];
+			dst[j + 2] = tern[(v >> 4) & 3u];
+			dst[j + 3] = tern[v >> 6];
+		}
+		if (j < n) {
+			uint32_t v = *p;
+			for (; j < n; j++, v >>= 2)
+				dst[j] = tern[v & 3u];
+		}
+		return;
+	}
 	if (L->bits == 2 || L->bits == 4) {
 		/* codes never straddle a byte: one load per byte */
 		uint32_t b = L->bits, t = first * b, i = t >> 3, sh = t & 7u;
