@@ -82,8 +82,13 @@
 // With Config.ActBits = b, State.AttachActs inserts an ActQuant layer after
 // every hidden ReLU/sigmoid: unsigned levels 0..2^b-1 times Clip/(2^b-1),
 // clipped straight-through gradient. Clips come from a calibration batch
-// (Config.ActRange: the L2-optimal step, the maximum, or a fixed value) and
-// are stored in the State.
+// (Config.ActRange: the L2-optimal step, the maximum, a percentile
+// "pct:P", or a fixed value) and are stored in the State. They stay fixed
+// during retraining: they are static activation scales, and the packed
+// integer-only export (packed.ExportInteger) turns each quantizer into the
+// output grid of the layer before it, so a model retrained with act bits
+// and "pct:P" runs on the grids it was trained with (the export's own
+// calibration uses the same Percentile rule for layers without one).
 //
 // # Errors
 //
