@@ -259,9 +259,21 @@ func (a *Answer) findBinding(cands []*Config) {
 	}
 	a.Binding = best
 	for _, l := range q.Limits {
-		if l.Name == best {
-			a.BindingWhy = fmt.Sprintf("%s %s keeps out %s at %s, which needs %s", l.Flag(), l.Format(l.Value),
-				admitted.Label(), admitted.Err, l.Format(admitted.value(l.Name)))
+		if l.Name != best {
+			continue
+		}
+		a.BindingWhy = fmt.Sprintf("%s %s keeps out %s at %s, which needs %s", l.Flag(), l.Format(l.Value),
+			admitted.Label(), admitted.Err, l.Format(admitted.value(l.Name)))
+		// The cheapest more accurate configuration by this figure: how far
+		// the budget would have to grow for any gain.
+		var near *Config
+		for _, c := range cands {
+			if c.Err.Mean < a.Choice.Err.Mean && !math.IsNaN(c.value(l.Name)) && (near == nil || c.value(l.Name) < near.value(l.Name)) {
+				near = c
+			}
+		}
+		if near != nil && near != admitted {
+			a.BindingWhy += fmt.Sprintf("; the cheapest more accurate one, %s at %s, needs %s", near.Label(), near.Err, l.Format(near.value(l.Name)))
 		}
 	}
 }
@@ -324,12 +336,14 @@ func (a *Answer) Summary() string {
 	if r := a.RunnerUp; r != nil {
 		fmt.Fprintf(&b, "runner-up: %s (%s), %s, %s; margin %s", r.Label(), r.Model, r.Err, FormatBytes(r.WeightBytes), marginText(a))
 		switch {
+		case a.Noise.Bound == 0 && a.Noise.Thin:
+			fmt.Fprintf(&b, "; the error difference %.2f pp cannot be judged against seed noise: one seed each (run more seeds)", a.Noise.Diff)
 		case a.Noise.Within:
 			fmt.Fprintf(&b, "; the error difference %.2f pp is within seed noise (bound %.2f pp)", a.Noise.Diff, a.Noise.Bound)
 		default:
 			fmt.Fprintf(&b, "; the error difference %.2f pp is outside seed noise (bound %.2f pp)", a.Noise.Diff, a.Noise.Bound)
 		}
-		if a.Noise.Thin {
+		if a.Noise.Thin && a.Noise.Bound > 0 {
 			fmt.Fprintf(&b, " (fewer than %d seeds: a thin verdict)", report.MinNoiseSeeds)
 		}
 		b.WriteString("\n")
