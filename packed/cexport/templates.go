@@ -114,6 +114,24 @@ static void unpack_row(int8_t *dst, const layer_t *L, uint32_t first, int32_t n)
 		}
 		return;
 	}
+	if (L->bits == 3 && (first & 7u) == 0) {
+		/* 3-bit rows starting on a byte: eight codes per three bytes */
+		static const int8_t c3[8] = {0, 1, 2, 3, -4, -3, -2, -1};
+		const uint8_t *p = L->codes + 3u * (first >> 3);
+		for (j = 0; j + 8 <= n; j += 8, p += 3) {
+			uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16, k;
+			for (k = 0; k < 8u; k++, v >>= 3)
+				dst[j + (int32_t)k] = c3[v & 7u];
+		}
+		if (j < n) {
+			uint32_t t = (uint32_t)(n - j) * 3u, v = 0, k;
+			for (k = 0; k < (t + 7u) / 8u; k++)
+				v |= (uint32_t)p[k] << (8u * k);
+			for (; j < n; j++, v >>= 3)
+				dst[j] = c3[v & 7u];
+		}
+		return;
+	}
 	if (L->bits == 2 || L->bits == 4) {
 		/* codes never straddle a byte: one load per byte */
 		uint32_t b = L->bits, t = first * b, i = t >> 3, sh = t & 7u;
