@@ -4,7 +4,7 @@ package tensor
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go run asm_gen.go -out gemm_amd64.s -stubs gemm_amd64_stub.go
+//go:generate go tool asmgen -out gemm_amd64.s -stubs gemm_amd64_stub.go
 
 type asmKernel func(k int, a, b, c *float32, ldc int, alpha float32, load bool)
 

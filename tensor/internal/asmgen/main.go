@@ -1,8 +1,7 @@
-//go:build ignore
-
-// asm_gen.go generates the GEMM micro-kernels in gemm_amd64.s (and their Go
-// declarations in gemm_amd64_stub.go) with avo. Run `go generate` in this
-// directory after editing; the generated files are committed.
+// Command asmgen generates the GEMM micro-kernels in tensor/gemm_amd64.s
+// (and their Go declarations in gemm_amd64_stub.go) with avo. It is a tool
+// of the module (go.mod's tool directive): run `go generate` in tensor after
+// editing, which runs `go tool asmgen`; the generated files are committed.
 //
 // Every kernel has the signature
 //
@@ -12,6 +11,8 @@
 // A sliver Ap [k][mr] and a packed B sliver Bp [k][nr] (see microKernel in
 // gemm.go). C rows are ldc floats apart.
 package main
+
+//lint:file-ignore ST1001 avo's DSL reads as assembly with its packages dot-imported
 
 import (
 	"fmt"
