@@ -1,5 +1,5 @@
 // Package packed stores quantized networks in a compact file and runs them
-// with integer arithmetic (project issue #7).
+// with integer arithmetic.
 //
 // # Format
 //

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer for resq's speed comparisons (issues 4 and 7).
+"""PyTorch peer for resq's speed comparisons.
 
 Times, on the same machine and data as resq:
   train-mlp : one MNIST epoch of 784-1024-1024-1024-10 ReLU MLP, batch 100,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # determinism.sh: the same sweep must give the same records (timings
-# aside) however it is run (project issue #8):
+# aside) however it is run:
 #   A  the tiny sweep, default workers
 #   B  the same again, in another folder
 #   C  --workers 1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fault-inject.sh: kill resq with SIGKILL at random moments and check that
-# nothing is lost, duplicated or torn (project issue #8).
+# nothing is lost, duplicated or torn.
 #
 #   scripts/fault-inject.sh [sweep|fetch|heal|changed|all]     (default: all)
 #

@@ -2,7 +2,7 @@
 
 package main
 
-// Reliability tests, second round: outputs that are not regular files,
+// More reliability tests: outputs that are not regular files,
 // data and weights that are not finite, empty splits and lists, sweeps
 // whose cells fail, changed data, damaged float models and long dataset
 // paths, all through run() as a user would type them.

@@ -1,6 +1,6 @@
 package main
 
-// Reliability tests (issue #8): the CLI run as a user makes mistakes. Every
+// Reliability tests: the CLI run as a user makes mistakes. Every
 // mistake must end with a non-zero exit status and exactly one error line
 // on stderr that names the file (or flag, or command) at fault, without a
 // panic trace, and must leave existing outputs as they were.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# resq vs PyTorch on the same machine and data (issues #4 and #7):
+# resq vs PyTorch on the same machine and data:
 #   1. one MNIST training epoch of mlp:784-1024x3-10,drop=0.2 (batch 100, SGD
 #      momentum 0.9, lr 0.05);
 #   2. one MNIST training epoch of the CNN 32c5-p2-64c5-p2-fc512-10 (same
