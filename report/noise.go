@@ -66,14 +66,14 @@ func (s Spread) String() string {
 }
 
 // String is the mark every report and command prints for a verdict:
-// "within noise" or "beyond noise", followed by " (< 3 seeds)" when Thin.
+// "within noise" or "beyond noise", followed by ", < 3 seeds" when Thin.
 func (n Noise) String() string {
 	s := "beyond noise"
 	if n.Within {
 		s = "within noise"
 	}
 	if n.Thin {
-		s += fmt.Sprintf(" (< %d seeds)", MinNoiseSeeds)
+		s += fmt.Sprintf(", < %d seeds", MinNoiseSeeds)
 	}
 	return s
 }

@@ -59,8 +59,8 @@ func TestNoiseString(t *testing.T) {
 	}{
 		{Spread{1.0, 0.1, 3}, Spread{1.15, 0.05, 3}, "within noise"},
 		{Spread{1.0, 0.1, 3}, Spread{1.25, 0.05, 3}, "beyond noise"},
-		{Spread{1.0, 0, 1}, Spread{1.0, 0, 3}, "beyond noise (< 3 seeds)"},
-		{Spread{2.0, 0.3, 2}, Spread{1.5, 0.1, 5}, "within noise (< 3 seeds)"},
+		{Spread{1.0, 0, 1}, Spread{1.0, 0, 3}, "beyond noise, < 3 seeds"},
+		{Spread{2.0, 0.3, 2}, Spread{1.5, 0.1, 5}, "within noise, < 3 seeds"},
 	} {
 		if got := CompareNoise(c.a, c.b).String(); got != c.want {
 			t.Errorf("CompareNoise(%v, %v).String() = %q, want %q", c.a, c.b, got, c.want)
@@ -100,7 +100,7 @@ func TestReportNoiseMarks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"(3 seeds)", "(2 seeds)", "beyond noise", "(< 3 seeds)", "gap vs seed noise"} {
+	for _, want := range []string{"(3 seeds)", "(2 seeds)", "beyond noise", ", < 3 seeds", "gap vs seed noise"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

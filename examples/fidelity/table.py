@@ -8,7 +8,7 @@ Each row is one (dataset, width, mode, bits): mean ± sample std over the
 seeds, min-max and the seed count on each side, and the difference of the
 means, marked "within noise" when it is smaller than twice the larger of the
 two seed standard deviations (resq's report.CompareNoise, in the same words;
-"(< 3 seeds)" when a side has fewer than 3 seeds); and the worst (highest)
+", < 3 seeds" when a side has fewer than 3 seeds); and the worst (highest)
 seed of each side against the other's. Standard library only.
 """
 import argparse, glob, json, math, os, statistics, sys
@@ -103,7 +103,7 @@ def main():
             diff = "%+.2f" % d
             noise = "within noise" if abs(d) < 2 * max(r[1], t[1]) else "beyond noise"
             if min(r[4], t[4]) < 3:
-                noise += " (< 3 seeds)"
+                noise += ", < 3 seeds"
             worst = "%+.2f" % (r[3] - t[3])
         name = k[2] if k[2] == "float" else "%s %db" % (k[2], k[3])
         rows.append([k[0], str(k[1]), name, cell(r), cell(t), diff, noise, worst])
