@@ -85,6 +85,8 @@ func TestAdviseBadInput(t *testing.T) {
 		{[]string{"advise", dir, "--cost-table", table}, "bad.yaml: missing entries: fp32_add_pj"},
 		{[]string{"advise", dir, "--cost-table", neg}, "neg.yaml:14: int8_mult_pj is -0.2"},
 		{[]string{"cost", old, "--cost-table", neg}, "--cost-table: cost: neg.yaml:14"},
+		{[]string{"report", dir, "--weight-budgets", "16KiB,16KX"}, `--weight-budgets: unknown unit "KX"`},
+		{[]string{"report", dir, "--energy-budgets", "-1uJ"}, "--energy-budgets"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), c.args, &out, &errb)

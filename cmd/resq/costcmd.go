@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/resq-dev/resq/cost"
 	"github.com/resq-dev/resq/packed"
@@ -57,4 +58,21 @@ func runCost(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return printJSON(stdout, sum)
 	}
 	return nil
+}
+
+// parseList parses a comma-separated list of quantities for flag; "" is
+// nil (the default).
+func parseList(flag, s string, parse func(string) (float64, error)) ([]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []float64
+	for _, x := range strings.Split(s, ",") {
+		v, err := parse(x)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", errUsage, flag, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/resq-dev/resq/advise"
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/report"
 	"github.com/resq-dev/resq/results"
@@ -83,7 +84,7 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 		return sum.Err()
 	}
 	t0 := time.Now()
-	if err := writeReport(s.out, filepath.Join(s.out, "report"), stdout); err != nil {
+	if err := writeReport(s.out, filepath.Join(s.out, "report"), report.Options{}, stdout); err != nil {
 		if ferr := sum.Err(); ferr != nil {
 			return fmt.Errorf("%v; no report: %v", ferr, err)
 		}
@@ -101,7 +102,7 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 }
 
 // writeReport merges the records of a sweep folder and writes the report.
-func writeReport(dir, out string, stdout io.Writer) error {
+func writeReport(dir, out string, ropt report.Options, stdout io.Writer) error {
 	recs, st, err := results.ReadDirStats(dir)
 	if err != nil {
 		return err
@@ -112,7 +113,8 @@ func writeReport(dir, out string, stdout io.Writer) error {
 	if st.Torn > 0 {
 		fmt.Fprintf(stdout, "report: ignored %d torn last line(s) left by an interrupted run\n", st.Torn)
 	}
-	sum, err := report.Write(out, recs, report.Options{Source: dir})
+	ropt.Source = dir
+	sum, err := report.Write(out, recs, ropt)
 	if err != nil {
 		return err
 	}
@@ -170,12 +172,21 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func runReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlags("report")
 	out := fs.String("out", "", "report folder (default DIR/report)")
+	wb := fs.String("weight-budgets", "", "weight-memory budgets of the designer's view, e.g. 16KiB,64KiB,1MiB (default 8KiB,32KiB,128KiB,512KiB,2MiB)")
+	eb := fs.String("energy-budgets", "", "energy budgets of the designer's view, e.g. 50nJ,1uJ (default: decades spanning the measured energies)")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
+		return err
+	}
+	var ropt report.Options
+	if ropt.WeightBudgets, err = parseList("--weight-budgets", *wb, advise.ParseSize); err != nil {
+		return err
+	}
+	if ropt.EnergyBudgets, err = parseList("--energy-budgets", *eb, advise.ParseEnergy); err != nil {
 		return err
 	}
 	if *out == "" {
 		*out = filepath.Join(pos[0], "report")
 	}
-	return writeReport(pos[0], *out, stdout)
+	return writeReport(pos[0], *out, ropt, stdout)
 }
