@@ -11,6 +11,7 @@ import (
 // Bar is a progress bar that draws only on terminals.
 type Bar struct {
 	pb      *progressbar.ProgressBar // nil when w is not a terminal
+	w       io.Writer
 	unknown bool                     // total was unknown: a spinner
 	done    bool
 }
@@ -52,14 +53,13 @@ func newBar(w io.Writer, total int64, desc string, bytes bool) *Bar {
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionThrottle(100 * time.Millisecond),
-		progressbar.OptionOnCompletion(func() { io.WriteString(w, "\n") }),
 	}
 	if bytes {
 		opts = append(opts, progressbar.OptionShowBytes(true))
 	} else {
 		opts = append(opts, progressbar.OptionShowIts())
 	}
-	return &Bar{pb: progressbar.NewOptions64(total, opts...), unknown: total < 0}
+	return &Bar{pb: progressbar.NewOptions64(total, opts...), w: w, unknown: total < 0}
 }
 
 // Add advances the bar by n.
@@ -85,7 +85,10 @@ func (b *Bar) Describe(s string) {
 	b.pb.Describe(s)
 }
 
-// Finish completes the bar and ends its line. Calling it twice is harmless.
+// Finish completes the bar and ends its line, so that what is written next
+// starts on a line of its own. Reaching the total does not end the line
+// (a label changed after the last step redraws the same line); Finish
+// does, once: calling it twice is harmless.
 func (b *Bar) Finish() {
 	if b == nil || b.pb == nil || b.done {
 		return
@@ -98,6 +101,7 @@ func (b *Bar) Finish() {
 	if !b.pb.IsFinished() {
 		b.pb.Finish()
 	}
+	io.WriteString(b.w, "\n")
 }
 
 // Active reports whether the bar draws (its writer is a terminal).
