@@ -11,7 +11,7 @@ import (
 // Bar is a progress bar that draws only on terminals.
 type Bar struct {
 	pb      *progressbar.ProgressBar // nil when w is not a terminal
-	w       io.Writer
+	w       io.Writer                // where the bar draws
 	unknown bool                     // total was unknown: a spinner
 	done    bool
 }
