@@ -134,6 +134,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
+		var h *helpRequest
+		if errors.As(err, &h) {
+			printFlags(stdout, h.fs)
+		}
 		return 0
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "resq %s: %v\n", args[0], strings.TrimPrefix(err.Error(), "usage: "))
@@ -186,8 +190,7 @@ func parse(fs *flag.FlagSet, args []string, minPos, maxPos int) ([]string, error
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				printFlags(os.Stdout, fs)
-				return nil, err
+				return nil, &helpRequest{fs}
 			}
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
@@ -214,6 +217,13 @@ func parse(fs *flag.FlagSet, args []string, minPos, maxPos int) ([]string, error
 	}
 	return pos, nil
 }
+
+// helpRequest is -h or --help given to a command: run prints the flags of
+// fs on the command's stdout and exits 0. It is a flag.ErrHelp.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h *helpRequest) Error() string { return flag.ErrHelp.Error() }
+func (h *helpRequest) Unwrap() error { return flag.ErrHelp }
 
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "Usage of resq %s:\n", fs.Name())
