@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -48,7 +49,7 @@ quant: {rule: l2}
 	// CIFAR-10 network has two conv-pool stages and a dense layer).
 	"paper-cnn": `
 name: paper-cnn
-dataset: fashion-mnist   # cifar10 when it is in the dataset cache
+dataset: fashion-mnist
 family: cnn
 cnn: {base: "cnn:32c5-p2-64c5-p2-fc512-10", scales: [0.25, 0.5, 1, 2]}
 bits: [2, 3]
@@ -60,8 +61,13 @@ quant: {rule: l2}
 `,
 }
 
-// cifarMarker marks the dataset line of a preset that prefers CIFAR-10.
-const cifarMarker = "dataset: fashion-mnist   # cifar10 when it is in the dataset cache"
+// preferred names the presets that run on another dataset than their
+// text's when that one is in the dataset cache: paper-cnn is the paper's
+// CIFAR-10 network and takes Fashion-MNIST only when CIFAR-10 (which must
+// be downloaded) is missing.
+var preferred = map[string]struct{ dataset, instead string }{
+	"paper-cnn": {dataset: "cifar10", instead: "fashion-mnist"},
+}
 
 // PresetNames lists the presets.
 func PresetNames() []string {
@@ -84,21 +90,55 @@ func Preset(name string) (*Spec, error) {
 // caller (nil means only datasets installed with the system count: paper-cnn
 // then uses Fashion-MNIST).
 func PresetFor(name string, have func(dataset string) bool) (*Spec, error) {
-	src, ok := presets[name]
-	if !ok {
-		return nil, fmt.Errorf("sweep: unknown preset %q (known: %s)", name, strings.Join(PresetNames(), ", "))
-	}
-	if strings.Contains(src, cifarMarker) && have != nil && have("cifar10") {
-		src = strings.Replace(src, cifarMarker, "dataset: cifar10", 1)
+	src, err := presetText(name, 0, have)
+	if err != nil {
+		return nil, err
 	}
 	return ParseSpec("preset "+name, []byte(src))
 }
 
-// PresetSource returns the YAML text of a preset. For paper-cnn it names
-// fashion-mnist, with a comment: Preset switches to cifar10 when cached.
+// PresetSource returns the YAML text that Preset parses, so that the text
+// shown (resq reproduce --print-spec) is the spec that runs: for paper-cnn
+// it names the dataset chosen by what is in the dataset cache now.
 func PresetSource(name string) (string, bool) {
-	s, ok := presets[name]
-	return strings.TrimPrefix(s, "\n"), ok
+	src, err := presetText(name, 0, datasetCached)
+	return src, err == nil
+}
+
+// PresetSourceWithSeeds is PresetSource for PresetWithSeeds: the text with
+// the seeds 1..seeds (seeds 0 keeps the preset's).
+func PresetSourceWithSeeds(name string, seeds int) (string, error) {
+	if err := checkPresetSeeds(name, seeds); err != nil {
+		return "", err
+	}
+	return presetText(name, seeds, datasetCached)
+}
+
+// presetText is the YAML of a preset with its dataset resolved by have and,
+// when seeds > 0, the seeds 1..seeds.
+func presetText(name string, seeds int, have func(dataset string) bool) (string, error) {
+	src, ok := presets[name]
+	if !ok {
+		return "", fmt.Errorf("sweep: unknown preset %q (known: %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	src = strings.TrimPrefix(src, "\n")
+	if p, ok := preferred[name]; ok && have != nil && have(p.dataset) {
+		src = replaceLine(src, "dataset: "+p.instead, "dataset: "+p.dataset)
+	}
+	if seeds > 0 {
+		list := make([]string, seeds)
+		for i := range list {
+			list[i] = strconv.Itoa(i + 1)
+		}
+		src = replaceLine(src, "seeds: [1]", "seeds: ["+strings.Join(list, ", ")+"]")
+	}
+	return src, nil
+}
+
+// replaceLine replaces the line old of a preset's text by new; every preset
+// has the lines it is called with (TestPresetSource).
+func replaceLine(src, old, new string) string {
+	return strings.Replace(src, "\n"+old+"\n", "\n"+new+"\n", 1)
 }
 
 // MaxPresetSeeds bounds PresetWithSeeds.
@@ -110,19 +150,28 @@ const MaxPresetSeeds = 100
 // the same as those of the preset's default run, so a run with more seeds
 // in the same folder reuses them.
 func PresetWithSeeds(name string, seeds int) (*Spec, error) {
-	s, err := Preset(name)
-	if err != nil || seeds == 0 {
-		return s, err
+	if err := checkPresetSeeds(name, seeds); err != nil {
+		return nil, err
+	}
+	src, err := presetText(name, seeds, datasetCached)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSpec("preset "+name, []byte(src))
+}
+
+func checkPresetSeeds(name string, seeds int) error {
+	if _, ok := presets[name]; !ok {
+		return fmt.Errorf("sweep: unknown preset %q (known: %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	if seeds == 0 {
+		return nil
 	}
 	if seeds < 1 || seeds > MaxPresetSeeds {
-		return nil, fmt.Errorf("sweep: preset %s: %d seeds, want 1..%d", name, seeds, MaxPresetSeeds)
+		return fmt.Errorf("sweep: preset %s: %d seeds, want 1..%d", name, seeds, MaxPresetSeeds)
 	}
 	if name == "quick" && seeds != 1 {
-		return nil, fmt.Errorf("sweep: preset quick runs one seed (asked for %d); the paper presets take more, or write a sweep spec", seeds)
+		return fmt.Errorf("sweep: preset quick runs one seed (asked for %d); the paper presets take more, or write a sweep spec", seeds)
 	}
-	s.Seeds = make([]uint64, seeds)
-	for i := range s.Seeds {
-		s.Seeds[i] = uint64(i + 1)
-	}
-	return s, nil
+	return nil
 }

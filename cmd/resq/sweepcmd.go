@@ -151,11 +151,15 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if *show {
-		src, ok := sweep.PresetSource(*preset)
-		if !ok {
+		// The text that runs: paper-cnn's dataset as the cache decides, --seeds applied.
+		if _, ok := sweep.PresetSource(*preset); !ok {
 			return fmt.Errorf("%w: unknown preset %q (known: %s)", errUsage, *preset, strings.Join(sweep.PresetNames(), ", "))
 		}
-		_, err := io.WriteString(stdout, src)
+		src, err := sweep.PresetSourceWithSeeds(*preset, *seeds)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(stdout, src)
 		return err
 	}
 	if sf.out == "" {
