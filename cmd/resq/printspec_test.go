@@ -37,4 +37,3 @@ func TestPrintSpecIsWhatRuns(t *testing.T) {
 		}
 	}
 }
-
