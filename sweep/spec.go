@@ -95,6 +95,15 @@ const (
 )
 
 // LoadSpec reads and resolves the YAML sweep spec in the file path.
+// A spec's retrain budget, where not given, is its float budget with
+// DefaultRetrainEpochs epochs at the float learning rate divided by
+// RetrainLRDivisor. resq retrain's defaults are the same (for the float
+// defaults: 3 epochs at lr 0.01).
+const (
+	DefaultRetrainEpochs = 3
+	RetrainLRDivisor     = 10
+)
+
 func LoadSpec(path string) (*Spec, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -231,7 +240,7 @@ func (s *Spec) resolve() error {
 	}
 	s.Float = s.Float.withDefaults(s, "float", Budget{Epochs: 10, Batch: 100, LR: 0.1, Optimizer: "sgd", Momentum: 0.9, Schedule: "cosine", StepEvery: 10, Gamma: 0.1})
 	rdef := s.Float
-	rdef.Epochs, rdef.LR, rdef.Patience = 3, s.Float.LR/10, 0
+	rdef.Epochs, rdef.LR, rdef.Patience = DefaultRetrainEpochs, s.Float.LR/RetrainLRDivisor, 0
 	s.Retrain = s.Retrain.withDefaults(s, "retrain", rdef)
 	if s.Quant.Rule == "" {
 		s.Quant.Rule = "l2"

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/resq-dev/resq/quant"
+	"github.com/resq-dev/resq/sweep"
 	"github.com/resq-dev/resq/train"
 )
 
@@ -63,9 +64,13 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var tf trainFlags
 	df.register(fs, false)
 	qf.register(fs)
+	// A sweep's retrain defaults: 3 epochs at the float lr / 10.
 	def := train.DefaultConfig()
-	def.Epochs, def.LR = 5, 0.01
+	def.Epochs, def.LR = sweep.DefaultRetrainEpochs, def.LR/sweep.RetrainLRDivisor
 	tf.register(fs, def)
+	fs.Lookup("epochs").Usage = "retraining epochs (a sweep's retrain default)"
+	fs.Lookup("lr").Usage = fmt.Sprintf("base learning rate (a sweep's retrain default: its float lr / %d; %g is the float default / %d)",
+		sweep.RetrainLRDivisor, def.LR, sweep.RetrainLRDivisor)
 	out := fs.String("out", "", "retrained quantized checkpoint to write")
 	asJSON := fs.Bool("json", false, "print the results as one JSON object, last on stdout")
 	pos, err := parse(fs, args, 1, 1)
