@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/resq-dev/resq/cost"
+	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/sweep"
@@ -132,10 +133,11 @@ func answerDir(dir string, q Query, t *cost.Table) (*Answer, []results.Record, e
 //     are within seed noise or the verdict is thin (fewer than
 //     report.MinNoiseSeeds seeds).
 //
-// New sizes and bit widths use the spec's first seed. CNN specs hold no
-// input shape, so for CNN families nothing is predicted: the boundary
-// size is the geometric mean of the measured scales around it, and
-// neighbouring bit widths are not proposed.
+// New sizes and bit widths use the spec's first seed. A CNN's boundary
+// size is the geometric mean of the measured scales around it; its
+// predictions take the input shape from the spec's dataset, and when that
+// dataset cannot be read no neighbouring bit width is proposed (nothing
+// can be predicted to fit).
 func Propose(spec *sweep.Spec, recs []results.Record, a *Answer, n int, t *cost.Table) ([]Proposal, error) {
 	base := a.Choice
 	if base == nil {
@@ -216,6 +218,13 @@ func (p *proposer) measured(recs []results.Record) error {
 			return fmt.Errorf("advise: %v", err)
 		}
 		p.in, p.class = m.In, m.Classes
+		return nil
+	}
+	// A CNN spec holds no input shape: take it from the spec's dataset.
+	// Without it nothing can be predicted, and no proposal that needs a
+	// prediction is made.
+	if ds, err := data.Load(p.spec.Dataset, data.Options{}); err == nil {
+		p.in, p.class = ds.Shape, ds.Classes
 	}
 	return nil
 }
