@@ -31,9 +31,9 @@ type EpochStats struct {
 	TrainLoss     float64 `json:"train_loss"`  // mean over the epoch's samples
 	ValErrPct     float64 `json:"val_err_pct"` // meaningful only when HasVal
 	HasVal        bool    `json:"has_val"`
-	Best          bool    `json:"best"` // lowest validation error so far
-	Seconds       float64 `json:"seconds"`
-	SamplesPerSec float64 `json:"samples_per_sec"`
+	Best          bool    `json:"best"`            // lowest validation error so far
+	Seconds       float64 `json:"seconds"`         // the epoch's wall time, its validation included
+	SamplesPerSec float64 `json:"samples_per_sec"` // training samples over Seconds
 }
 
 // Result is the history of a run. On error it holds the finished epochs.
@@ -51,8 +51,8 @@ type Result struct {
 	TestErrPct    float64   `json:"test_err_pct"` // of the returned model; meaningful only when TestN > 0
 	TestN         int       `json:"test_n"`
 	Steps         int       `json:"steps"`
-	Seconds       float64   `json:"seconds"` // training time, evaluation included
-	SamplesPerSec float64   `json:"samples_per_sec"`
+	Seconds       float64   `json:"seconds"`         // wall time of the epochs: steps and each epoch's validation, not the final test evaluation
+	SamplesPerSec float64   `json:"samples_per_sec"` // training samples over Seconds
 }
 
 // CheckCompatible returns an error if m cannot be trained or evaluated on
