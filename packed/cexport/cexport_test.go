@@ -56,7 +56,8 @@ func goLines(m *packed.Model, u []uint8, n int) string {
 
 // TestHostBitExact compiles the generated C with gcc -std=c99 -Wall
 // -Wextra -Werror and checks that its lines equal the Go engine's, for
-// MLPs and a CNN at ternary (both packings), 3, 4, 5, 7 and 8 bits.
+// MLPs and CNNs at every width 2..8 (ternary in both packings), with
+// nonnegative and signed inputs.
 func TestHostBitExact(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
@@ -78,6 +79,7 @@ func TestHostBitExact(t *testing.T) {
 		{"mlp:20-9-4", []int{20}, 5, false, false, false},
 		{"mlp:33-17x2-5", []int{33}, 4, false, true, false},
 		{"mlp:21-7-3", []int{21}, 7, false, false, false},
+		{"mlp:21-7-3", []int{21}, 6, false, true, true},
 		{"mlp:33-17x2-5", []int{33}, 8, false, false, false},
 		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 2, true, true, false},
 		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{1, 13, 11}, 3, false, false, false},
