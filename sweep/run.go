@@ -110,14 +110,20 @@ func (s *Summary) Err() error {
 	return fmt.Errorf("sweep: %d of %d cells run failed (their reasons are in %q and the report); rerun the same command to retry them", s.Failed, s.Ran, s.Results)
 }
 
+// MinTrainCoreSeconds is the least training time, in core-seconds, of
+// which Overhead states a ratio: below it, start-up and timer resolution
+// dominate and a tiny sweep would claim an overhead of hundreds of percent.
+const MinTrainCoreSeconds = 1.0
+
 // Overhead returns (CoreSeconds - TrainCoreSeconds) / TrainCoreSeconds,
-// the sweep's own cost relative to its pure training time (0 when nothing
-// was trained).
-func (s *Summary) Overhead() float64 {
-	if s.TrainCoreSeconds <= 0 {
-		return 0
+// the sweep's own cost relative to its pure training time, and whether
+// that ratio means anything: false when training took less than
+// MinTrainCoreSeconds.
+func (s *Summary) Overhead() (float64, bool) {
+	if s.TrainCoreSeconds < MinTrainCoreSeconds {
+		return 0, false
 	}
-	return (s.CoreSeconds - s.TrainCoreSeconds) / s.TrainCoreSeconds
+	return (s.CoreSeconds - s.TrainCoreSeconds) / s.TrainCoreSeconds, true
 }
 
 // ResultsFile returns the results file a shard writes in dir:
@@ -445,9 +451,9 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 	}
 	fmt.Fprintf(logw, "sweep %s: %d ran (%d ok, %d failed), %d were done already, %.1fs -> %s\n",
 		spec.Name, sum.Ran, sum.OK, sum.Failed, sum.Skipped, sum.Seconds, resPath)
-	if sum.TrainCoreSeconds > 0 {
+	if over, ok := sum.Overhead(); ok {
 		fmt.Fprintf(logw, "sweep %s: training used %.0f of %.0f core-seconds (%d cores x %.1fs); overhead %.1f%% of training\n",
-			spec.Name, sum.TrainCoreSeconds, sum.CoreSeconds, ncpu, sum.Seconds, 100*sum.Overhead())
+			spec.Name, sum.TrainCoreSeconds, sum.CoreSeconds, ncpu, sum.Seconds, 100*over)
 	}
 	return sum, nil
 }

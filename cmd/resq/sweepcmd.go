@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/resq-dev/resq/advise"
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/report"
 	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/sweep"
+	"github.com/resq-dev/resq/units"
 )
 
 // sweepFlags are the flags shared by sweep and reproduce.
@@ -90,13 +90,16 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 		}
 		return err
 	}
-	if sum.TrainCoreSeconds > 0 {
-		rep := time.Since(t0).Seconds()
-		all := *sum
-		all.Seconds += rep
-		all.CoreSeconds = float64(all.Cores) * all.Seconds
+	rep := time.Since(t0).Seconds()
+	all := *sum
+	all.Seconds += rep
+	all.CoreSeconds = float64(all.Cores) * all.Seconds
+	if over, ok := all.Overhead(); ok {
 		fmt.Fprintf(stderr, "timing: sweep %.1fs + report %.1fs; training %.0f of %.0f core-seconds; overhead (scheduling, evaluation, records, models, report) %.1f%% of training\n",
-			sum.Seconds, rep, all.TrainCoreSeconds, all.CoreSeconds, 100*all.Overhead())
+			sum.Seconds, rep, all.TrainCoreSeconds, all.CoreSeconds, 100*over)
+	} else if sum.Ran > 0 {
+		fmt.Fprintf(stderr, "timing: sweep %.1fs + report %.1fs; training under %g core-second, too little to state an overhead\n",
+			sum.Seconds, rep, sweep.MinTrainCoreSeconds)
 	}
 	return sum.Err()
 }
@@ -183,10 +186,10 @@ func runReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	var ropt report.Options
-	if ropt.WeightBudgets, err = parseList("--weight-budgets", *wb, advise.ParseSize); err != nil {
+	if ropt.WeightBudgets, err = parseList("--weight-budgets", *wb, units.ParseSize); err != nil {
 		return err
 	}
-	if ropt.EnergyBudgets, err = parseList("--energy-budgets", *eb, advise.ParseEnergy); err != nil {
+	if ropt.EnergyBudgets, err = parseList("--energy-budgets", *eb, units.ParseEnergy); err != nil {
 		return err
 	}
 	if *out == "" {
