@@ -33,7 +33,8 @@
 // Dispatch uses golang.org/x/sys/cpu: AVX-512 VNNI+BW, else AVX2, else pure
 // Go. Force selects a kernel by name for tests and benchmarks; the
 // environment variable RESQ_PACKED_KERNEL (go, avx2, avx512vnni) pins one
-// for a whole process.
+// for a whole process. The build tag purego (as for package tensor)
+// leaves the assembly out: only the pure-Go kernels exist then.
 //
 // Gemm splits the work over column panels across goroutines (up to
 // GOMAXPROCS); it is safe for concurrent use as long as callers do not share

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // Integer micro-kernels; see doc.go for the packed layout. Hand-written:

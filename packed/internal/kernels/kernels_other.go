@@ -1,4 +1,4 @@
-//go:build !amd64
+//go:build !amd64 || purego
 
 package kernels
 
@@ -7,11 +7,11 @@ const archOK = false
 func byName(string) impl { return implGo }
 
 func epilogueAVX2(y *float32, acc *int32, colsum *int32, step *float32, bias *float32, n8 int, off int32, scale float32, relu int) {
-	panic("kernels: no AVX2 on this architecture")
+	panic("kernels: no AVX2 kernels in this build")
 }
 
-func minMaxAVX2(x *float32, n8 int, out *[16]float32) { panic("kernels: no AVX2 on this architecture") }
+func minMaxAVX2(x *float32, n8 int, out *[16]float32) { panic("kernels: no AVX2 kernels in this build") }
 
 func quantizeAVX2(u *uint8, x *float32, n8 int, inv float32, bias float32, top float32) {
-	panic("kernels: no AVX2 on this architecture")
+	panic("kernels: no AVX2 kernels in this build")
 }
