@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/resq-dev/resq/report"
+	"github.com/resq-dev/resq/units"
 )
 
 // Names of the figures a constraint can bound (they are also the flag
@@ -43,9 +44,9 @@ func (l Limit) Format(v float64) string { return formatFigure(l.Name, v) }
 func formatFigure(name string, v float64) string {
 	switch name {
 	case WeightBytes, RAM:
-		return FormatBytes(v)
+		return units.FormatBytes(v)
 	case Energy:
-		return FormatEnergy(v)
+		return units.FormatEnergy(v)
 	case Latency:
 		if math.IsNaN(v) {
 			return "not measured"
@@ -331,10 +332,10 @@ func (a *Answer) Summary() string {
 	fmt.Fprintf(&b, "choice (%s of %d that fit, %d measured): %s\n", what, a.Feasible, a.Considered, c.Label())
 	fmt.Fprintf(&b, "  model %s, %d bits, id %s\n", c.Model, c.Bits, strings.Join(shortIDs(c.IDs), ","))
 	fmt.Fprintf(&b, "  test error %s; weights %s; activation RAM %s; energy %s/inference; latency %s (batch 1)\n",
-		c.Err, FormatBytes(c.WeightBytes), FormatBytes(c.RAMBytes), FormatEnergy(c.EnergyNJ), formatFigure(Latency, c.value(Latency)))
+		c.Err, units.FormatBytes(c.WeightBytes), units.FormatBytes(c.RAMBytes), units.FormatEnergy(c.EnergyNJ), formatFigure(Latency, c.value(Latency)))
 	fmt.Fprintf(&b, "binding: %s\n", a.BindingWhy)
 	if r := a.RunnerUp; r != nil {
-		fmt.Fprintf(&b, "runner-up: %s (%s), %s, %s; margin %s", r.Label(), r.Model, r.Err, FormatBytes(r.WeightBytes), marginText(a))
+		fmt.Fprintf(&b, "runner-up: %s (%s), %s, %s; margin %s", r.Label(), r.Model, r.Err, units.FormatBytes(r.WeightBytes), marginText(a))
 		switch {
 		case a.Noise.Bound == 0 && a.Noise.Thin:
 			fmt.Fprintf(&b, "; the error difference %.2f pp cannot be judged against seed noise: one seed each (run more seeds)", a.Noise.Diff)

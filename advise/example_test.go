@@ -7,6 +7,7 @@ import (
 	"github.com/resq-dev/resq/advise"
 	"github.com/resq-dev/resq/cost"
 	"github.com/resq-dev/resq/results"
+	"github.com/resq-dev/resq/units"
 )
 
 // ExampleAdvise picks a configuration for a 64 KiB weight budget from
@@ -23,7 +24,7 @@ func ExampleAdvise() {
 		mk("b", 128, 3, 2.11, 45332),
 		mk("c", 512, 3, 1.90, 256000),
 	}
-	size, err := advise.ParseSize("64KiB")
+	size, err := units.ParseSize("64KiB")
 	if err != nil {
 		log.Fatal(err)
 	}

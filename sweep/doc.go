@@ -34,6 +34,8 @@
 //	            from the float model, as in the paper) (quant.Config fields)
 //	workers     0: auto (see Run)
 //	eval_batch  500
+//	budgets     weight_bytes [8KiB, 32KiB, 128KiB, 512KiB, 2MiB], energy: decades spanning the
+//	            measured energies (the report's designer's view; not hashed into cell IDs)
 //
 // A list given empty ([]) is an error, not the default (a key without a
 // value keeps the default). A spec file is at most MaxSpecBytes (1 MiB) and

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/units"
 )
 
 // Spec is a sweep: a dataset, a model family with the axes varied, bit
@@ -36,6 +37,7 @@ type Spec struct {
 	Quant     QuantOptions `yaml:"quant" json:"quant"`
 	Workers   int          `yaml:"workers" json:"workers"`       // 0 = auto (see Run)
 	EvalBatch int          `yaml:"eval_batch" json:"eval_batch"` // batch size of evaluation
+	Budgets   Budgets      `yaml:"budgets" json:"budgets"`       // the report's designer's view (not hashed)
 
 	file  string         // file name for error messages
 	lines map[string]int // key path -> line, for validation errors
@@ -49,6 +51,40 @@ type MLPAxes struct {
 	Dropout float64 `yaml:"dropout" json:"dropout"`
 	DropIn  float64 `yaml:"dropin" json:"dropin"` // dropout on the input
 	Init    string  `yaml:"init" json:"init"`     // weight initialisation: uniform or he (nn.InitUniform, nn.InitHe)
+}
+
+// Budgets are the budgets of the report's designer's view: weight memory
+// ("64KiB", "1.5MB", "200000") and energy per inference ("200nJ", "1uJ"),
+// as package units parses them. resq report's --weight-budgets and
+// --energy-budgets override them. They change no cell and are not hashed
+// into cell IDs.
+type Budgets struct {
+	WeightBytes []string `yaml:"weight_bytes" json:"weight_bytes,omitempty"`
+	Energy      []string `yaml:"energy" json:"energy,omitempty"`
+}
+
+// Values returns the budgets in bytes and nanojoules (nil where none are
+// given).
+func (b Budgets) Values() (weightBytes, energyNJ []float64, err error) {
+	if weightBytes, err = parseAll(b.WeightBytes, units.ParseSize); err != nil {
+		return nil, nil, fmt.Errorf("weight_bytes: %v", err)
+	}
+	if energyNJ, err = parseAll(b.Energy, units.ParseEnergy); err != nil {
+		return nil, nil, fmt.Errorf("energy: %v", err)
+	}
+	return weightBytes, energyNJ, nil
+}
+
+func parseAll(ss []string, parse func(string) (float64, error)) ([]float64, error) {
+	var v []float64
+	for _, s := range ss {
+		x, err := parse(s)
+		if err != nil {
+			return nil, err
+		}
+		v = append(v, x)
+	}
+	return v, nil
 }
 
 // CNNAxes are the axes of the convolutional family.
@@ -370,6 +406,15 @@ func (s *Spec) validate() error {
 		}
 		if err := uniq(s, "cnn.scales", s.CNN.Scales); err != nil {
 			return err
+		}
+	}
+	for _, l := range []struct {
+		key   string
+		v     []string
+		parse func(string) (float64, error)
+	}{{"budgets.weight_bytes", s.Budgets.WeightBytes, units.ParseSize}, {"budgets.energy", s.Budgets.Energy, units.ParseEnergy}} {
+		if _, err := parseAll(l.v, l.parse); err != nil {
+			return s.errAt(l.key, "%s: %v", l.key, err)
 		}
 	}
 	for _, b := range s.Bits {

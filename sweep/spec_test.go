@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,6 +29,8 @@ func TestParseSpecErrors(t *testing.T) {
 	}{
 		{"unknown key", "dataset: mnist\nmlp:\n  widht: [32]\n", `spec.yaml:3: unknown key "widht" in mlp (did you mean "widths"?)`},
 		{"unknown top key", "dataset: mnist\nmlp: {widths: [32]}\nbitz: [2]\n", `spec.yaml:3: unknown key "bitz" (did you mean "bits"?)`},
+		{"budget unit", "dataset: mnist\nmlp: {widths: [32]}\nbudgets:\n  weight_bytes: [64KiB, 3 parsecs]\n", `spec.yaml:4: budgets.weight_bytes: unknown unit "parsecs"`},
+		{"negative energy budget", "dataset: mnist\nmlp: {widths: [32]}\nbudgets: {energy: [-1nJ]}\n", `budgets.energy: "-1nJ" is negative`},
 		{"unknown no suggestion", "dataset: mnist\nmlp: {widths: [32]}\nzzzzzzzz: 1\n", `spec.yaml:3: unknown key "zzzzzzzz" (known keys: name,`},
 		{"wrong type list", "dataset: mnist\nmlp: {widths: [32]}\nbits: [two]\n", `spec.yaml:3: bits: want an integer, got string "two"`},
 		{"wrong type scalar", "dataset: mnist\nmlp: {widths: [32]}\nlimit: [1, 2]\n", `spec.yaml:3: limit: want an integer, got a list`},
@@ -73,6 +76,30 @@ func TestParseSpecErrors(t *testing.T) {
 				t.Fatalf("error is not one line: %q", err)
 			}
 		})
+	}
+}
+
+func TestSpecBudgets(t *testing.T) {
+	src := "dataset: mnist\nmlp: {widths: [32]}\nbudgets: {weight_bytes: [8KiB, 1.5MB, 200000], energy: [200nJ, 1uJ]}\n"
+	s, err := ParseSpec("spec.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, e, err := s.Budgets.Values()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(w, []float64{8192, 1.5e6, 200000}) || !slices.Equal(e, []float64{200, 1000}) {
+		t.Fatalf("budgets %v bytes, %v nJ", w, e)
+	}
+	plain, err := ParseSpec("spec.yaml", []byte("dataset: mnist\nmlp: {widths: [32]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.Cells()
+	b, _ := plain.Cells()
+	if len(a) != len(b) || a[0].ID != b[0].ID {
+		t.Fatal("budgets changed the cell IDs")
 	}
 }
 

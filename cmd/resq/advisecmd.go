@@ -12,6 +12,7 @@ import (
 	"github.com/resq-dev/resq/cost"
 	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/sweep"
+	"github.com/resq-dev/resq/units"
 )
 
 // adviseFlags are the budgets of resq advise, as given on the command line.
@@ -45,11 +46,11 @@ func (a *adviseFlags) query() (advise.Query, error) {
 		flag, val, name string
 		parse           func(string) (float64, error)
 	}{
-		{"--max-weight-bytes", a.bytes, advise.WeightBytes, advise.ParseSize},
-		{"--max-ram", a.ram, advise.RAM, advise.ParseSize},
-		{"--max-energy-nj", a.energy, advise.Energy, advise.ParseEnergy},
-		{"--max-latency-us", a.latency, advise.Latency, advise.ParseLatency},
-		{"--max-error-pct", a.errPct, advise.ErrorPct, advise.ParsePercent},
+		{"--max-weight-bytes", a.bytes, advise.WeightBytes, units.ParseSize},
+		{"--max-ram", a.ram, advise.RAM, units.ParseSize},
+		{"--max-energy-nj", a.energy, advise.Energy, units.ParseEnergy},
+		{"--max-latency-us", a.latency, advise.Latency, units.ParseLatency},
+		{"--max-error-pct", a.errPct, advise.ErrorPct, units.ParsePercent},
 	} {
 		if f.val == "" {
 			continue

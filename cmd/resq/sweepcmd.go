@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -84,7 +86,11 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 		return sum.Err()
 	}
 	t0 := time.Now()
-	if err := writeReport(s.out, filepath.Join(s.out, "report"), report.Options{}, stdout); err != nil {
+	var ropt report.Options
+	if ropt.WeightBudgets, ropt.EnergyBudgets, err = spec.Budgets.Values(); err != nil {
+		return err
+	}
+	if err := writeReport(s.out, filepath.Join(s.out, "report"), ropt, stdout); err != nil {
 		if ferr := sum.Err(); ferr != nil {
 			return fmt.Errorf("%v; no report: %v", ferr, err)
 		}
@@ -192,8 +198,39 @@ func runReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if ropt.EnergyBudgets, err = parseList("--energy-budgets", *eb, units.ParseEnergy); err != nil {
 		return err
 	}
+	if ropt.WeightBudgets == nil || ropt.EnergyBudgets == nil {
+		// Budgets not given as flags come from the folder's spec.
+		w, e, err := folderBudgets(pos[0])
+		if err != nil {
+			return err
+		}
+		if ropt.WeightBudgets == nil {
+			ropt.WeightBudgets = w
+		}
+		if ropt.EnergyBudgets == nil {
+			ropt.EnergyBudgets = e
+		}
+	}
 	if *out == "" {
 		*out = filepath.Join(pos[0], "report")
 	}
 	return writeReport(pos[0], *out, ropt, stdout)
+}
+
+// folderBudgets returns the designer's-view budgets of the spec a sweep
+// folder holds (DIR/sweep.yaml); none when the folder has no spec.
+func folderBudgets(dir string) (weightBytes, energyNJ []float64, err error) {
+	p := filepath.Join(dir, "sweep.yaml")
+	src, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("report: %v", err)
+	}
+	spec, err := sweep.ParseSpec(p, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	return spec.Budgets.Values()
 }
