@@ -100,6 +100,11 @@ join() { local IFS=,; echo "$*"; }
 echo
 echo "resq (init=$init) against PyTorch, test error in % (mean ± std [min-max] (seeds)):"
 "$py" "$here/table.py" --resq "$(join "${dirs[@]}")" --torch "$(join "${tfiles[@]+"${tfiles[@]}"}")"
+if [ "$torch" = 1 ]; then
+  echo
+  echo "targets:"
+  "$py" "$here/table.py" --targets --resq "$(join "${dirs[@]}")" --torch "$(join "${tfiles[@]}")" || true
+fi
 if [ ${#sdirs[@]} -gt 0 ]; then
   echo
   echo "stall check (width 32, float):"

@@ -29,8 +29,17 @@ def read_resq(dirs):
                 if r.get("status") != "ok" or r.get("family") != "mlp":
                     continue
                 k = (r["dataset"], r["width"], r["mode"], r["bits"])
-                pts.setdefault(k, {})[r["seed"]] = r["test_error_pct"]
+                put(pts, k, r["seed"], r["test_error_pct"], f)
     return pts
+
+
+def put(pts, k, seed, v, f):
+    """Records one seed's error; two different results for one point and
+    seed (runs of another config or init mixed) are an error."""
+    old = pts.setdefault(k, {}).get(seed)
+    if old is not None and old != v:
+        sys.exit("table: %s: %s seed %d has two results (%.2f, %.2f): runs of different configs mixed; give one run per side" % (f, k, seed, old, v))
+    pts[k][seed] = v
 
 
 def read_torch(files):
@@ -42,7 +51,7 @@ def read_torch(files):
                 continue
             r = json.loads(line)
             k = (r["dataset"], r["width"], r["mode"], r["bits"])
-            pts.setdefault(k, {})[r["seed"]] = r["test_err_pct"]
+            put(pts, k, r["seed"], r["test_err_pct"], f)
     return pts
 
 
@@ -65,6 +74,9 @@ def main():
     ap.add_argument("--resq", default="")
     ap.add_argument("--torch", default="")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--targets", action="store_true",
+                    help="instead: PASS/FAIL per width and dataset: float, resq's worst seed within 0.3 pp (width 32), 0.15 (128), "
+                         "0.1 (others) of PyTorch's worst; retrained 2 and 3 bits, resq's mean within 0.4 pp (32) or 0.2 (others) of PyTorch's mean")
     ap.add_argument("--csv", action="store_true", help="instead: every seed's error, one line each (side,dataset,width,mode,bits,seed,test_err_pct)")
     ap.add_argument("--stall", action="store_true",
                     help="instead: per float point, every seed's error against the median of the other seeds (stalled: > 1.5x)")
@@ -78,6 +90,25 @@ def main():
                 for seed in sorted(pts[k]):
                     print("%s,%s,%d,%s,%d,%d,%.2f" % ((side,) + k + (seed, pts[k][seed])))
         return
+    if a.targets:
+        fails = 0
+        for k in sorted(set(rq) & set(pt)):
+            ds, w, mode, bits = k
+            r, t = stats(rq[k].values()), stats(pt[k].values())
+            if mode == "float":
+                lim = {32: 0.3, 128: 0.15}.get(w, 0.1)
+                d, what = r[3] - t[3], "worst seed"
+            elif mode == "retrain":
+                lim = 0.4 if w <= 32 else 0.2
+                d, what = r[0] - t[0], "mean"
+            else:
+                continue
+            ok = d <= lim + 1e-9
+            fails += not ok
+            print("%s %s w=%d %s: resq %s - PyTorch %s = %+.2f pp (limit +%.2f; seeds %d/%d) %s" % (
+                "PASS" if ok else "FAIL", ds, w, "float" if mode == "float" else "%s %db" % (mode, bits),
+                what, what, d, lim, r[4], t[4], "" if min(r[4], t[4]) >= 3 else "(fewer than 3 seeds)"))
+        sys.exit(1 if fails else 0)
     if a.stall:
         for side, pts in (("resq", rq), ("pytorch", pt)):
             for k in sorted(pts):
@@ -92,7 +123,7 @@ def main():
         return
     order = {"float": 0, "direct": 1, "retrain": 2}
     keys = sorted(set(rq) | set(pt), key=lambda k: (k[0], k[1], order.get(k[2], 9), k[3]))
-    hdr = ["dataset", "width", "point", "resq % (seeds)", "PyTorch % (seeds)", "resq - PyTorch", "", "resq worst - PyTorch worst"]
+    hdr = ["dataset", "width", "point", "resq % (seeds)", "PyTorch % (seeds)", "resq - PyTorch", "vs seed noise", "resq worst - PyTorch worst"]
     rows = []
     for k in keys:
         r = stats(rq[k].values()) if k in rq else None
