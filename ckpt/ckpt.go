@@ -55,7 +55,7 @@ func Encode(w io.Writer, m *nn.Model, meta Meta) error {
 	meta.In = slices.Clone(m.In)
 	meta.Classes = m.Classes
 	if meta.Version == "" {
-		meta.Version = version.Version
+		meta.Version = version.String()
 	}
 	js, err := json.Marshal(meta)
 	if err != nil {
@@ -198,9 +198,9 @@ var ErrFormat = errors.New("unsupported checkpoint format")
 func checkFormat(format int, name string) error {
 	switch {
 	case format > FormatVersion:
-		return fmt.Errorf("ckpt: %q: %w %d: this resq (%s) reads format %d; upgrade resq to load it", name, ErrFormat, format, version.Version, FormatVersion)
+		return fmt.Errorf("ckpt: %q: %w %d: this resq (%s) reads format %d; upgrade resq to load it", name, ErrFormat, format, version.String(), FormatVersion)
 	case format < FormatVersion:
-		return fmt.Errorf("ckpt: %q: %w %d: this resq (%s) reads format %d; retrain with `resq train`, or load it with the older resq that wrote it", name, ErrFormat, format, version.Version, FormatVersion)
+		return fmt.Errorf("ckpt: %q: %w %d: this resq (%s) reads format %d; retrain with `resq train`, or load it with the older resq that wrote it", name, ErrFormat, format, version.String(), FormatVersion)
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func TrainFloat(ctx context.Context, ds *data.Dataset, spec string, cfg train.Co
 func newOutcome(m *nn.Model, ds *data.Dataset, seed uint64, mode string, bits int) *Outcome {
 	w, p := m.Count()
 	return &Outcome{
-		Model: m.Spec, Dataset: ds.Name, DatasetChecksum: ds.Checksum, Version: version.Version,
+		Model: m.Spec, Dataset: ds.Name, DatasetChecksum: ds.Checksum, Version: version.String(),
 		Seed: seed, Mode: mode, Bits: bits, Weights: w, Params: p, M: m,
 	}
 }

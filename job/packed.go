@@ -95,7 +95,7 @@ func Infer(ctx context.Context, path string, ds *data.Dataset, batch int) (*Infe
 		}
 	}
 	secs := time.Since(t0).Seconds()
-	r := &Inferred{Model: m.Spec, Dataset: ds.Name, DatasetChecksum: ds.Checksum, Version: version.Version,
+	r := &Inferred{Model: m.Spec, Dataset: ds.Name, DatasetChecksum: ds.Checksum, Version: version.String(),
 		TestN: ds.Test.N, Batch: batch, Seconds: secs}
 	if ds.Test.N > 0 {
 		r.TestErrPct = 100 * float64(wrong) / float64(ds.Test.N)

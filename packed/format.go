@@ -173,7 +173,7 @@ func encode(w io.Writer, a *arch, spec string, layers []*denseData, meta Meta) e
 		"format_version":    FormatVersion,
 		"arch":              string(aj),
 		"spec":              spec,
-		"resq_version":      version.Version,
+		"resq_version":      version.String(),
 		"dataset":           meta.Dataset,
 		"dataset_sha256":    meta.DatasetSHA256,
 		"source_checkpoint": meta.SourceCheckpoint,

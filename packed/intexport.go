@@ -109,7 +109,7 @@ func encodeInt(w io.Writer, a *arch, spec string, layers []*intData, meta Meta) 
 	}
 	md := map[string]string{
 		"format": FormatName, "format_version": FormatVersion, "mode": ModeInteger, "arch": string(aj), "spec": spec,
-		"resq_version": version.Version, "dataset": meta.Dataset, "dataset_sha256": meta.DatasetSHA256,
+		"resq_version": version.String(), "dataset": meta.Dataset, "dataset_sha256": meta.DatasetSHA256,
 		"source_checkpoint": meta.SourceCheckpoint, "quant_config": meta.QuantConfig, "bits": joinComma(bits),
 	}
 	for k, v := range meta.Extra {

@@ -4,14 +4,17 @@ import "github.com/resq-dev/resq/cost"
 
 // Record is one measured cell of a sweep (or one train/retrain run),
 // written as one JSON line. It carries everything needed to trace and
-// reproduce the number: the resolved config, seed, dataset checksum and
-// resq version.
+// reproduce the number: the resolved config, seed, dataset checksum, resq
+// version and build, and the CPU and kernels (which fix the order of the
+// sums, hence the last bits).
 type Record struct {
 	ID       string `json:"id"`                  // content address of the cell (hash of its resolved config)
 	ParentID string `json:"parent_id,omitempty"` // for direct/retrain cells: the ID of the float cell whose model they start from
 	Status   string `json:"status"`              // "ok" or "failed"
 	Reason   string `json:"reason,omitempty"`
-	Version  string `json:"resq_version"`
+	Version  string `json:"resq_version"`      // version and build (internal/version: the VCS revision, or a hash of the executable)
+	CPU      string `json:"cpu,omitempty"`     // the CPU model the numbers were computed on
+	Kernels  string `json:"kernels,omitempty"` // the GEMM and integer kernels that computed them, e.g. "gemm avx2-6x16, int8 avx2"
 
 	Dataset         string  `json:"dataset"`
 	DatasetChecksum string  `json:"dataset_checksum"`

@@ -569,14 +569,14 @@ func fill(c Cell, rec results.Record, err error) results.Record {
 	k := c.Config
 	if err != nil {
 		// Keep identity and provenance only: a failed cell has no numbers.
-		rec = results.Record{Model: rec.Model, DatasetChecksum: rec.DatasetChecksum, Version: rec.Version}
+		rec = results.Record{Model: rec.Model, DatasetChecksum: rec.DatasetChecksum, Version: rec.Version, CPU: rec.CPU, Kernels: rec.Kernels}
 		rec.Status, rec.Reason = results.StatusFailed, err.Error()
 	} else {
 		rec.Status, rec.Reason = results.StatusOK, ""
 	}
 	rec.ID, rec.ParentID = c.ID, c.Parent
 	if rec.Version == "" {
-		rec.Version = version.Version
+		rec.Version = version.String()
 	}
 	rec.Dataset, rec.Family, rec.Mode, rec.Bits, rec.Seed = k.Dataset, k.Family, k.Mode, k.Bits, k.Seed
 	rec.Width, rec.Depth, rec.Scale = k.Width, k.Depth, k.Scale

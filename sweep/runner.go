@@ -9,14 +9,22 @@ import (
 
 	"github.com/resq-dev/resq/cost"
 	"github.com/resq-dev/resq/data"
+	"github.com/resq-dev/resq/internal/host"
 	"github.com/resq-dev/resq/internal/version"
 	"github.com/resq-dev/resq/job"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/results"
+	"github.com/resq-dev/resq/tensor"
 	"github.com/resq-dev/resq/train"
 )
+
+// kernelNames names the kernels computing a cell now: the float GEMM
+// micro-kernel (tensor) and the integer one (packed).
+func kernelNames() string {
+	return "gemm " + tensor.Kernel() + ", int8 " + packed.IntKernel()
+}
 
 // TrainRunnerOptions configure the real runner.
 type TrainRunnerOptions struct {
@@ -143,7 +151,7 @@ func (r *TrainRunner) Run(ctx context.Context, c Cell, env *Env) (results.Record
 	if err != nil {
 		return results.Record{}, err
 	}
-	rec := results.Record{DatasetChecksum: ds.Checksum, Version: version.Version}
+	rec := results.Record{DatasetChecksum: ds.Checksum, Version: version.String(), CPU: host.CPU(), Kernels: kernelNames()}
 	switch k.Mode {
 	case ModeFloat:
 		err = r.runFloat(ctx, c, env, ds, &rec)

@@ -12,7 +12,10 @@ import (
 
 	"github.com/resq-dev/resq/ckpt"
 	"github.com/resq-dev/resq/data"
+	"github.com/resq-dev/resq/internal/host"
+	"github.com/resq-dev/resq/internal/version"
 	"github.com/resq-dev/resq/results"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // blobs writes a small synthetic classification set (Gaussian blobs, D
@@ -85,6 +88,9 @@ func TestTrainRunner(t *testing.T) {
 		got = append(got, stripTimings(recs))
 		floatErr := map[int]float64{}
 		for _, r := range recs {
+			if r.Version != version.String() || r.CPU != host.CPU() || !strings.HasPrefix(r.Kernels, "gemm "+tensor.Kernel()+", int8 ") {
+				t.Fatalf("record %s: version %q, cpu %q, kernels %q: want this build, CPU and kernels", r.ID, r.Version, r.CPU, r.Kernels)
+			}
 			if r.DatasetChecksum == "" || r.Version == "" || r.Weights <= 0 || r.Params <= r.Weights || math.IsNaN(r.TestErrPct) || r.TrainSeconds < 0 {
 				t.Fatalf("record %+v", r)
 			}

@@ -14,12 +14,16 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/resq-dev/resq/internal/host"
 	"github.com/resq-dev/resq/internal/version"
+	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // command is one subcommand: its one-line summary and its entry point.
@@ -154,7 +158,7 @@ func oneLine(err error) string {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "resq %s: resiliency of deep neural networks under weight quantization\n\nUsage: resq COMMAND [ARGS] [FLAGS]\n\nCommands:\n", version.Version)
+	fmt.Fprintf(w, "resq %s: resiliency of deep neural networks under weight quantization\n\nUsage: resq COMMAND [ARGS] [FLAGS]\n\nCommands:\n", version.String())
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -168,10 +172,25 @@ func usage(w io.Writer) {
 
 func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlags("version")
+	asJSON := fs.Bool("json", false, "print the version, build, CPU and kernels as one JSON object")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, version.Version)
+	b := version.Current()
+	v := struct {
+		Version  string `json:"resq_version"`
+		Revision string `json:"revision,omitempty"`
+		Dirty    bool   `json:"dirty"`
+		ExeHash  string `json:"executable_sha256,omitempty"`
+		Go       string `json:"go"`
+		CPU      string `json:"cpu"`
+		Kernels  string `json:"kernels"`
+	}{version.String(), b.Revision, b.Dirty, b.ExeHash, runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
+		host.CPU(), "gemm " + tensor.Kernel() + ", int8 " + packed.IntKernel()}
+	if *asJSON {
+		return printJSON(stdout, v)
+	}
+	fmt.Fprintf(stdout, "%s\nbuilt from  %s\ngo          %s\ncpu         %s\nkernels     %s\n", v.Version, b.Source(), v.Go, v.CPU, v.Kernels)
 	return nil
 }
 
