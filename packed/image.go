@@ -1,0 +1,274 @@
+package packed
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/resq-dev/resq/internal/safetensors"
+	"github.com/resq-dev/resq/packed/internal/kernels"
+)
+
+// Image is the bit image of a packed model's weighted layers: the words a
+// device holds in memory after loading the file. Fault models (package
+// faults) flip its bits and run the result with Model.WithImage.
+type Image struct {
+	Integer bool         // integer-mode model (Bias, Mult and Shift are int32 words)
+	Layers  []ImageLayer // weighted layers in forward order
+}
+
+// ImageLayer is one weighted layer's stored words, little-endian bit
+// order within each word as in the file.
+type ImageLayer struct {
+	Kind       string // "dense" or "conv"
+	Bits       int    // bits per weight code
+	Encoding   string // EncBits or EncBase3
+	Rows, Cols int    // outputs and inputs per output
+	Codes      []byte // packed codes (FORMAT.md)
+	// Float mode: Step holds the float32 bit patterns of the steps ([1] or
+	// [Rows]) and Bias those of the biases. Integer mode: Step is nil and
+	// Bias, Mult and Shift hold the int32 words.
+	Step, Bias, Mult, Shift []uint32
+}
+
+// Clone returns a deep copy of img.
+func (img *Image) Clone() *Image {
+	c := &Image{Integer: img.Integer, Layers: make([]ImageLayer, len(img.Layers))}
+	for i, l := range img.Layers {
+		l.Codes = append([]byte(nil), l.Codes...)
+		l.Step = cloneWords(l.Step)
+		l.Bias = cloneWords(l.Bias)
+		l.Mult = cloneWords(l.Mult)
+		l.Shift = cloneWords(l.Shift)
+		c.Layers[i] = l
+	}
+	return c
+}
+
+func cloneWords(w []uint32) []uint32 {
+	if w == nil {
+		return nil
+	}
+	return append([]uint32(nil), w...)
+}
+
+// ReadImage loads the packed model in b (validating it as LoadBytes does:
+// a file that does not load gives LoadBytes's error) and returns it with
+// its bit image.
+func ReadImage(b []byte) (*Model, *Image, error) {
+	m, err := LoadBytes(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := safetensors.Read(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("packed: %v", err)
+	}
+	var a arch
+	if err := json.NewDecoder(bytes.NewReader([]byte(f.Meta["arch"]))).Decode(&a); err != nil {
+		return nil, nil, fmt.Errorf("packed: arch metadata: %v", err)
+	}
+	img := &Image{Integer: a.Integer != nil}
+	for i, l := range a.Layers {
+		if !l.weighted() {
+			continue
+		}
+		il := ImageLayer{Kind: l.Kind, Bits: l.Bits, Encoding: l.Encoding, Rows: l.rows(), Cols: l.cols()}
+		il.Codes = append([]byte(nil), tensorData(f, i, "codes")...)
+		if img.Integer {
+			il.Bias = words(tensorData(f, i, "bias"))
+			il.Mult = words(tensorData(f, i, "mult"))
+			il.Shift = words(tensorData(f, i, "shift"))
+		} else {
+			il.Step = words(tensorData(f, i, "step"))
+			il.Bias = words(tensorData(f, i, "bias"))
+		}
+		img.Layers = append(img.Layers, il)
+	}
+	return m, img, nil
+}
+
+func tensorData(f *safetensors.File, i int, what string) []byte {
+	t, _ := f.Get(tensorName(i, what)) // present: LoadBytes checked every tensor
+	return t.Data
+}
+
+func words(b []byte) []uint32 {
+	w := make([]uint32, len(b)/4)
+	for i := range w {
+		w[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return w
+}
+
+// WithImage returns a model that runs img in place of m's weights; img
+// must come from ReadImage of m's file (the same layers and sizes), its
+// bits possibly flipped. Nothing in img is validated beyond its sizes,
+// because it stands for memory corrupted after a validated load:
+//
+//   - a code field holding the pattern -2^(Bits-1), which is not a level,
+//     decodes as 0, and so does every code of a base-3 byte above 242;
+//     padding bits and digits are ignored;
+//   - float steps and biases are used as stored: negative, huge or
+//     non-finite values flow into the outputs (a non-finite hidden row
+//     is coded as all zero points by the next layer, see quantizeRow; a
+//     non-finite last layer gives non-finite logits);
+//   - integer biases and multipliers are used as stored (v*m stays within
+//     int64: |v| < 2^32, |m| <= 2^31), and a shift outside 1..62 reads as
+//     the nearest of 1 and 62.
+//
+// m itself is not changed; the result is as safe for concurrent use as m.
+func (m *Model) WithImage(img *Image) (*Model, error) {
+	nm := &Model{In: m.In, Classes: m.Classes, Spec: m.Spec, Meta: m.Meta, dim: m.dim, chunk: m.chunk,
+		actMax: m.actMax, xqMax: m.xqMax, accMax: m.accMax, sampleMax: m.sampleMax}
+	if m.intNet != nil {
+		if !img.Integer {
+			return nil, fmt.Errorf("packed: WithImage: a float-mode image for an integer-mode model")
+		}
+		n, err := m.intNet.withImage(img)
+		nm.intNet = n
+		return nm, err
+	}
+	if img.Integer {
+		return nil, fmt.Errorf("packed: WithImage: an integer-mode image for a float-mode model")
+	}
+	li := 0
+	for _, o := range m.ops {
+		if o.kind != opDense && o.kind != opConv {
+			nm.ops = append(nm.ops, o) // stateless stages are shared
+			continue
+		}
+		if li >= len(img.Layers) {
+			return nil, fmt.Errorf("packed: WithImage: %d image layers, the model has more", len(img.Layers))
+		}
+		l := &img.Layers[li]
+		li++
+		codes, err := imageCodes(l, o.rows, o.cols)
+		if err != nil {
+			return nil, err
+		}
+		if (len(l.Step) != 1 && len(l.Step) != o.rows) || len(l.Bias) != o.rows {
+			return nil, fmt.Errorf("packed: WithImage: layer %d: %d steps and %d biases for %d rows", li-1, len(l.Step), len(l.Bias), o.rows)
+		}
+		n := *o
+		n.step = make([]float32, o.rows)
+		n.bias = make([]float32, o.rows)
+		for j := range n.step {
+			n.step[j] = math.Float32frombits(l.Step[j%len(l.Step)])
+			n.bias[j] = math.Float32frombits(l.Bias[j])
+		}
+		n.colsum = make([]int32, o.rows)
+		for j := range n.colsum {
+			for _, c := range codes[j*o.cols : (j+1)*o.cols] {
+				n.colsum[j] += int32(c)
+			}
+		}
+		n.wp = make([]int8, kernels.PackedLen(o.rows, o.cols))
+		kernels.PackW(n.wp, codes, o.rows, o.cols)
+		nm.ops = append(nm.ops, &n)
+	}
+	if li != len(img.Layers) {
+		return nil, fmt.Errorf("packed: WithImage: %d image layers for %d weighted layers", len(img.Layers), li)
+	}
+	return nm, nil
+}
+
+// withImage is WithImage for the integer network.
+func (n *intNet) withImage(img *Image) (*intNet, error) {
+	c := *n
+	c.Layers = nil
+	li := 0
+	for _, l := range n.Layers {
+		if l.Kind == "maxpool" {
+			c.Layers = append(c.Layers, l)
+			continue
+		}
+		if li >= len(img.Layers) {
+			return nil, fmt.Errorf("packed: WithImage: %d image layers, the model has more", len(img.Layers))
+		}
+		il := &img.Layers[li]
+		li++
+		codes, err := imageCodes(il, l.Rows, l.Cols)
+		if err != nil {
+			return nil, err
+		}
+		if len(il.Bias) != l.Rows || len(il.Mult) != l.Rows || len(il.Shift) != l.Rows {
+			return nil, fmt.Errorf("packed: WithImage: layer %d: bias, mult and shift need %d words", li-1, l.Rows)
+		}
+		nl := *l
+		nl.Codes = append([]byte(nil), il.Codes...)
+		nl.codes = codes
+		nl.Bias = make([]int32, l.Rows)
+		nl.Mult = make([]int32, l.Rows)
+		nl.Shift = make([]int32, l.Rows)
+		for j := range nl.Bias {
+			nl.Bias[j] = int32(il.Bias[j])
+			nl.Mult[j] = int32(il.Mult[j])
+			nl.Shift[j] = min(max(int32(il.Shift[j]), 1), 62)
+		}
+		nl.wp = make([]int8, kernels.PackedLen(l.Rows, l.Cols))
+		kernels.PackW(nl.wp, codes, l.Rows, l.Cols)
+		c.Layers = append(c.Layers, &nl)
+	}
+	if li != len(img.Layers) {
+		return nil, fmt.Errorf("packed: WithImage: %d image layers for %d weighted layers", len(img.Layers), li)
+	}
+	return &c, nil
+}
+
+// imageCodes decodes a layer's codes leniently (see WithImage).
+func imageCodes(l *ImageLayer, rows, cols int) ([]int8, error) {
+	n := int64(rows) * int64(cols)
+	if l.Rows != rows || l.Cols != cols || int64(len(l.Codes)) != codeBytes(n, l.Bits, l.Encoding) {
+		return nil, fmt.Errorf("packed: WithImage: image layer %dx%d with %d code bytes does not match the model's %dx%d", l.Rows, l.Cols, len(l.Codes), rows, cols)
+	}
+	codes := make([]int8, n)
+	if l.Encoding == EncBase3 {
+		DecodeBase3(codes, l.Codes)
+	} else {
+		DecodeBits(codes, l.Codes, l.Bits)
+	}
+	return codes, nil
+}
+
+// DecodeBits unpacks len(dst) codes of the given width from src (FORMAT.md)
+// without validation: the pattern -2^(bits-1), which is not a level,
+// decodes as 0, and padding bits are ignored. src must hold the codes.
+func DecodeBits(dst []int8, src []byte, bits int) {
+	mask := uint32(1)<<bits - 1
+	invalid := uint32(1) << (bits - 1)
+	shift := 32 - bits
+	pos := 0
+	for i := range dst {
+		b := pos >> 3
+		v := uint32(src[b]) >> (pos & 7)
+		if pos&7+bits > 8 {
+			v |= uint32(src[b+1]) << (8 - pos&7)
+		}
+		v &= mask
+		if v == invalid {
+			v = 0
+		}
+		dst[i] = int8(int32(v<<shift) >> shift)
+		pos += bits
+	}
+}
+
+// DecodeBase3 unpacks len(dst) base-3 ternary codes from src without
+// validation: every code of a byte above 242 decodes as 0, and padding
+// digits are ignored.
+func DecodeBase3(dst []int8, src []byte) {
+	for i, b := range src {
+		v := int(b)
+		for j := 5 * i; j < min(5*i+5, len(dst)); j++ {
+			if b > 242 {
+				dst[j] = 0
+				continue
+			}
+			dst[j] = int8(v%3 - 1)
+			v /= 3
+		}
+	}
+}

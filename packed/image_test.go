@@ -1,0 +1,111 @@
+package packed
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// intBytes converts a random float-mode test network to integer-mode
+// file bytes.
+func intBytes(t *testing.T, tn testNet, x []float32, n int) []byte {
+	t.Helper()
+	ia, idata, err := toInteger(tn.a, tn.data, x, n, IntOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := encodeInt(&b, ia, "test", idata, Meta{Dataset: "synthetic"}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestWithImageIdentity checks that an unmodified image runs exactly as
+// the loaded model, in both modes and every encoding.
+func TestWithImageIdentity(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct {
+		bits  int
+		base3 bool
+	}{{2, false}, {2, true}, {3, false}, {5, false}, {8, false}} {
+		tn := randNet(r, 37, []int{19, 11}, 5, tc.bits, "relu", tc.bits == 3, tc.base3)
+		x := randInputs(r, 40, 37, false)
+		for _, b := range [][]byte{tn.bytes(t), intBytes(t, tn, x, 40)} {
+			m, img, err := ReadImage(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fm, err := m.WithImage(img.Clone())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, got := make([]float32, 40*5), make([]float32, 40*5)
+			m.Infer(want, x, 40)
+			fm.Infer(got, x, 40)
+			if !slices.Equal(want, got) {
+				t.Errorf("bits %d base3 %v integer %v: logits differ", tc.bits, tc.base3, img.Integer)
+			}
+		}
+	}
+}
+
+// TestWithImageLenient checks the decode rules of a corrupted image:
+// invalid code patterns read as 0, non-finite steps flow through, shifts
+// are clamped.
+func TestWithImageLenient(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	tn := randNet(r, 16, []int{8}, 3, 2, "relu", false, false)
+	m, img, err := ReadImage(tn.bytes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := img.Clone()
+	bad.Layers[0].Codes[0] = 0b10101010 // four invalid ternary fields
+	zero := img.Clone()
+	zero.Layers[0].Codes[0] = 0
+	x := randInputs(r, 4, 16, false)
+	a, b := runImage(t, m, bad, x), runImage(t, m, zero, x)
+	if !slices.Equal(a, b) {
+		t.Errorf("invalid patterns do not decode as zero: %v vs %v", a, b)
+	}
+	inf := img.Clone()
+	inf.Layers[1].Bias[0] = math.Float32bits(float32(math.Inf(1)))
+	if v := runImage(t, m, inf, x)[0]; !math.IsInf(float64(v), 1) {
+		t.Errorf("an infinite last-layer bias gives logit %v", v)
+	}
+	codes := make([]int8, 5)
+	DecodeBase3(codes, []byte{250})
+	if !slices.Equal(codes, make([]int8, 5)) {
+		t.Errorf("base-3 byte 250 decodes as %v, want zeros", codes)
+	}
+	im, iimg, err := ReadImage(intBytes(t, tn, x, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := iimg.Clone()
+	for j := range sh.Layers[0].Shift {
+		sh.Layers[0].Shift[j] = 1 << 31 // negative: reads as shift 1
+	}
+	if _, err := im.WithImage(sh); err != nil {
+		t.Fatal(err)
+	}
+	runImage(t, im, sh, x) // must not panic
+	if _, err := im.WithImage(img); err == nil {
+		t.Error("a float image on an integer model is accepted")
+	}
+}
+
+func runImage(t *testing.T, m *Model, img *Image, x []float32) []float32 {
+	t.Helper()
+	fm, err := m.WithImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(x) / fm.dim
+	out := make([]float32, n*fm.Classes)
+	fm.Infer(out, x, n)
+	return out
+}
