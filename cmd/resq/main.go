@@ -50,6 +50,7 @@ func init() {
 		"infer":       {"run a packed model: infer MODEL --data NAME [--print FILE]", runInfer},
 		"sensitivity": {"per-layer sensitivity: sensitivity FILE --data NAME --bits 2,3,4", runSensitivity},
 		"cost":        {"recompute cost figures of a sweep folder from its models: cost DIR [--measure-latency]", runCost},
+		"faults":      {"inject bit errors into a model's stored weights: faults MODEL --data NAME --ber 1e-7,1e-6 [--protect clamp,parity-row,tmr]", runFaults},
 		"advise":      {"pick size and precision for a budget: advise DIR [--max-weight-bytes 64KiB] [--max-error-pct P] [--refine N]", runAdvise},
 	}
 }

@@ -1,0 +1,98 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/resq-dev/resq/ckpt"
+	"github.com/resq-dev/resq/data"
+	"github.com/resq-dev/resq/internal/safetensors"
+	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/packed"
+)
+
+// RunFile runs the experiment on the model at path: a packed model (float
+// epilogue or integer-only; faults hit its bit image after Load validated
+// the file) or a float32 checkpoint (faults hit the IEEE-754 bits of its
+// parameters after ckpt.Load). test is the test split it is scored on.
+func RunFile(ctx context.Context, path string, test data.Split, c Config) (*Result, error) {
+	if err := c.Check(); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("faults: %v", err)
+	}
+	if isPacked(b) {
+		m, img, err := packed.ReadImage(b)
+		if err != nil {
+			return nil, fmt.Errorf("%v (file %q)", err, path)
+		}
+		return RunPacked(ctx, m, img, test, c, path)
+	}
+	m, meta, err := ckpt.LoadBytes(b, path)
+	if err != nil {
+		return nil, err
+	}
+	if len(meta.Quant) > 0 {
+		return nil, fmt.Errorf("faults: %q is a quantized checkpoint: export it (resq export) and run faults on the packed model, which holds the stored bits", path)
+	}
+	return RunFloat(ctx, m, test, c, path)
+}
+
+// isPacked reports whether b is a safetensors file with the packed
+// format's metadata.
+func isPacked(b []byte) bool {
+	f, err := safetensors.Read(b)
+	return err == nil && f.Meta["format"] == packed.FormatName
+}
+
+// RunPacked runs the experiment on a loaded packed model and its image
+// (packed.ReadImage); name labels the result.
+func RunPacked(ctx context.Context, m *packed.Model, img *packed.Image, test data.Split, c Config, name string) (*Result, error) {
+	if err := c.Check(); err != nil {
+		return nil, err
+	}
+	s, err := newPacked(m, img, test)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Model: name, Format: "packed", Bits: m.Meta["bits"]}
+	if img.Integer {
+		res.Format = "integer"
+	}
+	if err := run(ctx, s, c, m.Classes, test.N, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// RunFloat runs the experiment on a float32 model (its parameters' bits);
+// the model is left as it was. name labels the result.
+func RunFloat(ctx context.Context, m *nn.Model, test data.Split, c Config, name string) (*Result, error) {
+	if err := c.Check(); err != nil {
+		return nil, err
+	}
+	for _, p := range m.Params() {
+		if p.Q != nil {
+			return nil, fmt.Errorf("faults: %s has quantized weights: run faults on its packed export", name)
+		}
+	}
+	s, err := newFloat(m, test)
+	if err != nil {
+		return nil, err
+	}
+	var bits []string
+	for _, r := range s.mem {
+		if !r.scale {
+			bits = append(bits, "32")
+		}
+	}
+	res := &Result{Model: name, Format: "float32", Bits: strings.Join(bits, ",")}
+	if err := run(ctx, s, c, m.Classes, test.N, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
