@@ -11,22 +11,23 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// Figure sizes: the legend sits in a strip right of the plot so it never
-// hides data.
+// Figure sizes. The legend sits inside the axes, in the emptiest corner
+// (placement.go).
 const (
-	figW    = 8 * vg.Inch
-	figH    = 4.5 * vg.Inch
-	legendW = 1.9 * vg.Inch
-	pngDPI  = 120
+	figW   = 8 * vg.Inch
+	figH   = 4.5 * vg.Inch
+	pngDPI = 120
 )
 
-// figure is one plot with its legend kept outside the data area.
+// figure is one plot with its legend, drawn inside the data area where it
+// covers the least.
 type figure struct {
 	name   string // file stem, e.g. "mnist-mlp-d2_error-vs-weights"
 	title  string // caption in report.md / report.html
@@ -53,11 +54,11 @@ func (f *figure) render(format string) (b []byte, err error) {
 	default:
 		panic("report: render: unknown format " + format)
 	}
+	k := f.legendCorner()
 	dc := draw.New(cw)
-	f.plot.Draw(draw.Crop(dc, 4, -legendW, 2, -8))
-	leg := f.legend
-	leg.Top, leg.Left = true, true
-	leg.Draw(draw.Crop(dc, figW-legendW+8, -4, 0, -30))
+	area := plotArea(dc)
+	f.plot.Draw(area)
+	f.drawLegend(f.plot.DataCanvas(area), k)
 	var buf bytes.Buffer
 	if _, err := cw.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("report: %s.%s: %v", f.name, format, err)
@@ -379,7 +380,7 @@ func figures(g *Group) ([]*figure, error) {
 	{
 		ss := errorSeries(g, weights, meanErr)
 		if len(ss) > 0 {
-			p, leg := newPlot(shortName(g.Name)+": test error vs network size", "quantizable weights (log scale)", "test error (%), mean ± std over seeds")
+			p, leg := newPlot(shortName(g.Name)+": test error vs network size", "quantizable weights (log scale)", "test error (%), mean ± std")
 			_, _, ylo, yhi := rangeOf(ss, true)
 			logY := useLogY(ylo, yhi)
 			if logY {
@@ -397,9 +398,20 @@ func figures(g *Group) ([]*figure, error) {
 			xlo, xhi, ylo, yhi := rangeOf(ss, true)
 			setLog(&p.X, xlo, xhi)
 			p.X.Tick.Marker = sizeTicks(g)
-			if logY {
+			// A label longer than the axis would shrink the axis to fit it.
+			spread := false
+			for _, s := range ss {
+				spread = spread || hasSpread(s.errs)
+			}
+			switch {
+			case logY && spread:
 				setLog(&p.Y, ylo, yhi)
-				p.Y.Label.Text = "test error (%, log scale), mean ± std"
+				p.Y.Label.Text = "error (%, log), mean ± std"
+			case logY:
+				setLog(&p.Y, ylo, yhi)
+				p.Y.Label.Text = "test error (%, log scale)"
+			case !spread:
+				p.Y.Label.Text = "test error (%)"
 			}
 			figs = append(figs, &figure{name: g.Slug + "_error-vs-weights", title: "Test error vs number of weights (" + g.Name + ")", plot: p, legend: leg})
 		}
@@ -448,7 +460,7 @@ func figures(g *Group) ([]*figure, error) {
 }
 
 func ecrFigure(g *Group) (*figure, error) {
-	p, leg := newPlot(shortName(g.Name)+": effective compression ratio", "quantizable weights (log scale)", "ECR = 32·N_eff / stored bits")
+	p, leg := newPlot(shortName(g.Name)+": effective compression ratio, 32·N_eff / stored bits", "quantizable weights (log scale)", "ECR")
 	var xlo, xhi, ylo, yhi = math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	var bits []int
 	seenBits := map[int]bool{}
@@ -556,7 +568,7 @@ func ecrFigure(g *Group) (*figure, error) {
 	p.X.Tick.Marker = sizeTicks(g)
 	if ylo > 0 && yhi/ylo > 4 {
 		setLog(&p.Y, ylo, yhi)
-		p.Y.Label.Text = "ECR (log scale) = 32·N_eff / stored bits"
+		p.Y.Label.Text = "ECR (log scale)"
 	} else {
 		p.Y.Min, p.Y.Max = 0, yhi*1.08
 	}
@@ -609,6 +621,7 @@ func bytesFigure(g *Group) (*figure, error) {
 	p, leg := newPlot(shortName(g.Name)+": error vs memory (designer's view)", "stored bytes: codes + steps + float biases (log scale)", "test error (%)")
 	var xlo, xhi, ylo, yhi = math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	any := false
+	var lines []plotter.XYs
 	for _, pr := range g.Precs {
 		var xys plotter.XYs
 		for _, c := range g.Cells {
@@ -623,6 +636,7 @@ func bytesFigure(g *Group) (*figure, error) {
 			continue
 		}
 		any = true
+		lines = append(lines, xys)
 		l, sc, err := plotter.NewLinePoints(xys)
 		if err != nil {
 			return nil, fmt.Errorf("report: plot bytes %s: %v", pr, err)
@@ -664,42 +678,28 @@ func bytesFigure(g *Group) (*figure, error) {
 	ring.Radius = vg.Points(6.5)
 	ring.Color = color.RGBA{A: 255}
 	p.Add(fl, ring)
-	// Labels alternate above-left and below-right of their point so that
-	// neighbours (2 and 3 bits of one size) do not collide.
-	for parity := range 2 {
-		var lp plotter.XYs
-		var lt []string
-		for i := parity; i < len(pts); i += 2 {
-			lp = append(lp, pts[i])
-			lt = append(lt, labels[i])
-		}
-		if len(lp) == 0 {
-			continue
-		}
-		lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: lp, Labels: lt})
-		if err != nil {
-			return nil, fmt.Errorf("report: plot Pareto labels: %v", err)
-		}
-		for i := range lbl.TextStyle {
-			lbl.TextStyle[i].Font.Size = 8
-			lbl.TextStyle[i].Color = color.Gray{Y: 40}
-			if parity == 0 {
-				lbl.TextStyle[i].XAlign = draw.XRight
-			}
-		}
-		lbl.Offset = vg.Point{X: vg.Points(7), Y: vg.Points(-12)}
-		if parity == 0 {
-			lbl.Offset = vg.Point{X: vg.Points(-7), Y: vg.Points(6)}
-		}
-		p.Add(lbl)
+	// Labels go where they collide with nothing (placement.go).
+	var others plotter.XYs
+	for _, xys := range lines {
+		others = append(others, xys...)
 	}
+	lbl := &frontLabels{pts: pts, labels: labels, obstacles: others, lines: append(lines, fx), ring: ring.Radius, style: labelStyle()}
+	p.Add(lbl)
 	leg.Add("Pareto front", fl, ring)
-	setLog(&p.X, xlo/1.3, xhi*1.6) // room for the labels
+	setLog(&p.X, xlo/1.5, xhi*1.8) // room for the labels
 	if useLogY(ylo, yhi) {
 		setLog(&p.Y, ylo, yhi)
 		p.Y.Label.Text = "test error (%, log scale)"
 	}
 	return &figure{name: g.Slug + "_error-vs-bytes", title: "Test error vs stored bytes, Pareto front ringed (" + g.Name + ")", plot: p, legend: leg}, nil
+}
+
+// labelStyle is the text of point labels.
+func labelStyle() text.Style {
+	sty := plot.NewLegend().TextStyle
+	sty.Font = font.From(plot.DefaultFont, 8)
+	sty.Color = color.Gray{Y: 40}
+	return sty
 }
 
 func fade(c color.Color) color.Color {
