@@ -9,8 +9,9 @@
 // loading it: for a packed model (package packed) the bit image of
 // packed.ReadImage — per weighted layer its packed codes exactly as in the
 // file (2 bits per ternary weight, 1.6 in base 3, b bits otherwise) and its
-// float32 steps and biases (integer mode: int32 biases, requantization
-// multipliers and shifts); for a float32 checkpoint the IEEE-754 words of
+// float32 steps and biases (integer mode: int32 biases and requantization
+// multipliers, and shifts of one byte each, as the generated C stores
+// them); for a float32 checkpoint the IEEE-754 words of
 // its parameters (weights as codes; biases, BatchNorm parameters and
 // running statistics as scales). Faults are injected in memory, after the
 // file was loaded and validated: the loaders keep rejecting files with
@@ -39,8 +40,8 @@
 // or zeroes it. Steps and biases are used as stored: a flipped exponent bit
 // of a float32 can make it 1e38 or non-finite. The dynamic engine codes a
 // non-finite hidden row as all zero points (its next layer sees zeros);
-// non-finite logits count as a broken trial. Integer shifts outside 1..62
-// read as the nearest of 1 and 62.
+// non-finite logits count as a broken trial. Integer shift bytes outside
+// 1..62 read as the nearest of 1 and 62.
 //
 // # Random stream
 //

@@ -96,3 +96,22 @@ func RunFloat(ctx context.Context, m *nn.Model, test data.Split, c Config, name 
 	}
 	return res, nil
 }
+
+// Corrupt returns the model m (with image img, packed.ReadImage) after one
+// trial's flips, without protection: every bit of the part's memory flips
+// when its draw from a Stream starting at state is below Threshold(ber).
+// It is what the generated C computes when compiled with
+// -DRESQ_FAULT_SEED=state -DRESQ_FAULT_BER_Q64=Threshold(ber) (part all).
+func Corrupt(m *packed.Model, img *packed.Image, part string, state uint64, ber float64) (*packed.Model, int, error) {
+	if !(ber >= 0 && ber <= 1) {
+		return nil, 0, fmt.Errorf("faults: bit error rate %g outside [0, 1]", ber)
+	}
+	s, err := newPacked(m, img, data.Split{D: shapeSize(m.In)})
+	if err != nil {
+		return nil, 0, err
+	}
+	mem := s.mem.clone()
+	n := mem.inject(part, &Stream{State: state}, Threshold(ber))
+	fm, err := m.WithImage(s.image(mem))
+	return fm, n, err
+}

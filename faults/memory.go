@@ -17,6 +17,7 @@ const (
 	kindCodes = iota // packed codes (bits and encoding below)
 	kindF32          // float32 words
 	kindI32          // int32 words
+	kindU8           // byte words (integer-mode shifts)
 )
 
 // region is one contiguous stored tensor: its bytes as a device holds

@@ -46,9 +46,10 @@ func newPacked(m *packed.Model, img *packed.Image, test data.Split) (*packedSubj
 	}
 	for _, l := range img.Layers {
 		if img.Integer {
-			for _, w := range [][]uint32{l.Bias, l.Mult, l.Shift} {
+			for _, w := range [][]uint32{l.Bias, l.Mult} {
 				p.mem = append(p.mem, region{scale: true, kind: kindI32, rows: 1, cols: len(w), b: wordsToBytes(w)})
 			}
+			p.mem = append(p.mem, region{scale: true, kind: kindU8, rows: 1, cols: len(l.Shift), b: shiftBytes(l.Shift)})
 			continue
 		}
 		for _, w := range [][]uint32{l.Step, l.Bias} {
@@ -56,6 +57,24 @@ func newPacked(m *packed.Model, img *packed.Image, test data.Split) (*packedSubj
 		}
 	}
 	return p, nil
+}
+
+// shiftBytes stores requantization shifts (1..62) one byte each, as the
+// generated C does.
+func shiftBytes(w []uint32) []byte {
+	b := make([]byte, len(w))
+	for i, v := range w {
+		b[i] = byte(v)
+	}
+	return b
+}
+
+func shiftWords(b []byte) []uint32 {
+	w := make([]uint32, len(b))
+	for i, v := range b {
+		w[i] = uint32(v)
+	}
+	return w
 }
 
 func shapeSize(s []int) int {
@@ -77,7 +96,7 @@ func (p *packedSubject) image(mem memory) *packed.Image {
 		l := &img.Layers[i]
 		l.Codes = mem[i].b
 		if img.Integer {
-			l.Bias, l.Mult, l.Shift = bytesToWords(mem[nl+3*i].b), bytesToWords(mem[nl+3*i+1].b), bytesToWords(mem[nl+3*i+2].b)
+			l.Bias, l.Mult, l.Shift = bytesToWords(mem[nl+3*i].b), bytesToWords(mem[nl+3*i+1].b), shiftWords(mem[nl+3*i+2].b)
 		} else {
 			l.Step, l.Bias = bytesToWords(mem[nl+2*i].b), bytesToWords(mem[nl+2*i+1].b)
 		}

@@ -34,6 +34,8 @@ func cost(p string, m memory) int64 {
 	var n int64
 	for _, r := range m {
 		switch {
+		case p == ProtClamp && r.kind == kindU8:
+			n += 16 // the tensor's lower and upper bound, one byte each
 		case p == ProtClamp && r.kind != kindCodes:
 			n += 64 // the tensor's lower and upper bound, one word each
 		case p == ProtParityByte && !r.scale:
@@ -109,6 +111,14 @@ func clampRegion(orig, got *region) {
 				v = 0
 			}
 			got.setWord(i, math.Float32bits(min(max(v, lo), hi)))
+		}
+	case kindU8:
+		lo, hi := byte(255), byte(0)
+		for _, v := range orig.b {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		for i, v := range got.b {
+			got.b[i] = min(max(v, lo), hi)
 		}
 	case kindI32:
 		lo, hi := int32(math.MaxInt32), int32(math.MinInt32)

@@ -31,6 +31,18 @@
 // lines with the Go engine's; scripts/mcu-check.sh does the same on QEMU
 // Cortex-M4 and Cortex-M0 boards.
 //
+// # Fault injection
+//
+// Compiled with -DRESQ_FAULT_SEED=S -DRESQ_FAULT_BER_Q64=T, model.c copies
+// its weights to RAM at the first predict call (const arrays in flash
+// cannot flip; the copy needs NAME_WEIGHT_BYTES of RAM) and flips each
+// stored bit whose SplitMix64 draw from state S is below T = floor(BER *
+// 2^64), in the stream order of package faults; corrupted codes then
+// decode as faults.Corrupt's model does (a pattern that is not a level
+// reads as 0), so the harness prints the Go engine's lines for the same
+// S and T (faults' TestCFaultsMatchGo). Without the macros nothing of it
+// is compiled.
+//
 // Bad input gives an error, never C that does not compile: a model name
 // that is not a C identifier, a float-mode model, or, with a board, a
 // model whose weights or scratch do not fit the board's flash or RAM

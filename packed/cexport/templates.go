@@ -67,6 +67,82 @@ static const layer_t layers[{{len .Layers}}] = {
 	  {{if .Weighted}}{{.Prefix}}_codes, {{.Prefix}}_bias, {{.Prefix}}_mult, {{.Prefix}}_shift{{else}}0, 0, 0, 0{{end}} },
 {{end}}};
 
+#ifdef RESQ_FAULT_SEED
+/* Fault injection, for measuring soft errors (package faults): compiled
+   with -DRESQ_FAULT_SEED=S -DRESQ_FAULT_BER_Q64=T, the first predict call
+   copies the weights to RAM (const arrays in flash cannot flip) and flips
+   each stored bit whose SplitMix64 draw, from state S, is below T =
+   floor(BER * 2^64): the codes of every layer first (byte by byte, bit 0
+   first), then per layer the biases and multipliers (32-bit words, bit 0
+   first) and the shift bytes. Corrupted codes decode as faults and
+   packed.Model.WithImage do: a pattern that is not a level reads as 0, so
+   does every code of a base-3 byte above 242, and shifts are clamped to
+   1..62. The Go engine computes the same logits. */
+#ifndef RESQ_FAULT_BER_Q64
+#error "RESQ_FAULT_SEED needs RESQ_FAULT_BER_Q64 = floor(BER * 2^64)"
+#endif
+{{range .Layers}}{{if .Weighted}}static uint8_t {{.Prefix}}_codes_ram[{{len .Codes}}];
+static int32_t {{.Prefix}}_bias_ram[{{len .Bias}}], {{.Prefix}}_mult_ram[{{len .Mult}}];
+static uint8_t {{.Prefix}}_shift_ram[{{len .Shift}}];
+{{end}}{{end}}static layer_t layers_ram[{{len .Layers}}];
+static uint64_t fault_state = (uint64_t)(RESQ_FAULT_SEED);
+
+/* fault_draw is SplitMix64. */
+static uint64_t fault_draw(void)
+{
+	uint64_t z = (fault_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void flip_bytes(uint8_t *b, uint32_t n)
+{
+	uint32_t i, k;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 8u; k++)
+			if (fault_draw() < (uint64_t)(RESQ_FAULT_BER_Q64))
+				b[i] = (uint8_t)(b[i] ^ (1u << k));
+}
+
+static void flip_words(int32_t *w, uint32_t n)
+{
+	uint32_t i, k;
+	for (i = 0; i < n; i++) {
+		uint32_t v = (uint32_t)w[i];
+		for (k = 0; k < 32u; k++)
+			if (fault_draw() < (uint64_t)(RESQ_FAULT_BER_Q64))
+				v ^= 1ul << k;
+		memcpy(&w[i], &v, sizeof v);
+	}
+}
+
+static const layer_t *fault_layers(void)
+{
+	static int done;
+	if (!done) {
+		memcpy(layers_ram, layers, sizeof layers);
+{{range $i, $l := .Layers}}{{if $l.Weighted}}		memcpy({{$l.Prefix}}_codes_ram, {{$l.Prefix}}_codes, sizeof {{$l.Prefix}}_codes);
+		memcpy({{$l.Prefix}}_bias_ram, {{$l.Prefix}}_bias, sizeof {{$l.Prefix}}_bias);
+		memcpy({{$l.Prefix}}_mult_ram, {{$l.Prefix}}_mult, sizeof {{$l.Prefix}}_mult);
+		memcpy({{$l.Prefix}}_shift_ram, {{$l.Prefix}}_shift, sizeof {{$l.Prefix}}_shift);
+		layers_ram[{{$i}}].codes = {{$l.Prefix}}_codes_ram;
+		layers_ram[{{$i}}].bias = {{$l.Prefix}}_bias_ram;
+		layers_ram[{{$i}}].mult = {{$l.Prefix}}_mult_ram;
+		layers_ram[{{$i}}].shift = {{$l.Prefix}}_shift_ram;
+{{end}}{{end}}{{range .Layers}}{{if .Weighted}}		flip_bytes({{.Prefix}}_codes_ram, sizeof {{.Prefix}}_codes_ram);
+{{end}}{{end}}{{range .Layers}}{{if .Weighted}}		flip_words({{.Prefix}}_bias_ram, {{len .Bias}});
+		flip_words({{.Prefix}}_mult_ram, {{len .Mult}});
+		flip_bytes({{.Prefix}}_shift_ram, sizeof {{.Prefix}}_shift_ram);
+{{end}}{{end}}		done = 1;
+	}
+	return layers_ram;
+}
+#define LAYERS fault_layers()
+#else
+#define LAYERS layers
+#endif
+
 /* Working memory: activation buffers of {{.BufA}} and {{.BufB}} codes (stage i
    reads one and writes the other) and one unpacked weight row of
    {{.MaxCols}} codes. */
@@ -76,6 +152,28 @@ static uint8_t scratch[{{.Upper}}_SCRATCH_BYTES];
 static void unpack_row(int8_t *dst, const layer_t *L, uint32_t first, int32_t n)
 {
 	int32_t j;
+#ifdef RESQ_FAULT_SEED
+	if (L->base3) {
+		for (j = 0; j < n; j++) {
+			uint32_t c = first + (uint32_t)j, v = L->codes[c / 5u], d = c % 5u;
+			for (; d > 0u; d--)
+				v /= 3u;
+			dst[j] = L->codes[c / 5u] > 242u ? 0 : (int8_t)((int32_t)(v % 3u) - 1);
+		}
+		return;
+	}
+	{
+		uint32_t b = L->bits, t = first * b, mask = (1u << b) - 1u, sign = 1u << (b - 1u);
+		for (j = 0; j < n; j++, t += b) {
+			uint32_t i = t >> 3, sh = t & 7u, v = (uint32_t)L->codes[i] >> sh;
+			if (sh + b > 8u)
+				v |= (uint32_t)L->codes[i + 1] << (8u - sh);
+			v &= mask;
+			dst[j] = v == sign ? 0 : (int8_t)((int32_t)(v ^ sign) - (int32_t)sign);
+		}
+		return;
+	}
+#endif
 	if (L->base3) {
 		/* byte i holds codes 5i..5i+4, least significant base-3 digit first */
 		uint32_t i = first / 5u, d = first - 5u * i, v = L->codes[i], k;
@@ -167,6 +265,9 @@ static int32_t requant(const layer_t *L, int32_t acc, int32_t o)
 {
 	int64_t v = (int64_t)acc + L->bias[o];
 	uint32_t sh = L->shift[o];
+#ifdef RESQ_FAULT_SEED
+	sh = sh < 1u ? 1u : sh > 62u ? 62u : sh;
+#endif
 	int64_t p = v * L->mult[o] + ((int64_t)1 << (sh - 1u));
 	int64_t q = p >= 0 ? (p >> sh) : -((-p - 1) >> sh) - 1;
 	if (L->out_max == 0) {
@@ -270,7 +371,7 @@ int {{.Name}}_predict(const uint8_t *input, int32_t *logits)
 		a[i] = input[i] > {{.InMax}} ? {{.InMax}} : input[i];
 {{else}}	memcpy(a, input, {{.Upper}}_INPUT_SIZE);
 {{end}}	for (i = 0; i < {{len .Layers}}; i++) {
-		const layer_t *L = &layers[i];
+		const layer_t *L = &LAYERS[i];
 		uint8_t *t;
 		if (L->kind == K_DENSE)
 			dense(L, a, b, logits, row);

@@ -1,0 +1,142 @@
+package faults
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/packed/cexport"
+	"github.com/resq-dev/resq/quant"
+)
+
+// intImage exports a random network to an integer-mode packed file and
+// reads it back with its image.
+func intImage(t *testing.T, spec string, in []int, bits int, base3 bool, x []float32, n int) (*packed.Model, *packed.Image) {
+	t.Helper()
+	m, err := nn.Build(spec, in, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := quant.Direct(m, quant.Config{Bits: bits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.rqp")
+	if _, err := packed.ExportInteger(path, m, s, x, n, packed.IntOptions{}, packed.Meta{Options: packed.Options{Base3: base3}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, img, err := packed.ReadImage(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pm, img
+}
+
+func harnessLines(m *packed.Model, u []uint8, n int) string {
+	logits := make([]int32, n*m.Classes)
+	pred := make([]int32, n)
+	m.InferInt(logits, pred, u, n)
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString(strconv.Itoa(int(pred[i])))
+		for _, v := range logits[i*m.Classes : (i+1)*m.Classes] {
+			b.WriteString(" " + strconv.Itoa(int(v)))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestCFaultsMatchGo compiles the generated C with its fault option and
+// checks that the harness prints the lines of the Go engine running the
+// same corrupted memory (Corrupt with the same state and rate), for
+// ternary (both packings), 3-, 5- and 8-bit MLPs and a CNN.
+func TestCFaultsMatchGo(t *testing.T) {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("gcc not found: the generated C is not compiled")
+	}
+	r := rand.New(rand.NewPCG(21, 1))
+	for _, tc := range []struct {
+		spec  string
+		in    []int
+		bits  int
+		base3 bool
+		ber   float64
+	}{
+		{"mlp:33-17x2-5", []int{33}, 2, false, 0.01},
+		{"mlp:33-17x2-5", []int{33}, 2, true, 0.01},
+		{"mlp:33-17x2-5", []int{33}, 3, false, 0.003},
+		{"mlp:20-9-4", []int{20}, 5, false, 0.02},
+		{"mlp:33-17x2-5", []int{33}, 8, false, 0.01},
+		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{2, 13, 11}, 2, false, 0.01},
+	} {
+		name := fmt.Sprintf("%s/%d-bit/base3=%v", tc.spec, tc.bits, tc.base3)
+		t.Run(name, func(t *testing.T) {
+			d := shapeSize(tc.in)
+			const n = 40
+			x := make([]float32, n*d)
+			for i := range x {
+				x[i] = float32(r.IntN(256)) / 255
+			}
+			m, img := intImage(t, tc.spec, tc.in, tc.bits, tc.base3, x, n)
+			u := make([]uint8, n*d)
+			m.QuantizeInput(u, x)
+			files, err := cexport.Generate(m, cexport.Options{Name: "net"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			for f, b := range files {
+				if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			in := filepath.Join(dir, "in.bin")
+			if err := os.WriteFile(in, u, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			clean := harnessLines(m, u, n)
+			state := r.Uint64()
+			fm, flipped, err := Corrupt(m, img, PartAll, state, tc.ber)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := harnessLines(fm, u, n)
+			if flipped == 0 || want == clean {
+				t.Fatalf("%d bits flipped, logits unchanged: the case tests nothing", flipped)
+			}
+			bin := filepath.Join(dir, "net")
+			cmd := exec.Command(gcc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+				fmt.Sprintf("-DRESQ_FAULT_SEED=%dull", state), fmt.Sprintf("-DRESQ_FAULT_BER_Q64=%dull", Threshold(tc.ber)),
+				"-o", bin, filepath.Join(dir, "model.c"), filepath.Join(dir, "main.c"))
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("gcc: %v\n%s", err, out)
+			}
+			got, err := exec.Command(bin, in).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != want {
+				t.Errorf("C lines differ from the Go engine's (%d bits flipped):\nC:\n%s\nGo:\n%s", flipped, firstLines(got, 3), firstLines([]byte(want), 3))
+			}
+		})
+	}
+}
+
+func firstLines(b []byte, k int) string {
+	l := bytes.SplitN(b, []byte("\n"), k+1)
+	return string(bytes.Join(l[:min(k, len(l))], []byte("\n")))
+}
