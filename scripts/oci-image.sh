@@ -51,7 +51,7 @@ if [ -z "${CRANE:-}" ]; then
 		die "cannot build crane $CRANE_VERSION"
 	CRANE=$WORK/bin/crane
 fi
-(cd "$ROOT" && CGO_ENABLED=0 GOOS=linux GOARCH=$ARCH go build -trimpath -o "$WORK/rootfs/resq" ./cmd/resq) || die "build failed"
+(cd "$ROOT" && CGO_ENABLED=0 GOOS=linux GOARCH=$ARCH go build -trimpath -buildvcs=auto -o "$WORK/rootfs/resq" ./cmd/resq) || die "build failed"
 
 # The layer, byte for byte the same for the same binary: root-owned entries, mtime 0.
 python3 - "$WORK/rootfs/resq" "$WORK/layer.tar" <<'PY' || die "cannot write the layer"

@@ -47,7 +47,7 @@ fi
 if [ -z "${RESQ:-}" ]; then
 	mkdir -p "$WORK/bin"
 	RESQ=$WORK/bin/resq
-	(cd "$ROOT" && CGO_ENABLED=0 go build -o "$RESQ" ./cmd/resq) || die "build failed"
+	(cd "$ROOT" && CGO_ENABLED=0 go build -buildvcs=auto -o "$RESQ" ./cmd/resq) || die "build failed"
 fi
 BIN=$(cd "$(dirname "$RESQ")" && pwd)
 [ "$(basename "$RESQ")" = resq ] || { mkdir -p "$WORK/bin" && cp "$RESQ" "$WORK/bin/resq" && BIN=$WORK/bin; }
