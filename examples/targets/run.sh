@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains resq's three accuracy targets (an MLP and two CNNs) with the
-# settings found in examples/NOTES.md and prints a table: model,
+# settings found in docs/NOTES.md and prints a table: model,
 # dataset, epochs, wall time, test error, target, PASS/FAIL.
 #
 # Usage: examples/targets/run.sh [all|mlp|cnn|fcnn ...]   (default: all)
@@ -10,7 +10,7 @@
 #                     use the first N train/test rows (the targets then FAIL)
 # Time:  measured on 2 busy cores (load ~5-10) after the GEMM rewrite: MLP
 #        ~45 s/epoch (10 epochs), 3x3 CNN ~100 s/epoch; on a quiet machine less.
-#        Exit status 1 if a target fails. Runs and results: ../NOTES.md.
+#        Exit status 1 if a target fails. Runs and results: docs/NOTES.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
