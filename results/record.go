@@ -42,6 +42,10 @@ type Record struct {
 	// model's codes when the cell ran; nil in records of an older resq
 	// (resq cost DIR recomputes it from the stored models).
 	Cost *cost.Figures `json:"cost,omitempty"`
+
+	// Faults is the cell's bit-error experiment, for sweeps with a faults
+	// key; nil otherwise.
+	Faults *Faults `json:"faults,omitempty"`
 }
 
 // Status values.

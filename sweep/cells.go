@@ -55,6 +55,7 @@ type CellConfig struct {
 
 	Quant     *QuantOptions `json:"quant,omitempty"`   // direct and retrain cells
 	Retrain   *Budget       `json:"retrain,omitempty"` // retrain cells
+	Faults    *FaultSpec    `json:"faults,omitempty"`  // bit-error experiments (specs with a faults key)
 	EvalBatch int           `json:"-"`                 // how, not what: not hashed
 }
 
@@ -131,6 +132,7 @@ func (s *Spec) Cells() ([]Cell, error) {
 			base := CellConfig{
 				IDFormat: IDFormat, Dataset: s.Dataset, Limit: s.Limit, ValSize: s.ValSize, DataSeed: s.DataSeed,
 				Family: s.Family, Seed: seed, Float: s.Float, Mode: ModeFloat, Bits: 32, EvalBatch: s.EvalBatch,
+				Faults: s.cellFaults(),
 			}
 			if s.Family == "mlp" {
 				base.Width, base.Depth, base.Act, base.Dropout, base.DropIn, base.Init = sz.width, sz.depth, s.MLP.Act, s.MLP.Dropout, s.MLP.DropIn, s.MLP.Init

@@ -36,6 +36,12 @@
 //	eval_batch  500
 //	budgets     weight_bytes [8KiB, 32KiB, 128KiB, 512KiB, 2MiB], energy: decades spanning the
 //	            measured energies (the report's designer's view; not hashed into cell IDs)
+//	faults      absent: no fault experiments. Given, ber (required: bit error rates in [0, 1]),
+//	            trials 20, seed 1, protections [none] (package faults): every cell also runs
+//	            its test set with bits of its stored weights flipped (the packed model's codes,
+//	            steps and biases; float cells: the float32 parameters) and records the curves
+//	            (results.Record.Faults). Hashed into every cell ID only when given, so specs
+//	            without it keep their IDs.
 //
 // A list given empty ([]) is an error, not the default (a key without a
 // value keeps the default). A spec file is at most MaxSpecBytes (1 MiB) and

@@ -176,7 +176,10 @@ func (r *TrainRunner) runFloat(ctx context.Context, c Cell, env *Env, ds *data.D
 	}
 	fillOutcome(rec, o)
 	rec.StoredBytes = 4 * rec.Params
-	return r.costFloat(c, env, o.M, rec)
+	if err := r.costFloat(c, env, o.M, rec); err != nil {
+		return err
+	}
+	return faultsFloat(ctx, k, ds, o.M, rec)
 }
 
 func (r *TrainRunner) runQuant(ctx context.Context, c Cell, env *Env, ds *data.Dataset, rec *results.Record) error {
@@ -206,7 +209,10 @@ func (r *TrainRunner) runQuant(ctx context.Context, c Cell, env *Env, ds *data.D
 	}
 	fillOutcome(rec, o)
 	rec.StoredBytes = packed.StoredBytes(fc.M, fc.Quant, r.opt.Packed)
-	return r.costQuant(c, fc.M, fc.Quant, rec)
+	if err := r.costQuant(c, fc.M, fc.Quant, rec); err != nil {
+		return err
+	}
+	return faultsQuant(ctx, k, ds, fc.M, fc.Quant, r.opt.Packed, rec)
 }
 
 // Checksum returns the checksum of the dataset of cell config k (see

@@ -35,9 +35,10 @@ type Spec struct {
 	Float     Budget       `yaml:"float" json:"float"`
 	Retrain   Budget       `yaml:"retrain" json:"retrain"`
 	Quant     QuantOptions `yaml:"quant" json:"quant"`
-	Workers   int          `yaml:"workers" json:"workers"`       // 0 = auto (see Run)
-	EvalBatch int          `yaml:"eval_batch" json:"eval_batch"` // batch size of evaluation
-	Budgets   Budgets      `yaml:"budgets" json:"budgets"`       // the report's designer's view (not hashed)
+	Workers   int          `yaml:"workers" json:"workers"`                  // 0 = auto (see Run)
+	EvalBatch int          `yaml:"eval_batch" json:"eval_batch"`            // batch size of evaluation
+	Budgets   Budgets      `yaml:"budgets" json:"budgets"`                  // the report's designer's view (not hashed)
+	Faults    FaultSpec    `yaml:"faults,omitempty" json:"faults,omitzero"` // bit-error experiments per cell (hashed only when given)
 
 	file  string         // file name for error messages
 	lines map[string]int // key path -> line, for validation errors
@@ -280,6 +281,9 @@ func (s *Spec) resolve() error {
 	s.Retrain = s.Retrain.withDefaults(s, "retrain", rdef)
 	if s.Quant.Rule == "" {
 		s.Quant.Rule = "l2"
+	}
+	if err := s.resolveFaults(); err != nil {
+		return err
 	}
 	return s.validate()
 }
