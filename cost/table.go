@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,7 +122,7 @@ func ParseTable(file string, src []byte) (*Table, error) {
 				t.Source = v.Value
 			}
 			continue
-		case !contains(tableKeys, key):
+		case !slices.Contains(tableKeys, key):
 			return nil, fmt.Errorf("cost: %s:%d: unknown key %q (known: name, source, %s)", file, k.Line, key, strings.Join(tableKeys, ", "))
 		}
 		x, err := strconv.ParseFloat(v.Value, 64)
@@ -154,13 +155,4 @@ func ParseTable(file string, src []byte) (*Table, error) {
 		t.Name = strings.TrimSuffix(strings.TrimSuffix(file, ".yaml"), ".yml")
 	}
 	return t, nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

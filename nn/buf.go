@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/resq-dev/resq/tensor"
 )
@@ -20,7 +21,7 @@ func ensure(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 		// would make every caller's variadic shape a heap allocation.
 		return &tensor.Tensor{Shape: append([]int(nil), shape...), Data: make([]float32, n)}
 	}
-	if sameShape(t.Shape, shape) {
+	if slices.Equal(t.Shape, shape) {
 		return t
 	}
 	if cap(t.Data) >= n {
@@ -39,22 +40,10 @@ func view(v *tensor.Tensor, data []float32, shape ...int) *tensor.Tensor {
 		v = &tensor.Tensor{}
 	}
 	v.Data = data
-	if !sameShape(v.Shape, shape) {
+	if !slices.Equal(v.Shape, shape) {
 		v.Shape = append(v.Shape[:0], shape...)
 	}
 	return v
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func shapeSize(s []int) int {
@@ -70,7 +59,7 @@ func checkSame(dy, y *tensor.Tensor, kind string, idx int) {
 	if y == nil {
 		panic(fmt.Sprintf("nn: %s %d: Backward before Forward", kind, idx))
 	}
-	if !sameShape(dy.Shape, y.Shape) {
+	if !slices.Equal(dy.Shape, y.Shape) {
 		panic(fmt.Sprintf("nn: %s %d: gradient %v does not match output %v", kind, idx, dy.Shape, y.Shape))
 	}
 }

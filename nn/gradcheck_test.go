@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/resq-dev/resq/tensor"
@@ -68,7 +69,7 @@ func gradCheck(t *testing.T, name string, l Layer, x *tensor.Tensor, train bool,
 	dxT := l.Backward(r)
 	var dx []float32
 	if dxT != nil {
-		if !sameShape(dxT.Shape, x.Shape) {
+		if !slices.Equal(dxT.Shape, x.Shape) {
 			t.Fatalf("%s: dx shape %v, input %v", name, dxT.Shape, x.Shape)
 		}
 		dx = append([]float32(nil), dxT.Data...)

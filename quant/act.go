@@ -54,7 +54,7 @@ func (a *ActQuant) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 
 // Backward passes dy through where the last input was below Clip.
 func (a *ActQuant) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	if a.x == nil || !sameShape(dy.Shape, a.x.Shape) {
+	if a.x == nil || !slices.Equal(dy.Shape, a.x.Shape) {
 		var xs []int
 		if a.x != nil {
 			xs = a.x.Shape
@@ -75,7 +75,7 @@ func (a *ActQuant) Backward(dy *tensor.Tensor) *tensor.Tensor {
 
 // ensure returns t if it has shape, else a new tensor of that shape.
 func ensure(t *tensor.Tensor, shape []int) *tensor.Tensor {
-	if t != nil && sameShape(t.Shape, shape) {
+	if t != nil && slices.Equal(t.Shape, shape) {
 		return t
 	}
 	return tensor.New(shape...)

@@ -407,7 +407,7 @@ func LoadState(m *nn.Model, raw json.RawMessage) (*State, error) {
 		switch {
 		case li.Name != p.Name:
 			return nil, fmt.Errorf("quant: state layer %d is %s, model has %s", i, li.Name, p.Name)
-		case !sameShape(li.Shape, p.W.Shape):
+		case !slices.Equal(li.Shape, p.W.Shape):
 			return nil, fmt.Errorf("quant: state layer %s has shape %v, model has %v", li.Name, li.Shape, p.W.Shape)
 		case li.QMax != q.QMax() || li.QMin != -q.QMax():
 			return nil, fmt.Errorf("quant: state layer %s: codes %d..%d do not match %d bits", li.Name, li.QMin, li.QMax, li.Bits)
@@ -438,16 +438,4 @@ func LoadState(m *nn.Model, raw json.RawMessage) (*State, error) {
 	s.quantize()
 	s.insertActs(m)
 	return s, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -361,7 +362,7 @@ func (g *Group) aggregate() {
 			if reason == "" {
 				reason = "(no reason recorded)"
 			}
-			if !contains(c.Reasons, reason) {
+			if !slices.Contains(c.Reasons, reason) {
 				c.Reasons = append(c.Reasons, reason)
 			}
 			continue
@@ -434,15 +435,6 @@ func sizeLabel(family string, v float64) string {
 		return "x" + strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	return "w=" + strconv.FormatFloat(v, 'f', 0, 64)
-}
-
-func contains(ss []string, s string) bool {
-	for _, t := range ss {
-		if t == s {
-			return true
-		}
-	}
-	return false
 }
 
 // meanStd returns the mean and the sample standard deviation (n-1) of v;
