@@ -108,151 +108,209 @@ func planModel(spec string, in []int) (*modelPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(in) > MaxInputRank {
-		return nil, fmt.Errorf("nn: bad input shape %v (more than %d dimensions)", in, MaxInputRank)
-	}
-	inSize := int64(1)
-	for _, d := range in {
-		if d <= 0 {
-			return nil, fmt.Errorf("nn: bad input shape %v", in)
-		}
-		inSize = satMul(inSize, int64(d))
-	}
-	pl := &modelPlan{classes: p.classes, init: p.init}
-	// activation checks n, the per-sample size of the input or of a layer output.
-	activation := func(what string, n int64) error {
-		if n > MaxActivation {
-			return fmt.Errorf("nn: model spec %q: %s has %s values per sample, more than the limit %d", spec, what, countString(n), MaxActivation)
-		}
-		return nil
-	}
-	// count adds the params of one layer and checks the total.
-	count := func(weights, params int64) error {
-		pl.weights = satAdd(pl.weights, weights)
-		pl.params = satAdd(pl.params, params)
-		if pl.params > MaxParams {
-			return fmt.Errorf("nn: model spec %q: %s parameters or more, more than the limit %d", spec, countString(pl.params), MaxParams)
-		}
-		return nil
-	}
-	dense := func(in, out int, act string) error {
-		if err := activation(fmt.Sprintf("dense layer %d->%d", in, out), int64(out)); err != nil {
-			return err
-		}
-		w := satMul(int64(in), int64(out))
-		if err := count(w, satAdd(w, int64(out))); err != nil {
-			return err
-		}
-		pl.layers = append(pl.layers, layerPlan{kind: planDense, in: in, out: out, act: act})
-		if act != "" {
-			pl.layers = append(pl.layers, layerPlan{kind: planAct, act: act})
-		}
-		return nil
-	}
-	dropout := func(pr float64) {
-		if pr > 0 {
-			pl.layers = append(pl.layers, layerPlan{kind: planDropout, p: pr})
-		}
-	}
-	if p.family == "mlp" {
-		if in == nil {
-			in = []int{p.in}
-			inSize = int64(p.in)
-		}
-		if inSize != int64(p.in) {
-			return nil, fmt.Errorf("nn: model expects %d inputs, dataset has %s", p.in, countString(inSize))
-		}
-		if err := activation("the input", inSize); err != nil {
-			return nil, err
-		}
-		pl.in = append([]int(nil), in...)
-		dropout(p.dropin)
-		w := p.in
-		for _, t := range p.toks {
-			if err := dense(w, t.n, p.act); err != nil {
-				return nil, err
-			}
-			dropout(p.drop)
-			w = t.n
-		}
-		if err := dense(w, p.classes, ""); err != nil {
-			return nil, err
-		}
-		return pl, nil
-	}
-	if len(in) != 3 {
-		return nil, fmt.Errorf("nn: cnn model needs a [C H W] input shape, dataset has %v", in)
-	}
-	if err := activation("the input", inSize); err != nil {
+	inSize, err := inputSize(in)
+	if err != nil {
 		return nil, err
 	}
+	b := &planner{spec: spec, p: p, pl: &modelPlan{classes: p.classes, init: p.init}}
+	if p.family == "mlp" {
+		err = b.mlp(in, inSize)
+	} else {
+		err = b.cnn(in, inSize)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.pl, nil
+}
+
+// inputSize checks a per-sample input shape and returns its number of
+// values (saturated).
+func inputSize(in []int) (int64, error) {
+	if len(in) > MaxInputRank {
+		return 0, fmt.Errorf("nn: bad input shape %v (more than %d dimensions)", in, MaxInputRank)
+	}
+	n := int64(1)
+	for _, d := range in {
+		if d <= 0 {
+			return 0, fmt.Errorf("nn: bad input shape %v", in)
+		}
+		n = satMul(n, int64(d))
+	}
+	return n, nil
+}
+
+// planner lays out the layers of one parsed spec into pl, checking every
+// activation size and the running parameter count against the limits.
+type planner struct {
+	spec string
+	p    *parsed
+	pl   *modelPlan
+}
+
+// activation checks n, the per-sample size of the input or of a layer output.
+func (b *planner) activation(what string, n int64) error {
+	if n > MaxActivation {
+		return fmt.Errorf("nn: model spec %q: %s has %s values per sample, more than the limit %d", b.spec, what, countString(n), MaxActivation)
+	}
+	return nil
+}
+
+// count adds the params of one layer and checks the total.
+func (b *planner) count(weights, params int64) error {
+	b.pl.weights = satAdd(b.pl.weights, weights)
+	b.pl.params = satAdd(b.pl.params, params)
+	if b.pl.params > MaxParams {
+		return fmt.Errorf("nn: model spec %q: %s parameters or more, more than the limit %d", b.spec, countString(b.pl.params), MaxParams)
+	}
+	return nil
+}
+
+func (b *planner) add(l layerPlan) { b.pl.layers = append(b.pl.layers, l) }
+
+// dense adds an in->out dense layer and its activation (none when act is "").
+func (b *planner) dense(in, out int, act string) error {
+	if err := b.activation(fmt.Sprintf("dense layer %d->%d", in, out), int64(out)); err != nil {
+		return err
+	}
+	w := satMul(int64(in), int64(out))
+	if err := b.count(w, satAdd(w, int64(out))); err != nil {
+		return err
+	}
+	b.add(layerPlan{kind: planDense, in: in, out: out, act: act})
+	if act != "" {
+		b.add(layerPlan{kind: planAct, act: act})
+	}
+	return nil
+}
+
+// dropout adds a dropout layer when pr > 0.
+func (b *planner) dropout(pr float64) {
+	if pr > 0 {
+		b.add(layerPlan{kind: planDropout, p: pr})
+	}
+}
+
+// mlp lays out a fully connected network: input dropout, the hidden layers
+// with their dropout, the output layer.
+func (b *planner) mlp(in []int, inSize int64) error {
+	p := b.p
+	if in == nil {
+		in = []int{p.in}
+		inSize = int64(p.in)
+	}
+	if inSize != int64(p.in) {
+		return fmt.Errorf("nn: model expects %d inputs, dataset has %s", p.in, countString(inSize))
+	}
+	if err := b.activation("the input", inSize); err != nil {
+		return err
+	}
+	b.pl.in = append([]int(nil), in...)
+	b.dropout(p.dropin)
+	w := p.in
+	for _, t := range p.toks {
+		if err := b.dense(w, t.n, p.act); err != nil {
+			return err
+		}
+		b.dropout(p.drop)
+		w = t.n
+	}
+	return b.dense(w, p.classes, "")
+}
+
+// cnn lays out a convolutional network over a [C H W] input: its conv,
+// pool and dense tokens in order, a flatten before the first dense layer,
+// the output layer.
+func (b *planner) cnn(in []int, inSize int64) error {
+	p := b.p
+	if len(in) != 3 {
+		return fmt.Errorf("nn: cnn model needs a [C H W] input shape, dataset has %v", in)
+	}
+	if err := b.activation("the input", inSize); err != nil {
+		return err
+	}
 	// From here on c*h*w <= MaxActivation, so every dimension is too.
-	pl.in = append([]int(nil), in...)
-	pl.image = true
+	b.pl.in = append([]int(nil), in...)
+	b.pl.image = true
 	c, h, w := in[0], in[1], in[2]
 	flat := false
+	var err error
 	for i, t := range p.toks {
 		switch t.kind {
 		case tokConv:
-			ks := math.Round(float64(t.n) * p.scale)
-			if ks > MaxActivation {
-				return nil, fmt.Errorf("nn: model spec %q: layer %q has %g maps, more than the limit %d", spec, tokString(t), ks, MaxActivation)
-			}
-			k := max(1, int(ks))
-			// Count the params first: they bound the kernel size (k >= 1,
-			// c >= 1), which keeps the geometry below from overflowing.
-			wn := satMul(satMul(satMul(int64(k), int64(c)), int64(t.k)), int64(t.k))
 			bn := p.bn || (i+1 < len(p.toks) && p.toks[i+1].kind == tokBN)
-			bnp := int64(0)
-			if bn {
-				bnp = 2 * int64(k)
+			if c, h, w, err = b.conv(t, bn, c, h, w); err != nil {
+				return err
 			}
-			if err := count(wn, satAdd(wn, int64(k)+bnp)); err != nil {
-				return nil, err
-			}
-			pad := (t.k - 1) / 2
-			if h+2*pad < t.k || w+2*pad < t.k {
-				return nil, fmt.Errorf("nn: model spec %q: layer %q does not fit its %dx%d input", spec, tokString(t), h, w)
-			}
-			oh := (h+2*pad-t.k)/t.stride + 1
-			ow := (w+2*pad-t.k)/t.stride + 1
-			if err := activation(fmt.Sprintf("layer %q", tokString(t)), satMul(satMul(int64(k), int64(oh)), int64(ow))); err != nil {
-				return nil, err
-			}
-			pl.layers = append(pl.layers, layerPlan{kind: planConv, in: c, out: k, k: t.k, stride: t.stride, pad: pad, act: p.act})
-			if bn {
-				pl.layers = append(pl.layers, layerPlan{kind: planBN, in: k})
-			}
-			pl.layers = append(pl.layers, layerPlan{kind: planAct, act: p.act})
-			c, h, w = k, oh, ow
 		case tokBN: // handled with its conv
 		case tokPool:
-			if h < t.k || w < t.k {
-				return nil, fmt.Errorf("nn: model spec %q: layer %q does not fit its %dx%d input", spec, tokString(t), h, w)
+			if h, w, err = b.pool(t, h, w); err != nil {
+				return err
 			}
-			pl.layers = append(pl.layers, layerPlan{kind: planPool, k: t.k, stride: t.stride})
-			h, w = (h-t.k)/t.stride+1, (w-t.k)/t.stride+1
 		case tokDense:
 			if !flat {
-				pl.layers = append(pl.layers, layerPlan{kind: planFlatten})
+				b.add(layerPlan{kind: planFlatten})
 				flat, c, h, w = true, c*h*w, 1, 1
 			}
-			dropout(p.drop)
-			if err := dense(c, t.n, p.act); err != nil {
-				return nil, err
+			b.dropout(p.drop)
+			if err := b.dense(c, t.n, p.act); err != nil {
+				return err
 			}
 			c = t.n
 		}
 	}
 	if !flat {
-		pl.layers = append(pl.layers, layerPlan{kind: planFlatten})
+		b.add(layerPlan{kind: planFlatten})
 		c = c * h * w
 	}
-	dropout(p.drop)
-	if err := dense(c, p.classes, ""); err != nil {
-		return nil, err
+	b.dropout(p.drop)
+	return b.dense(c, p.classes, "")
+}
+
+// conv adds a convolution (same padding for odd kernels), its batch
+// normalisation when bn, and its activation, over a c x h x w input; it
+// returns the output's shape.
+func (b *planner) conv(t token, bn bool, c, h, w int) (int, int, int, error) {
+	ks := math.Round(float64(t.n) * b.p.scale)
+	if ks > MaxActivation {
+		return 0, 0, 0, fmt.Errorf("nn: model spec %q: layer %q has %g maps, more than the limit %d", b.spec, tokString(t), ks, MaxActivation)
 	}
-	return pl, nil
+	k := max(1, int(ks))
+	// Count the params first: they bound the kernel size (k >= 1, c >= 1),
+	// which keeps the geometry below from overflowing.
+	wn := satMul(satMul(satMul(int64(k), int64(c)), int64(t.k)), int64(t.k))
+	bnp := int64(0)
+	if bn {
+		bnp = 2 * int64(k)
+	}
+	if err := b.count(wn, satAdd(wn, int64(k)+bnp)); err != nil {
+		return 0, 0, 0, err
+	}
+	pad := (t.k - 1) / 2
+	if h+2*pad < t.k || w+2*pad < t.k {
+		return 0, 0, 0, fmt.Errorf("nn: model spec %q: layer %q does not fit its %dx%d input", b.spec, tokString(t), h, w)
+	}
+	oh := (h+2*pad-t.k)/t.stride + 1
+	ow := (w+2*pad-t.k)/t.stride + 1
+	if err := b.activation(fmt.Sprintf("layer %q", tokString(t)), satMul(satMul(int64(k), int64(oh)), int64(ow))); err != nil {
+		return 0, 0, 0, err
+	}
+	b.add(layerPlan{kind: planConv, in: c, out: k, k: t.k, stride: t.stride, pad: pad, act: b.p.act})
+	if bn {
+		b.add(layerPlan{kind: planBN, in: k})
+	}
+	b.add(layerPlan{kind: planAct, act: b.p.act})
+	return k, oh, ow, nil
+}
+
+// pool adds a max-pooling layer over an h x w input and returns the
+// output's height and width.
+func (b *planner) pool(t token, h, w int) (int, int, error) {
+	if h < t.k || w < t.k {
+		return 0, 0, fmt.Errorf("nn: model spec %q: layer %q does not fit its %dx%d input", b.spec, tokString(t), h, w)
+	}
+	b.add(layerPlan{kind: planPool, k: t.k, stride: t.stride})
+	return (h-t.k)/t.stride + 1, (w-t.k)/t.stride + 1, nil
 }
 
 // build allocates the model planned by pl, with weights drawn from seed.
