@@ -144,6 +144,9 @@ func Write(dir string, recs []results.Record, opt Options) (*Summary, error) {
 	if err := addDesigner(d, dir, groups, opt, s); err != nil {
 		return nil, err
 	}
+	if err := addFaults(d, dir, recs, s); err != nil {
+		return nil, err
+	}
 	s.ResultsCSV = filepath.Join(dir, "results.csv")
 	s.SummaryCSV = filepath.Join(dir, "summary.csv")
 	s.Markdown = filepath.Join(dir, "report.md")
