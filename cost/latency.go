@@ -1,13 +1,11 @@
 package cost
 
 import (
-	"bufio"
 	"math/rand/v2"
-	"os"
 	"runtime"
-	"strings"
 	"time"
 
+	"github.com/resq-dev/resq/internal/host"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/tensor"
@@ -37,13 +35,10 @@ const (
 // on inputs drawn from a seeded generator (timings do not depend on the
 // values). No other work should run meanwhile.
 func MeasurePacked(m *packed.Model) *Latency {
-	d := 1
-	for _, v := range m.In {
-		d *= v
-	}
+	d := tensor.Numel(m.In)
 	x := inputs(100 * d)
 	out := make([]float32, 100*m.Classes)
-	l := &Latency{Engine: "packed", CPU: CPUModel(), Cores: runtime.GOMAXPROCS(0)}
+	l := &Latency{Engine: "packed", CPU: host.CPU(), Cores: runtime.GOMAXPROCS(0)}
 	l.Batch1US = timeCalls(func() { m.Infer(out[:m.Classes], x[:d], 1) })
 	l.Batch100US = timeCalls(func() { m.Infer(out, x, 100) })
 	return l
@@ -52,14 +47,11 @@ func MeasurePacked(m *packed.Model) *Latency {
 // MeasureFloat times the float32 forward pass of m (package nn, no
 // training) at batch 1 and 100.
 func MeasureFloat(m *nn.Model) *Latency {
-	d := 1
-	for _, v := range m.In {
-		d *= v
-	}
+	d := tensor.Numel(m.In)
 	x := inputs(100 * d)
 	x1 := tensor.FromData(x[:d], 1, d)
 	x100 := tensor.FromData(x, 100, d)
-	l := &Latency{Engine: "float32", CPU: CPUModel(), Cores: runtime.GOMAXPROCS(0)}
+	l := &Latency{Engine: "float32", CPU: host.CPU(), Cores: runtime.GOMAXPROCS(0)}
 	l.Batch1US = timeCalls(func() { m.Forward(x1, false) })
 	l.Batch100US = timeCalls(func() { m.Forward(x100, false) })
 	return l
@@ -91,37 +83,4 @@ func timeCalls(f func()) float64 {
 		}
 	}
 	return best
-}
-
-// CPUModel returns the processor's model name with its family and model
-// numbers (from /proc/cpuinfo on Linux, e.g. "AMD EPYC (family 25 model
-// 17)"), else the architecture.
-func CPUModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	defer f.Close()
-	info := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			if len(info) > 0 {
-				break // end of the first processor's block
-			}
-			continue
-		}
-		if k = strings.TrimSpace(k); info[k] == "" {
-			info[k] = strings.TrimSpace(v)
-		}
-	}
-	name := info["model name"]
-	if name == "" {
-		return runtime.GOARCH
-	}
-	if info["cpu family"] != "" && info["model"] != "" {
-		name += " (family " + info["cpu family"] + " model " + info["model"] + ")"
-	}
-	return name
 }

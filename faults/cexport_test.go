@@ -15,6 +15,7 @@ import (
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/packed/cexport"
 	"github.com/resq-dev/resq/quant"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // intImage exports a random network to an integer-mode packed file and
@@ -85,7 +86,7 @@ func TestCFaultsMatchGo(t *testing.T) {
 	} {
 		name := fmt.Sprintf("%s/%d-bit/base3=%v", tc.spec, tc.bits, tc.base3)
 		t.Run(name, func(t *testing.T) {
-			d := shapeSize(tc.in)
+			d := tensor.Numel(tc.in)
 			const n = 40
 			x := make([]float32, n*d)
 			for i := range x {

@@ -11,6 +11,7 @@ import (
 	"github.com/resq-dev/resq/internal/safetensors"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // RunFile runs the experiment on the model at path: a packed model (float
@@ -106,7 +107,7 @@ func Corrupt(m *packed.Model, img *packed.Image, part string, state uint64, ber 
 	if !(ber >= 0 && ber <= 1) {
 		return nil, 0, fmt.Errorf("faults: bit error rate %g outside [0, 1]", ber)
 	}
-	s, err := newPacked(m, img, data.Split{D: shapeSize(m.In)})
+	s, err := newPacked(m, img, data.Split{D: tensor.Numel(m.In)})
 	if err != nil {
 		return nil, 0, err
 	}

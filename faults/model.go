@@ -33,8 +33,8 @@ type packedSubject struct {
 }
 
 func newPacked(m *packed.Model, img *packed.Image, test data.Split) (*packedSubject, error) {
-	if test.D != shapeSize(m.In) {
-		return nil, fmt.Errorf("faults: the model takes %d inputs per sample, the data has %d", shapeSize(m.In), test.D)
+	if test.D != tensor.Numel(m.In) {
+		return nil, fmt.Errorf("faults: the model takes %d inputs per sample, the data has %d", tensor.Numel(m.In), test.D)
 	}
 	p := &packedSubject{m: m, img: img, test: test}
 	if img.Integer {
@@ -75,14 +75,6 @@ func shiftWords(b []byte) []uint32 {
 		w[i] = uint32(v)
 	}
 	return w
-}
-
-func shapeSize(s []int) int {
-	n := 1
-	for _, d := range s {
-		n *= d
-	}
-	return n
 }
 
 func (p *packedSubject) memory() memory { return p.mem }
@@ -168,8 +160,8 @@ type floatSubject struct {
 }
 
 func newFloat(m *nn.Model, test data.Split) (*floatSubject, error) {
-	if test.D != shapeSize(m.In) {
-		return nil, fmt.Errorf("faults: the model takes %d inputs per sample, the data has %d", shapeSize(m.In), test.D)
+	if test.D != tensor.Numel(m.In) {
+		return nil, fmt.Errorf("faults: the model takes %d inputs per sample, the data has %d", tensor.Numel(m.In), test.D)
 	}
 	f := &floatSubject{m: m, test: test, batch: 1000}
 	var scales []*tensor.Tensor

@@ -9,6 +9,7 @@ import (
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/internal/atomicfile"
 	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // ExportInteger writes the quantized checkpoint as an integer-only packed
@@ -22,10 +23,7 @@ func (c *Checkpoint) ExportInteger(out string, base3 bool, ds *data.Dataset, n i
 	if n < 1 {
 		return nil, fmt.Errorf("job: --calib-samples %d, need at least 1", n)
 	}
-	d := 1
-	for _, v := range c.M.In {
-		d *= v
-	}
+	d := tensor.Numel(c.M.In)
 	if ds.Train.D != d {
 		return nil, fmt.Errorf("job: calibration data %s has %d inputs per sample, %s takes %d", ds.Name, ds.Train.D, c.Path, d)
 	}
@@ -67,10 +65,7 @@ func loadIntegerFor(path string, ds *data.Dataset) (*packed.Model, error) {
 	if m.Integer() == nil {
 		return nil, fmt.Errorf("job: %s is a float-mode packed model; export it with --integer", path)
 	}
-	d := 1
-	for _, v := range m.In {
-		d *= v
-	}
+	d := tensor.Numel(m.In)
 	if d != ds.Test.D {
 		return nil, fmt.Errorf("job: %s takes %d inputs per sample, dataset %s has %d", path, d, ds.Name, ds.Test.D)
 	}

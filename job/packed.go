@@ -69,10 +69,7 @@ func Infer(ctx context.Context, path string, ds *data.Dataset, batch int) (*Infe
 	if err != nil {
 		return nil, err
 	}
-	d := 1
-	for _, v := range m.In {
-		d *= v
-	}
+	d := tensor.Numel(m.In)
 	if d != ds.Test.D {
 		return nil, fmt.Errorf("job: %q takes %d inputs per sample, dataset %s has %d", path, d, ds.Name, ds.Test.D)
 	}

@@ -3,6 +3,8 @@ package nn
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/resq-dev/resq/tensor"
 )
 
 // benchStep times one training step (forward, loss, backward; no optimiser)
@@ -13,7 +15,7 @@ func benchStep(b *testing.B, spec string, in []int, batch int) {
 		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := randTensor(rng, batch, shapeSize(m.In))
+	x := randTensor(rng, batch, tensor.Numel(m.In))
 	labels := make([]int32, batch)
 	for i := range labels {
 		labels[i] = int32(rng.IntN(m.Classes))

@@ -12,10 +12,7 @@ import (
 // the same batch size every step allocates nothing after the first step.
 // The contents are unspecified after a shape change.
 func ensure(t *tensor.Tensor, shape ...int) *tensor.Tensor {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
+	n := tensor.Numel(shape)
 	if t == nil {
 		// Not tensor.New: its shape argument escapes (panic message), which
 		// would make every caller's variadic shape a heap allocation.
@@ -44,14 +41,6 @@ func view(v *tensor.Tensor, data []float32, shape ...int) *tensor.Tensor {
 		v.Shape = append(v.Shape[:0], shape...)
 	}
 	return v
-}
-
-func shapeSize(s []int) int {
-	n := 1
-	for _, d := range s {
-		n *= d
-	}
-	return n
 }
 
 // checkSame panics unless dy has the shape of the last forward output.

@@ -168,7 +168,7 @@ func (m *Model) ReseedDropout(seed uint64) {
 // flattened samples) and returns the logits [batch, Classes], owned by the
 // last layer. train selects dropout and batch statistics.
 func (m *Model) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
-	d := shapeSize(m.In)
+	d := tensor.Numel(m.In)
 	if len(x.Shape) != 2 || x.Shape[1] != d {
 		panic(fmt.Sprintf("nn: model: input %v does not match [batch %d]", x.Shape, d))
 	}
@@ -255,7 +255,7 @@ func (m *Model) String() string {
 	fmt.Fprintf(&b, "%s  in %v  weights %d  params %d\n", m.Spec, m.In, w, p)
 	shape := append([]int(nil), m.In...)
 	if !m.image {
-		shape = []int{shapeSize(m.In)}
+		shape = []int{tensor.Numel(m.In)}
 	}
 	for i, l := range m.Layers {
 		switch l := l.(type) {
@@ -270,7 +270,7 @@ func (m *Model) String() string {
 			shape = []int{shape[0], (shape[1]-l.K)/l.Stride + 1, (shape[2]-l.K)/l.Stride + 1}
 			fmt.Fprintf(&b, "%3d maxpool %dx%d stride %d", i, l.K, l.K, l.Stride)
 		case *Flatten:
-			shape = []int{shapeSize(shape)}
+			shape = []int{tensor.Numel(shape)}
 			fmt.Fprintf(&b, "%3d flatten", i)
 		case *Dropout:
 			fmt.Fprintf(&b, "%3d dropout %g", i, l.P)

@@ -58,7 +58,7 @@ func TestBuild(t *testing.T) {
 			t.Errorf("%s: Classes = %d, want %d", c.spec, m.Classes, c.classes)
 		}
 		// Forward runs and gives [batch, classes].
-		d := shapeSize(m.In)
+		d := tensor.Numel(m.In)
 		x := randTensor(rand.New(rand.NewPCG(1, 2)), 3, d)
 		if y := m.Forward(x, true); !reflect.DeepEqual(y.Shape, []int{3, c.classes}) {
 			t.Errorf("%s: logits %v", c.spec, y.Shape)
@@ -139,7 +139,7 @@ func TestBuildDeterministic(t *testing.T) {
 		if reflect.DeepEqual(a.Params()[0].W.Data, c.Params()[0].W.Data) {
 			t.Errorf("%s: seeds 42 and 43 give the same weights", spec)
 		}
-		x := randTensor(rand.New(rand.NewPCG(9, 9)), 5, shapeSize(in))
+		x := randTensor(rand.New(rand.NewPCG(9, 9)), 5, tensor.Numel(in))
 		ya := append([]float32(nil), a.Forward(x, true).Data...)
 		yb := b.Forward(x, true).Data
 		if !reflect.DeepEqual(ya, yb) {
@@ -226,7 +226,7 @@ func TestModelGrad(t *testing.T) {
 				p.W.Data[i] += float32(0.1 * rng.NormFloat64()) // non-zero biases too
 			}
 		}
-		x := randTensor(rng, 4, shapeSize(m.In))
+		x := randTensor(rng, 4, tensor.Numel(m.In))
 		labels := []int32{0, 2, 1, 2}
 		loss := func() float64 { return m.Loss.Forward(m.Forward(x, true), labels) }
 		loss()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/resq-dev/resq/packed/internal/kernels"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // randCNN builds [c,h,w] -> conv(k1, 3x3, pad 1) -> relu -> maxpool 2 (or
@@ -55,7 +56,7 @@ func cnnRef(n testNet, x []float64, batch int) []float64 {
 	shape := append([]int(nil), n.a.In...)
 	h := x
 	for i, l := range n.a.Layers {
-		size := shapeSize(shape)
+		size := tensor.Numel(shape)
 		switch l.Kind {
 		case "conv":
 			d := n.data[i]

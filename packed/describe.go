@@ -7,6 +7,7 @@ import (
 
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/quant"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // Stage is one stage of a model as the packed engine runs it, in forward
@@ -66,7 +67,7 @@ func Describe(m *nn.Model, s *quant.State, opt Options) (*Description, error) {
 	d := &Description{In: append([]int(nil), a.In...), Classes: a.Classes, StoredBytes: storedBytes(a, data)}
 	for i, l := range a.Layers {
 		in, out := shapes[i], shapes[i+1]
-		st := Stage{Kind: l.Kind, InSize: shapeSize(in), OutSize: shapeSize(out)}
+		st := Stage{Kind: l.Kind, InSize: tensor.Numel(in), OutSize: tensor.Numel(out)}
 		switch {
 		case l.weighted():
 			st.Rows, st.Cols, st.Bits, st.Steps, st.Codes = l.rows(), l.cols(), l.Bits, len(data[i].Step), data[i].Codes

@@ -135,7 +135,7 @@ func LoadBytes(b []byte) (*Model, error) {
 	if err := checkSpec(f.Meta["spec"], &a); err != nil {
 		return nil, fmt.Errorf("packed: %v", err)
 	}
-	m := &Model{In: a.In, Classes: a.Classes, Spec: f.Meta["spec"], Meta: f.Meta, dim: shapeSize(a.In)}
+	m := &Model{In: a.In, Classes: a.Classes, Spec: f.Meta["spec"], Meta: f.Meta, dim: tensor.Numel(a.In)}
 	if err := checkMode(f.Meta, &a); err != nil {
 		return nil, fmt.Errorf("packed: %v", err)
 	}
@@ -149,7 +149,7 @@ func LoadBytes(b []byte) (*Model, error) {
 	used := 0
 	for i, l := range a.Layers {
 		in, out := shapes[i], shapes[i+1]
-		m.sampleMax = max(m.sampleMax, shapeSize(out))
+		m.sampleMax = max(m.sampleMax, tensor.Numel(out))
 		var o *op
 		switch l.Kind {
 		case "relu", "sigmoid", "tanh":
@@ -182,7 +182,7 @@ func LoadBytes(b []byte) (*Model, error) {
 				m.accMax = max(m.accMax, rowChunk*np)
 			}
 		}
-		o.inSize, o.outSize = shapeSize(in), shapeSize(out)
+		o.inSize, o.outSize = tensor.Numel(in), tensor.Numel(out)
 		m.ops = append(m.ops, o)
 	}
 	if len(f.Tensors) != used {

@@ -13,6 +13,7 @@ import (
 	"github.com/resq-dev/resq/internal/safetensors"
 	"github.com/resq-dev/resq/internal/version"
 	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // FormatName and FormatVersion identify a packed file (metadata keys
@@ -203,15 +204,6 @@ func joinComma(s []string) string {
 	return b.String()
 }
 
-// shapeSize returns the product of shape.
-func shapeSize(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
-}
-
 // validate checks the architecture from an untrusted header and returns
 // the per-sample input shape of every layer plus the final one.
 func (a *arch) validate() ([][]int, error) {
@@ -253,7 +245,7 @@ func (l archLayer) check(in []int) ([]int, error) {
 	switch l.Kind {
 	case "dense":
 		canon.In, canon.Out = l.In, l.Out
-		if shapeSize(in) != l.In { // a dense layer reads its input flattened (row-major)
+		if tensor.Numel(in) != l.In { // a dense layer reads its input flattened (row-major)
 			return nil, fmt.Errorf("input %d does not match the incoming shape %v", l.In, in)
 		}
 		if l.Out <= 0 || l.Out > maxWidth {
@@ -281,7 +273,7 @@ func (l archLayer) check(in []int) ([]int, error) {
 		}
 		out = []int{in[0], (in[1]-l.K)/l.Stride + 1, (in[2]-l.K)/l.Stride + 1}
 	case "flatten":
-		out = []int{shapeSize(in)}
+		out = []int{tensor.Numel(in)}
 	case "relu", "sigmoid", "tanh":
 		out = in
 	case "actquant":

@@ -272,3 +272,32 @@ func DecodeBase3(dst []int8, src []byte) {
 		}
 	}
 }
+
+// InferIntHook is InferInt with a hook that sees, and may change, the
+// activation codes every stage but the last writes, sample by sample
+// (stage: the index in Integer().Layers; sample: the row of x), before the
+// next stage reads them; fault models flip their bits. Samples run in
+// order on the caller's goroutine. A hook must keep each code within its
+// stage's range (OutMax of the stage or of the weighted layer before a
+// pool), the bound the exact int16 pairs of the kernels rely on.
+func (m *Model) InferIntHook(logits, pred []int32, x []uint8, batch int, hook func(stage, sample int, codes []uint8)) {
+	if m.intNet == nil {
+		panic("packed: InferIntHook on a float-mode model")
+	}
+	if batch < 0 || len(x) != batch*m.dim || len(logits) < batch*m.Classes || (pred != nil && len(pred) < batch) {
+		panic(fmt.Sprintf("packed: InferIntHook: x has %d codes, logits %d, want [%d, %d] and [%d, %d]", len(x), len(logits), batch, m.dim, batch, m.Classes))
+	}
+	s := m.intNet.newScratch()
+	s.hook = hook
+	for r0 := 0; r0 < batch; r0 += intChunk {
+		rows := min(intChunk, batch-r0)
+		s.r0 = r0
+		lg := logits[r0*m.Classes : (r0+rows)*m.Classes]
+		m.intNet.forward(s, lg, x[r0*m.dim:(r0+rows)*m.dim], rows)
+		if pred != nil {
+			for i := 0; i < rows; i++ {
+				pred[r0+i] = int32(ArgmaxInt(lg[i*m.Classes : (i+1)*m.Classes]))
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/resq-dev/resq/internal/safetensors"
 	"github.com/resq-dev/resq/packed/internal/kernels"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // ModeInteger is the value of the "mode" metadata key of integer-only
@@ -192,11 +193,11 @@ func loadInteger(f *safetensors.File, a *arch, shapes [][]int) (*intNet, error) 
 		return nil, err
 	}
 	ia := a.Integer
-	n := &intNet{InScale: ia.InScale, InZero: ia.InZero, InMax: ia.InMax, LogitScale: ia.LogitScale, Calib: ia.Calib, MaxAct: shapeSize(a.In)}
+	n := &intNet{InScale: ia.InScale, InZero: ia.InZero, InMax: ia.InMax, LogitScale: ia.LogitScale, Calib: ia.Calib, MaxAct: tensor.Numel(a.In)}
 	used, seenWeighted := 0, false
 	for i, al := range a.Layers {
 		in, out := shapes[i], shapes[i+1]
-		n.MaxAct = max(n.MaxAct, shapeSize(out))
+		n.MaxAct = max(n.MaxAct, tensor.Numel(out))
 		var l *IntLayer
 		switch al.Kind {
 		case "relu", "flatten":
@@ -217,7 +218,7 @@ func loadInteger(f *safetensors.File, a *arch, shapes [][]int) (*intNet, error) 
 				l.C, l.H, l.W, l.OH, l.OW = in[0], in[1], in[2], out[1], out[2]
 			}
 		}
-		l.InSize, l.OutSize = shapeSize(in), shapeSize(out)
+		l.InSize, l.OutSize = tensor.Numel(in), tensor.Numel(out)
 		n.Layers = append(n.Layers, l)
 	}
 	if len(f.Tensors) != used {

@@ -16,6 +16,10 @@ type intScratch struct {
 	a0, a1 []uint8 // [intChunk, MaxAct] activation codes between stages
 	xq     []uint8 // GEMM input: [Pad4(chunk), Kp] (dense) or im2col [Pad4(OH*OW), Kp]
 	acc    []int32 // GEMM output [.., Pad16(rows)]
+	// hook, when set, sees (and may change) every stage's output codes
+	// but the last one's, per sample: r0 is the first sample of the chunk.
+	hook func(stage, sample int, codes []uint8)
+	r0   int
 }
 
 func (n *intNet) newScratch() *intScratch {
@@ -125,6 +129,11 @@ func (n *intNet) forward(s *intScratch, logits []int32, x []uint8, rows int) {
 		case "maxpool":
 			for i := 0; i < rows; i++ {
 				l.maxPool(out[i*l.OutSize:(i+1)*l.OutSize], in[i*l.InSize:(i+1)*l.InSize])
+			}
+		}
+		if s.hook != nil && li < len(n.Layers)-1 {
+			for i := 0; i < rows; i++ {
+				s.hook(li, s.r0+i, out[i*l.OutSize:(i+1)*l.OutSize])
 			}
 		}
 		in = out

@@ -13,6 +13,7 @@ import (
 	"github.com/resq-dev/resq/internal/version"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/quant"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // DefaultPercentile is the percentile of a hidden layer's calibration
@@ -56,7 +57,7 @@ func ExportInteger(path string, m *nn.Model, s *quant.State, calib []float32, n 
 	if s == nil {
 		return 0, fmt.Errorf("packed: export %s: model has no quantization state", path)
 	}
-	d := shapeSize(m.In)
+	d := tensor.Numel(m.In)
 	if n < 1 || len(calib) != n*d {
 		return 0, fmt.Errorf("packed: export %s: calibration data has %d values, want %d samples of %d", path, len(calib), n, d)
 	}

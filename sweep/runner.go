@@ -117,10 +117,7 @@ func (r *TrainRunner) dataset(k CellConfig) (*data.Dataset, error) {
 func (k CellConfig) ModelSpec(in []int, classes int) (string, error) {
 	switch k.Family {
 	case "mlp":
-		d := 1
-		for _, v := range in {
-			d *= v
-		}
+		d := tensor.Numel(in)
 		var opts []string
 		if k.Act != "" && k.Act != "relu" {
 			opts = append(opts, "act="+k.Act)

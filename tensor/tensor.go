@@ -22,12 +22,20 @@ func New(shape ...int) *Tensor {
 	return &Tensor{Shape: append([]int(nil), shape...), Data: make([]float32, n)}
 }
 
-// FromData wraps data (not copied) as a tensor of the given shape.
-func FromData(data []float32, shape ...int) *Tensor {
+// Numel returns the number of elements of a tensor of the given shape,
+// the product of its dimensions (1 for no dimensions). It is the one
+// shape product of resq: a per-sample input size is Numel(model.In).
+func Numel(shape []int) int {
 	n := 1
 	for _, d := range shape {
 		n *= d
 	}
+	return n
+}
+
+// FromData wraps data (not copied) as a tensor of the given shape.
+func FromData(data []float32, shape ...int) *Tensor {
+	n := Numel(shape)
 	if n != len(data) {
 		panic(fmt.Sprintf("tensor: FromData shape %v needs %d elements, have %d", shape, n, len(data)))
 	}

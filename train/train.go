@@ -58,10 +58,7 @@ type Result struct {
 // CheckCompatible returns an error if m cannot be trained or evaluated on
 // ds: per-sample size or class count mismatch.
 func CheckCompatible(m *nn.Model, ds *data.Dataset) error {
-	d := 1
-	for _, v := range m.In {
-		d *= v
-	}
+	d := tensor.Numel(m.In)
 	for _, s := range []*data.Split{&ds.Train, &ds.Val, &ds.Test} {
 		if s.N > 0 && s.D != d {
 			return fmt.Errorf("train: model %s takes %d inputs %v per sample, dataset %s has %d %v", m.Spec, d, m.In, ds.Name, s.D, ds.Shape)
