@@ -11,6 +11,7 @@ import (
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/internal/version"
 	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/train"
 )
 
@@ -35,7 +36,7 @@ type Outcome struct {
 	Out             string    `json:"out,omitempty"`
 
 	Train *train.Result `json:"train,omitempty"`
-	Quant any           `json:"quant,omitempty"` // *quant.State for quantized models
+	Quant *quant.State  `json:"quant,omitempty"` // the quantizer state of a quantized model; nil in float
 
 	M *nn.Model `json:"-"` // the model in memory (trained, quantized when Mode != "float")
 }
