@@ -3,6 +3,8 @@ package faults
 import (
 	"bytes"
 	"fmt"
+	"math"
+	"slices"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -140,4 +142,35 @@ func TestCFaultsMatchGo(t *testing.T) {
 func firstLines(b []byte, k int) string {
 	l := bytes.SplitN(b, []byte("\n"), k+1)
 	return string(bytes.Join(l[:min(k, len(l))], []byte("\n")))
+}
+
+// TestActsFlipRate checks the activation flip count against the binomial
+// spread and that the samples' streams are not shifted copies of one
+// another (which would make their flips coincide).
+func TestActsFlipRate(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	const n = 300
+	x := make([]float32, n*33)
+	for i := range x {
+		x[i] = float32(r.IntN(256)) / 255
+	}
+	m, _ := intImage(t, "mlp:33-17x2-5", []int{33}, 3, false, x, n)
+	u := make([]uint8, len(x))
+	m.QuantizeInput(u, x)
+	const ber = 0.02
+	_, got := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
+	mean := ber * 8 * (17 + 17) * n
+	if sd := math.Sqrt(mean); math.Abs(float64(got)-mean) > 5*sd {
+		t.Errorf("%d activation flips, want %.0f ± %.0f", got, mean, 5*sd)
+	}
+	a, b := Stream{State: TrialSeed(4^saltActs, 0)}, Stream{State: TrialSeed(4^saltActs, 1)}
+	a.Next()
+	if a.Next() == b.Next() {
+		t.Error("sample 1's stream is sample 0's shifted by one draw")
+	}
+	p1, _ := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
+	p2, _ := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
+	if !slices.Equal(p1, p2) {
+		t.Error("activation faults are not reproducible")
+	}
 }

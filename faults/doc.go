@@ -24,6 +24,19 @@
 //	scales  steps and biases (integer mode: biases, multipliers, shifts)
 //	all     both
 //
+// For integer-only models two more parts (the --target activations and
+// both of resq faults) cover the activation codes between layers:
+//
+//	activations  the uint8 output codes of every stage but the last, per test sample
+//	both         all weight memory and the activations
+//
+// Sample i has its own stream, from TrialSeed(trialSeed ^ 0x6163747300000000, i),
+// over its stages' codes in order (bit 0 first); a flipped code above its
+// stage's largest code (the fused ReLU's clamp) reads as that code, as a
+// saturating load would. Float32 checkpoints and float-epilogue packed
+// models hold no activation codes between layers: asking for them is an
+// error. Protections cover the weights only.
+//
 // Bits are visited in stream order: every codes tensor (layer order), then
 // every scales tensor (layer order; per layer step then bias, or bias,
 // mult, shift), each byte from bit 0 (least significant) to bit 7, words

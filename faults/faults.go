@@ -43,6 +43,18 @@ func RunFile(ctx context.Context, path string, test data.Split, c Config) (*Resu
 	return RunFloat(ctx, m, test, c, path)
 }
 
+var errNoActs = fmt.Errorf("faults: activation faults need an integer-only model")
+
+// actParts reports whether parts include activation faults.
+func actParts(parts []string) bool {
+	for _, p := range parts {
+		if p == PartActs || p == PartBoth {
+			return true
+		}
+	}
+	return false
+}
+
 // isPacked reports whether b is a safetensors file with the packed
 // format's metadata.
 func isPacked(b []byte) bool {
@@ -55,6 +67,9 @@ func isPacked(b []byte) bool {
 func RunPacked(ctx context.Context, m *packed.Model, img *packed.Image, test data.Split, c Config, name string) (*Result, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
+	}
+	if !img.Integer && actParts(c.Parts) {
+		return nil, fmt.Errorf("faults: --target activations: %s is not an integer-only model, whose activation codes are stored between layers (export it with --integer)", name)
 	}
 	s, err := newPacked(m, img, test)
 	if err != nil {
@@ -75,6 +90,9 @@ func RunPacked(ctx context.Context, m *packed.Model, img *packed.Image, test dat
 func RunFloat(ctx context.Context, m *nn.Model, test data.Split, c Config, name string) (*Result, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
+	}
+	if actParts(c.Parts) {
+		return nil, fmt.Errorf("faults: --target activations: %s is a float32 checkpoint, whose activations are not codes (export it with --integer)", name)
 	}
 	for _, p := range m.Params() {
 		if p.Q != nil {

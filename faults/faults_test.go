@@ -200,8 +200,11 @@ func TestRunReproducible(t *testing.T) {
 		b2, _ := os.ReadFile(ip)
 		files = append(files, writeTemp(t, dir, b1), writeTemp(t, dir, b2))
 	}
-	for _, f := range files {
+	for i, f := range files {
 		c := Config{BERs: []float64{0, 1e-3, 0.5}, Trials: 3, Seed: 9, Protections: []string{ProtNone, ProtParityRow, ProtTMR}}
+		if i == 2 || i == 4 { // integer-only: activation codes too
+			c.Parts = []string{PartCodes, PartScales, PartAll, PartActs, PartBoth}
+		}
 		a, err := RunFile(context.Background(), f, test, withWorkers(c, 1))
 		if err != nil {
 			t.Fatal(err)
@@ -225,6 +228,17 @@ func TestRunReproducible(t *testing.T) {
 }
 
 func withWorkers(c Config, w int) Config { c.Workers = w; return c }
+
+// TestActsNeedInteger checks that activation faults on a float32 or a
+// float-epilogue model are an error naming the flag.
+func TestActsNeedInteger(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	m, test := teacher(t, r, 20)
+	_, err := RunFloat(context.Background(), m, test, Config{BERs: []float64{1e-3}, Trials: 1, Parts: []string{PartActs}}, "f32")
+	if err == nil || !strings.Contains(err.Error(), "--target activations") {
+		t.Errorf("activation faults on a float32 model: %v", err)
+	}
+}
 
 var tempN int
 

@@ -66,9 +66,17 @@ func (m memory) bits(part string) int64 {
 	return n
 }
 
-// hits reports whether a part covers a region.
+// hits reports whether a part covers a region of weight memory.
 func hits(part string, scale bool) bool {
-	return part == PartAll || (part == PartScales) == scale
+	switch part {
+	case PartAll, PartBoth:
+		return true
+	case PartCodes:
+		return !scale
+	case PartScales:
+		return scale
+	}
+	return false
 }
 
 // inject flips the regions a part covers with stream s at threshold t,

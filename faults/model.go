@@ -16,9 +16,10 @@ import (
 // evaluation of a (corrupted) copy of it on the test split.
 type subject interface {
 	memory() memory
-	// eval returns the number of misclassified test samples and whether
-	// any logit is non-finite.
-	eval(mem memory) (wrong int, nonFinite bool, err error)
+	// eval returns the number of misclassified test samples, whether any
+	// logit is non-finite and the activation bits af flipped (af nil: no
+	// activation faults).
+	eval(mem memory, af *actFaults) (wrong int, nonFinite bool, flips int, err error)
 	// serial reports whether evaluations must not run concurrently.
 	serial() bool
 }
@@ -96,23 +97,30 @@ func (p *packedSubject) image(mem memory) *packed.Image {
 	return img
 }
 
-func (p *packedSubject) eval(mem memory) (int, bool, error) {
+func (p *packedSubject) eval(mem memory, af *actFaults) (int, bool, int, error) {
 	fm, err := p.m.WithImage(p.image(mem))
 	if err != nil {
-		return 0, false, err
+		return 0, false, 0, err
 	}
 	n, c := p.test.N, p.m.Classes
 	if p.img.Integer {
+		if af != nil {
+			pred, flips := inferActs(fm, p.codes, n, *af)
+			return countWrong(pred, p.test.Y), false, flips, nil
+		}
 		pred := make([]int32, n)
 		logits := make([]int32, n*c)
 		fm.InferInt(logits, pred, p.codes, n)
-		return countWrong(pred, p.test.Y), false, nil
+		return countWrong(pred, p.test.Y), false, 0, nil
+	}
+	if af != nil {
+		return 0, false, 0, errNoActs
 	}
 	pred := make([]int32, n)
 	logits := make([]float32, n*c)
 	fm.PredictLogits(pred, logits, p.test.X, n)
 	_, bad, _ := scoreLogits(logits, c, p.test.Y)
-	return countWrong(pred, p.test.Y), bad, nil
+	return countWrong(pred, p.test.Y), bad, 0, nil
 }
 
 // scoreLogits counts the samples whose argmax (lowest index on ties) is
@@ -193,7 +201,10 @@ func (f *floatSubject) add(t *tensor.Tensor, scale bool) {
 func (f *floatSubject) memory() memory { return f.mem }
 func (f *floatSubject) serial() bool   { return true }
 
-func (f *floatSubject) eval(mem memory) (int, bool, error) {
+func (f *floatSubject) eval(mem memory, af *actFaults) (int, bool, int, error) {
+	if af != nil {
+		return 0, false, 0, errNoActs
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, t := range f.ts {
@@ -218,7 +229,7 @@ func (f *floatSubject) eval(mem memory) (int, bool, error) {
 		wrong += w
 		bad = bad || b
 	}
-	return wrong, bad, nil
+	return wrong, bad, 0, nil
 }
 
 // workers returns how many trials run at once.

@@ -13,7 +13,7 @@ type Config struct {
 	BERs        []float64 // bit error rates, each in [0, 1]
 	Trials      int       // trials per rate, >= 1
 	Seed        uint64    // trial t uses TrialSeed(Seed, t)
-	Parts       []string  // PartCodes, PartScales, PartAll (default: all three)
+	Parts       []string  // PartCodes, PartScales, PartAll, PartActs, PartBoth (default: the first three)
 	Protections []string  // Protections entries (default: none)
 	Workers     int       // trials evaluated at once (0: GOMAXPROCS; float checkpoints run one at a time)
 }
@@ -39,8 +39,8 @@ func (c *Config) Check() error {
 		c.Parts = []string{PartCodes, PartScales, PartAll}
 	}
 	for _, p := range c.Parts {
-		if p != PartCodes && p != PartScales && p != PartAll {
-			return fmt.Errorf("faults: --part %q: want codes, scales or all", p)
+		if p != PartCodes && p != PartScales && p != PartAll && p != PartActs && p != PartBoth {
+			return fmt.Errorf("faults: --part %q: want codes, scales, all, activations or both", p)
 		}
 	}
 	if len(c.Protections) == 0 {
@@ -105,7 +105,7 @@ func chanceLevel(classes int) float64 {
 // run executes the experiment on s. res has its model fields set.
 func run(ctx context.Context, s subject, c Config, classes, n int, res *Result) error {
 	orig := s.memory()
-	wrong, _, err := s.eval(orig)
+	wrong, _, _, err := s.eval(orig, nil)
 	if err != nil {
 		return err
 	}
@@ -223,11 +223,15 @@ func trial(s subject, orig memory, part, prot string, seed, t uint64, faultFree 
 	mem := orig.clone()
 	flipped := mem.inject(part, &Stream{State: seed}, t)
 	protect(prot, orig, mem, part, seed, t)
-	if same(orig, mem) {
+	var af *actFaults
+	if (part == PartActs || part == PartBoth) && t > 0 {
+		af = &actFaults{seed: seed, t: t}
+	}
+	if af == nil && same(orig, mem) {
 		return trialOut{errPct: faultFree, flipped: flipped}
 	}
-	wrong, bad, err := s.eval(mem)
-	return trialOut{errPct: pct(wrong, n), nonFinite: bad, flipped: flipped, err: err}
+	wrong, bad, flips, err := s.eval(mem, af)
+	return trialOut{errPct: pct(wrong, n), nonFinite: bad, flipped: flipped + flips, err: err}
 }
 
 func same(a, b memory) bool {

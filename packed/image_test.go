@@ -109,3 +109,28 @@ func runImage(t *testing.T, m *Model, img *Image, x []float32) []float32 {
 	fm.Infer(out, x, n)
 	return out
 }
+
+// TestInferIntHook checks that a hook that changes nothing leaves InferInt's
+// logits alone, sees every sample of every stage but the last once, and
+// that a changed code reaches the next stage.
+func TestInferIntHook(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	tn := randNet(r, 21, []int{13, 7}, 4, 3, "relu", false, false)
+	const n = 300 // more than one chunk
+	x := randInputs(r, n, 21, false)
+	m := toIntModel(t, tn, x, n)
+	u := make([]uint8, len(x))
+	m.QuantizeInput(u, x)
+	want := make([]int32, n*4)
+	m.InferInt(want, nil, u, n)
+	got := make([]int32, n*4)
+	seen := map[[2]int]int{}
+	m.InferIntHook(got, nil, u, n, func(stage, sample int, codes []uint8) { seen[[2]int{stage, sample}]++ })
+	if !slices.Equal(want, got) || len(seen) != 2*n {
+		t.Fatalf("identity hook: logits equal %v, %d (stage, sample) calls, want %d", slices.Equal(want, got), len(seen), 2*n)
+	}
+	m.InferIntHook(got, nil, u, n, func(stage, sample int, codes []uint8) { clear(codes) })
+	if slices.Equal(want, got) {
+		t.Error("zeroed activations do not change the logits")
+	}
+}

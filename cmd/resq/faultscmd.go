@@ -15,8 +15,8 @@ func runFaults(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var df dataFlags
 	df.register(fs, true)
 	ber := fs.String("ber", "1e-7,1e-6,1e-5,1e-4,1e-3", "bit error rates, comma-separated, each in [0, 1]")
-	target := fs.String("target", "weights", "what the faults hit: weights (the stored codes, steps and biases)")
-	part := fs.String("part", "codes,scales,all", "parts of the weight memory, each its own curve: codes, scales (steps and biases), all")
+	target := fs.String("target", "weights", "what the faults hit: weights (the stored codes, steps and biases, per --part), activations (the codes between the layers of an integer-only model) or both")
+	part := fs.String("part", "codes,scales,all", "with --target weights: parts of the weight memory, each its own curve: codes, scales (steps and biases), all")
 	protect := fs.String("protect", "none", "protections, each its own curve: none, clamp, parity-byte, parity-row, tmr (or all)")
 	trials := fs.Int("trials", 20, "trials per rate")
 	seed := fs.Uint64("seed", 1, "seed of the trials' streams (trial t starts at faults.TrialSeed(seed, t))")
@@ -32,8 +32,14 @@ func runFaults(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}); err != nil {
 		return err
 	}
-	if *target != "weights" {
-		return fmt.Errorf("%w: --target %q: want weights", errUsage, *target)
+	switch *target {
+	case "weights":
+	case "activations":
+		c.Parts = []string{faults.PartActs}
+	case "both":
+		c.Parts = []string{faults.PartBoth}
+	default:
+		return fmt.Errorf("%w: --target %q: want weights, activations or both", errUsage, *target)
 	}
 	if c.Protections = splitList(*protect); *protect == "all" {
 		c.Protections = faults.Protections

@@ -1,0 +1,77 @@
+package faults
+
+import (
+	"sync"
+
+	"github.com/resq-dev/resq/packed"
+)
+
+// PartActs names the activation codes between the stages of an
+// integer-only model; PartBoth is PartAll and PartActs together.
+const (
+	PartActs = "activations"
+	PartBoth = "both"
+)
+
+// saltActs derives the activation streams from a trial seed.
+const saltActs = 0x6163747300000000 // "acts"
+
+// actFaults flips activation bits: sample i of the test split has its
+// own stream, starting at state TrialSeed(seed ^ saltActs, i) (a hashed
+// state, so that the samples' streams do not overlap), that visits the output codes of every stage but the last, stage by
+// stage, each byte from bit 0. A flipped code above its stage's largest
+// code (OutMax, the clamp of the fused ReLU) reads as that code, as a
+// saturating load would; the kernels' exact int16 pairs rely on it.
+type actFaults struct {
+	seed, t uint64
+}
+
+// stageMax returns the largest code of every stage's output: a weighted
+// layer's OutMax, or that of the weighted layer before a pool.
+func stageMax(info *packed.IntInfo) []uint8 {
+	mx := make([]uint8, len(info.Layers))
+	last := uint8(255)
+	for i, l := range info.Layers {
+		if l.Kind != "maxpool" {
+			last = uint8(min(max(l.OutMax, 0), 255))
+		}
+		mx[i] = last
+	}
+	return mx
+}
+
+// inferActs runs the integer model over the codes x [n, D] with the
+// activation faults af, in two halves on two goroutines (each sample's
+// stream depends only on its index, so the result does not depend on the
+// split), and returns the predictions and the number of flipped bits.
+func inferActs(m *packed.Model, x []uint8, n int, af actFaults) ([]int32, int) {
+	d, c := len(x)/max(n, 1), m.Classes
+	mx := stageMax(m.Integer())
+	pred := make([]int32, n)
+	logits := make([]int32, n*c)
+	streams := make([]Stream, n)
+	for i := range streams {
+		streams[i].State = TrialSeed(af.seed^saltActs, i)
+	}
+	halves := [][2]int{{0, n / 2}, {n / 2, n}}
+	flips := make([]int, len(halves))
+	var wg sync.WaitGroup
+	for h, hv := range halves {
+		if hv[0] == hv[1] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, b := hv[0], hv[1]
+			m.InferIntHook(logits[a*c:b*c], pred[a:b], x[a*d:b*d], b-a, func(stage, sample int, codes []uint8) {
+				flips[h] += FlipBytes(codes, &streams[a+sample], af.t)
+				for j, v := range codes {
+					codes[j] = min(v, mx[stage])
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	return pred, flips[0] + flips[1]
+}
