@@ -52,7 +52,7 @@ func (c *Config) Label() string {
 	case c.Family == "cnn":
 		s += fmt.Sprintf(" x%g", c.Scale)
 	}
-	if c.Mode == "float" {
+	if c.Mode == results.ModeFloat {
 		return s + " float"
 	}
 	return fmt.Sprintf("%s %s %db", s, c.Mode, c.Bits)

@@ -20,7 +20,7 @@ import (
 // RefineOptions control Refine.
 type RefineOptions struct {
 	Cells   int          // at most this many new cells (float cells included)
-	Runner  sweep.Runner // computes the cells (sweep.NewTrainRunner for real runs)
+	Runner  sweep.Runner // computes the cells (pipeline.NewCellRunner for real runs)
 	Workers int          // cells at once (0: automatic)
 	Table   *cost.Table  // energy table (nil: as recorded)
 	Log     io.Writer    // sweep progress (nil: discard)
@@ -156,7 +156,7 @@ func Propose(spec *sweep.Spec, recs []results.Record, a *Answer, n int, t *cost.
 		return nil, err
 	}
 	bits := append([]int{base.Bits}, spec.Bits...)
-	if base.Mode == "float" {
+	if base.Mode == results.ModeFloat {
 		bits = []int{32}
 	}
 	seen := map[int]bool{}
@@ -166,7 +166,7 @@ func Propose(spec *sweep.Spec, recs []results.Record, a *Answer, n int, t *cost.
 			p.sizeBetween(b)
 		}
 	}
-	if base.Mode != "float" {
+	if base.Mode != results.ModeFloat {
 		for _, b := range []int{base.Bits - 1, base.Bits + 1} {
 			if b >= 2 && b <= 8 && !seen[b] {
 				p.neighbourBits(b)
@@ -193,7 +193,7 @@ type proposer struct {
 }
 
 func modeKey(mode string, bits int) [2]int {
-	return [2]int{map[string]int{"float": 0, "direct": 1, "retrain": 2}[mode], bits}
+	return [2]int{map[string]int{results.ModeFloat: 0, results.ModeDirect: 1, results.ModeRetrain: 2}[mode], bits}
 }
 
 // measured collects the measured sizes and the model's input shape.
@@ -364,9 +364,9 @@ func (p *proposer) moreSeeds() {
 func (p *proposer) subSpec(s float64, depth int, mode string, b int, seed uint64) *sweep.Spec {
 	sub := *p.spec
 	sub.Seeds = []uint64{seed}
-	sub.Modes = []string{"float"}
+	sub.Modes = []string{results.ModeFloat}
 	sub.Bits = []int{p.spec.Bits[0]}
-	if mode != "float" {
+	if mode != results.ModeFloat {
 		sub.Modes = append(sub.Modes, mode)
 		sub.Bits = []int{b}
 	}
@@ -409,7 +409,7 @@ func (p *proposer) proposeFor(s float64, depth int, mode string, b int, seed uin
 	} else {
 		pr.Scale = s
 	}
-	if pr.Mode == "float" {
+	if pr.Mode == results.ModeFloat {
 		pr.Bits = 32
 	}
 	p.out = append(p.out, pr)

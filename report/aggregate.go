@@ -22,14 +22,14 @@ type Precision struct {
 
 // String returns "float", "direct 2b", "retrain 3b".
 func (p Precision) String() string {
-	if p.Mode == "float" {
-		return "float"
+	if p.Mode == results.ModeFloat {
+		return results.ModeFloat
 	}
 	return fmt.Sprintf("%s %db", p.Mode, p.Bits)
 }
 
 // IsFloat reports whether p is the unquantized baseline.
-func (p Precision) IsFloat() bool { return p.Mode == "float" }
+func (p Precision) IsFloat() bool { return p.Mode == results.ModeFloat }
 
 // less orders float first, then by bits, then direct before retrain.
 func (p Precision) less(q Precision) bool {
@@ -44,11 +44,11 @@ func (p Precision) less(q Precision) bool {
 
 func modeRank(m string) int {
 	switch m {
-	case "float":
+	case results.ModeFloat:
 		return 0
-	case "direct":
+	case results.ModeDirect:
 		return 1
-	case "retrain":
+	case results.ModeRetrain:
 		return 2
 	}
 	return 3
@@ -148,8 +148,8 @@ func sizeOf(r *results.Record) float64 {
 }
 
 func precOf(r *results.Record) Precision {
-	if r.Mode == "float" {
-		return Precision{Mode: "float", Bits: 32}
+	if r.Mode == results.ModeFloat {
+		return Precision{Mode: results.ModeFloat, Bits: 32}
 	}
 	return Precision{Mode: r.Mode, Bits: r.Bits}
 }
@@ -420,7 +420,7 @@ func (g *Group) aggregate() {
 		if c.Prec.IsFloat() {
 			continue
 		}
-		if f := g.Cell(c.Size.Value, Precision{Mode: "float", Bits: 32}); f != nil && f.OK > 0 && c.OK > 0 {
+		if f := g.Cell(c.Size.Value, Precision{Mode: results.ModeFloat, Bits: 32}); f != nil && f.OK > 0 && c.OK > 0 {
 			c.GapPct = c.MeanErr - f.MeanErr
 			c.GapNoise = CompareNoise(c.Spread(), f.Spread())
 		}

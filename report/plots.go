@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/resq-dev/resq/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -124,10 +125,10 @@ func styleLine(l *plotter.Line, s *plotter.Scatter, p Precision) {
 	s.Color = c
 	s.Radius = vg.Points(3)
 	switch p.Mode {
-	case "float":
+	case results.ModeFloat:
 		l.Width = vg.Points(2.2)
 		s.Shape = draw.CircleGlyph{}
-	case "direct":
+	case results.ModeDirect:
 		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		s.Shape = draw.RingGlyph{}
 	default:
@@ -710,11 +711,11 @@ func fade(c color.Color) color.Color {
 // shortPrec: "fp32", "d2", "r3".
 func shortPrec(p Precision) string {
 	switch p.Mode {
-	case "float":
+	case results.ModeFloat:
 		return "fp32"
-	case "direct":
+	case results.ModeDirect:
 		return "d" + strconv.Itoa(p.Bits)
-	case "retrain":
+	case results.ModeRetrain:
 		return "r" + strconv.Itoa(p.Bits)
 	}
 	return p.Mode + strconv.Itoa(p.Bits)

@@ -249,7 +249,7 @@ func resultsCSV(groups []*Group) ([]byte, error) {
 		for _, r := range g.Records {
 			eff := Effective{NEff: math.NaN(), Range: RangeNone, ECR: math.NaN()}
 			nom := ""
-			if r.Mode != "float" && r.Bits > 0 {
+			if r.Mode != results.ModeFloat && r.Bits > 0 {
 				nom = fmtF(Nominal(r.Bits), 4)
 				if r.Status == "ok" {
 					eff = Effect(g.Float, r.TestErrPct, r.StoredBytes)
@@ -274,7 +274,7 @@ func resultsCSV(groups []*Group) ([]byte, error) {
 // rangeText leaves the range empty for float rows (no ECR is computed for
 // them).
 func rangeText(r Range, mode string) string {
-	if mode == "float" {
+	if mode == results.ModeFloat {
 		return ""
 	}
 	return string(r)

@@ -23,7 +23,7 @@ type Record struct {
 	Width           int     `json:"width,omitempty"` // hidden units (mlp)
 	Depth           int     `json:"depth,omitempty"` // hidden layers (mlp)
 	Scale           float64 `json:"scale,omitempty"` // feature-map multiplier (cnn)
-	Mode            string  `json:"mode"`            // "float", "direct", "retrain"
+	Mode            string  `json:"mode"`            // ModeFloat, ModeDirect or ModeRetrain
 	Bits            int     `json:"bits"`            // 32 for float
 	Seed            uint64  `json:"seed"`
 
@@ -47,6 +47,14 @@ type Record struct {
 	// key; nil otherwise.
 	Faults *Faults `json:"faults,omitempty"`
 }
+
+// Modes of a record, the one set of them: sweep, pipeline, report, advise
+// and cmd/resq use these.
+const (
+	ModeFloat   = "float"   // trained in float32
+	ModeDirect  = "direct"  // the float model quantized, not retrained
+	ModeRetrain = "retrain" // retrained with quantized weights
+)
 
 // Status values.
 const (

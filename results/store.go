@@ -284,11 +284,11 @@ func Merge(recs []Record) []Record {
 // modeRank orders modes as a reader expects them.
 func modeRank(m string) int {
 	switch m {
-	case "float":
+	case ModeFloat:
 		return 0
-	case "direct":
+	case ModeDirect:
 		return 1
-	case "retrain":
+	case ModeRetrain:
 		return 2
 	}
 	return 3

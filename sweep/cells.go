@@ -14,7 +14,7 @@ import (
 // same config, so that old results are not reused by mistake. Format 2:
 // models start from the uniform initialisation (nn.DefaultInit, hashed as
 // the init of mlp cells) and retraining draws its own batch order and
-// dropout masks (job.RetrainSeed); format 1 cells were He normal.
+// dropout masks (pipeline.RetrainSeed); format 1 cells were He normal.
 const IDFormat = 2
 
 // Cell is one unit of work of a sweep: one model size, seed, mode and bit

@@ -91,7 +91,7 @@
 // sharded one (or two shard counts) refuse each other. Temporary model
 // files a killed run left for this shard's cells are removed at the start.
 //
-// When the Runner is a Checker (TrainRunner is), Run checks before the
+// When the Runner is a Checker (pipeline.CellRunner is), Run checks before the
 // first cell: every float cell to run loads its data and sizes its model
 // (a cell that cannot run refuses the whole sweep, "no cell was run"); the
 // ok records in DIR carry the checksum of the data the cells load now (data
@@ -112,19 +112,20 @@
 //
 // # Cost figures and latency
 //
-// The real runner computes every record's cost figures (package cost:
-// weight bytes, code entropy, activation RAM, operations by kind, weight
-// traffic, energy with TrainRunnerOptions.CostTable) when the cell runs,
-// from the codes in memory: retrained models need not be kept on disk.
-// With TrainRunnerOptions.MeasureLatency it also keeps each cell's model
+// The real runner (pipeline.CellRunner) computes every record's cost
+// figures (package cost: weight bytes, code entropy, activation RAM,
+// operations by kind, weight traffic, energy with
+// pipeline.CellRunnerOptions.CostTable) when the cell runs, from the codes
+// in memory: retrained models need not be kept on disk. With
+// CellRunnerOptions.MeasureLatency it also keeps each cell's model
 // (packed bytes in memory for quantized cells, the float checkpoint on
 // disk) and times it at batch 1 and 100 in Finish, which Run calls once
 // the last cell has finished, so that no cell runs beside a measurement.
 // Latencies go to DIR/costs.jsonl (results.CostsFile), which
 // results.ReadDir attaches to the records; a run interrupted before the
 // end has no latencies for its cells (resq cost DIR --measure-latency
-// times those whose models are on disk). Recost computes the figures of
-// records written by an older resq from the stored models.
+// times those whose models are on disk). pipeline.Recost computes the
+// figures of records written by an older resq from the stored models.
 //
 // # Shards
 //
@@ -139,9 +140,12 @@
 //
 // # Runners
 //
-// The engine does not train anything itself: a Runner computes one cell.
-// NewTrainRunner is the real one (data, nn, train, quant, ckpt, packed);
-// tests use a fake runner, which keeps the engine's tests fast and exact.
+// The engine (run.go: plan, schedule, record) does not train anything
+// itself and imports none of the packages that do: a Runner computes one
+// cell. The real one is pipeline.CellRunner, next to the pipeline it wires
+// (data, nn, train, quant, ckpt, packed, cost, faults); the command line
+// gives it to Run. The engine's tests use a fake runner, which keeps them
+// fast and exact.
 // Who mutates what: Run owns the results file and the plan; a Runner owns
 // the model files of its cells and must be safe for concurrent use.
 package sweep

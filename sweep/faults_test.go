@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"context"
 	"strings"
 	"testing"
 )
@@ -46,34 +45,6 @@ func TestFaultsSpecErrors(t *testing.T) {
 		_, err := ParseSpec("spec.yaml", []byte("dataset: mnist\nmlp: {widths: [32]}\n"+tc.src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "spec.yaml:3") {
 			t.Errorf("%q: error %v, want one naming spec.yaml:3 and %q", tc.src, err, tc.want)
-		}
-	}
-}
-
-// TestFaultsRun runs a small sweep with a faults key: every record carries
-// its curves, the zero rate gives the fault-free error, and the fault-free
-// error is the cell's test error.
-func TestFaultsRun(t *testing.T) {
-	ds := blobs(t, t.TempDir(), 12, 3, 400, 200, 9)
-	spec := blobSpec(t, ds, "faults: {ber: [0, 1e-3, 0.05], trials: 3, protections: [none, tmr]}\n")
-	dir := t.TempDir()
-	if _, err := Run(context.Background(), spec, dir, RunOptions{Runner: NewTrainRunner(TrainRunnerOptions{}), Workers: 2}); err != nil {
-		t.Fatal(err)
-	}
-	recs := readAll(t, dir)
-	if len(recs) != 10 {
-		t.Fatalf("%d records", len(recs))
-	}
-	for _, r := range recs {
-		f := r.Faults
-		if f == nil || len(f.Curves) != 2 || len(f.Curves[0].Points) != 3 || f.Trials != 3 {
-			t.Fatalf("%s %db: faults %+v", r.Mode, r.Bits, f)
-		}
-		if f.Curves[0].Points[0].MeanErrPct != f.FaultFreeErrPct || f.Curves[1].ExtraBits == 0 {
-			t.Errorf("%s %db: rate 0 gives %.2f, fault-free %.2f; tmr costs %d bits", r.Mode, r.Bits, f.Curves[0].Points[0].MeanErrPct, f.FaultFreeErrPct, f.Curves[1].ExtraBits)
-		}
-		if r.Mode == ModeFloat && f.FaultFreeErrPct != r.TestErrPct {
-			t.Errorf("float cell: fault-free error %.2f, test error %.2f", f.FaultFreeErrPct, r.TestErrPct)
 		}
 	}
 }

@@ -200,214 +200,254 @@ func (l *coreLedger) stop(now time.Time, id int) float64 {
 // its tail) gets both threads. So the cores are never oversubscribed and
 // never idle while work is ready.
 func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary, error) {
-	start := time.Now()
+	r, err := newRun(spec, dir, opt)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := r.open()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := r.plan(); err != nil {
+		return nil, err
+	}
+	r.announce()
+	prevThreads := tensor.Threads()
+	defer setThreads(prevThreads)
+	defer r.bar.Finish()
+	fatal := r.schedule(ctx)
+	return r.finish(ctx, fatal)
+}
+
+// run is one Run: its options, its plan and what it did so far.
+type run struct {
+	start   time.Time
+	spec    *Spec
+	dir     string
+	opt     RunOptions
+	logw    io.Writer
+	cells   []Cell
+	ncpu    int
+	workers int
+	resPath string
+	env     *Env
+	checker Checker
+
+	// The plan (see plan).
+	prior         []results.Record
+	okIDs         map[string]bool
+	torn          int
+	deps          map[string][]Cell // float ID -> dependents still to run
+	floats, ready []Cell
+	toRun         int
+
+	// Progress.
+	sum                 *Summary
+	finished            int
+	totalCost, doneCost float64 // for the ETA
+	bar                 *progress.Bar
+	logMu               sync.Mutex
+}
+
+// newRun checks the options and resolves the worker count.
+func newRun(spec *Spec, dir string, opt RunOptions) (*run, error) {
+	r := &run{start: time.Now(), spec: spec, dir: dir, opt: opt, ncpu: runtime.GOMAXPROCS(0)}
 	if opt.Runner == nil {
 		return nil, errors.New("sweep: RunOptions.Runner is nil")
 	}
-	if opt.Shards <= 0 {
-		opt.Shards = 1
+	if r.opt.Shards <= 0 {
+		r.opt.Shards = 1
 	}
-	if opt.Shard < 0 || opt.Shard >= opt.Shards {
-		return nil, fmt.Errorf("sweep: shard %d of %d: want 0 <= shard < %d (shards are numbered from 0)", opt.Shard, opt.Shards, opt.Shards)
+	if r.opt.Shard < 0 || r.opt.Shard >= r.opt.Shards {
+		return nil, fmt.Errorf("sweep: shard %d of %d: want 0 <= shard < %d (shards are numbered from 0)", r.opt.Shard, r.opt.Shards, r.opt.Shards)
 	}
-	logw := opt.Log
-	if logw == nil {
-		logw = io.Discard
+	r.logw = opt.Log
+	if r.logw == nil {
+		r.logw = io.Discard
 	}
 	cells, err := spec.Cells()
 	if err != nil {
 		return nil, err
 	}
-	ncpu := runtime.GOMAXPROCS(0)
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = spec.Workers
+	r.cells = cells
+	r.workers = opt.Workers
+	if r.workers <= 0 {
+		r.workers = spec.Workers
 	}
-	if workers <= 0 {
-		workers = ncpu
+	if r.workers <= 0 {
+		r.workers = r.ncpu
 	}
+	r.resPath = ResultsFile(dir, r.opt.Shard, r.opt.Shards)
+	r.env = &Env{Dir: dir, Spec: spec}
+	r.checker, _ = opt.Runner.(Checker)
+	r.sum = &Summary{Cells: len(cells), Results: r.resPath, Cores: r.ncpu}
+	return r, nil
+}
 
-	if err := os.MkdirAll(filepath.Join(dir, "models"), 0o755); err != nil {
+// open makes the output folder, takes the run's locks, writes the resolved
+// spec and reads the records already there. unlock releases the locks.
+func (r *run) open() (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Join(r.dir, "models"), 0o755); err != nil {
 		return nil, fmt.Errorf("sweep: output folder: %v", err)
 	}
-	resPath := ResultsFile(dir, opt.Shard, opt.Shards)
-	unlockRun, err := lockRun(dir, opt.Shards)
+	unlockRun, err := lockRun(r.dir, r.opt.Shards)
 	if err != nil {
 		return nil, err
 	}
-	defer unlockRun()
-	unlock, err := lockFile(strings.TrimSuffix(resPath, ".jsonl") + ".lock")
+	unlockFile, err := lockFile(strings.TrimSuffix(r.resPath, ".jsonl") + ".lock")
 	if err != nil {
+		unlockRun()
 		return nil, err
 	}
-	defer unlock()
-	if err := atomicfile.WriteFile(filepath.Join(dir, "sweep.yaml"), func(w io.Writer) error {
-		_, err := io.WriteString(w, spec.String())
+	unlock = func() { unlockFile(); unlockRun() }
+	if err := atomicfile.WriteFile(filepath.Join(r.dir, "sweep.yaml"), func(w io.Writer) error {
+		_, err := io.WriteString(w, r.spec.String())
 		return err
 	}); err != nil {
+		unlock()
 		return nil, fmt.Errorf("sweep: %v", err)
 	}
-	prior, st, err := results.ReadDirStats(dir)
+	prior, st, err := results.ReadDirStats(r.dir)
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("sweep: cannot resume: %v", err)
 	}
-	okIDs := map[string]bool{}
-	for _, r := range prior {
-		if r.Status == results.StatusOK {
-			okIDs[r.ID] = true
+	r.prior, r.torn = prior, st.Torn
+	r.okIDs = map[string]bool{}
+	for _, rec := range prior {
+		if rec.Status == results.StatusOK {
+			r.okIDs[rec.ID] = true
 		}
 	}
-	env := &Env{Dir: dir, Spec: spec}
-	checker, _ := opt.Runner.(Checker)
-	removeOrphans(dir, cells, opt.Shard, opt.Shards, logw)
+	removeOrphans(r.dir, r.cells, r.opt.Shard, r.opt.Shards, r.logw)
+	return unlock, nil
+}
 
-	// Plan: this shard's groups, what is done, what is ready.
-	sum := &Summary{Cells: len(cells), Results: resPath}
-	deps := map[string][]Cell{} // float ID -> dependents still to run
-	var floats, ready []Cell
-	for _, c := range cells {
-		if opt.Shards > 1 && c.Group%opt.Shards != opt.Shard {
+// mine reports whether cell c belongs to this shard.
+func (r *run) mine(c Cell) bool { return r.opt.Shards <= 1 || c.Group%r.opt.Shards == r.opt.Shard }
+
+// plan decides, for this shard's groups, what is done and what is to run:
+// float cells without an ok record (or whose saved model its dependents
+// cannot use), and the dependents ready now or once their float cell is
+// done; then the Checker's preflight.
+func (r *run) plan() error {
+	r.deps = map[string][]Cell{}
+	for _, c := range r.cells {
+		if !r.mine(c) {
 			continue
 		}
-		sum.Total++
-		if c.Parent != "" && !okIDs[c.ID] {
-			deps[c.Parent] = append(deps[c.Parent], c)
+		r.sum.Total++
+		if c.Parent != "" && !r.okIDs[c.ID] {
+			r.deps[c.Parent] = append(r.deps[c.Parent], c)
 		}
 	}
-	for _, c := range cells {
-		if c.Parent != "" || (opt.Shards > 1 && c.Group%opt.Shards != opt.Shard) {
+	for _, c := range r.cells {
+		if c.Parent != "" || !r.mine(c) {
 			continue
 		}
-		needModel := len(deps[c.ID]) > 0 && okIDs[c.ID] && !modelUsable(checker, c, env, logw)
-		if !okIDs[c.ID] || needModel {
-			floats = append(floats, c)
+		needModel := len(r.deps[c.ID]) > 0 && r.okIDs[c.ID] && !modelUsable(r.checker, c, r.env, r.logw)
+		if !r.okIDs[c.ID] || needModel {
+			r.floats = append(r.floats, c)
 		} else {
-			ready = append(ready, deps[c.ID]...)
-			delete(deps, c.ID)
+			r.ready = append(r.ready, r.deps[c.ID]...)
+			delete(r.deps, c.ID)
 		}
 	}
-	if checker != nil {
-		if err := preflight(checker, cells, prior, floats, dir); err != nil {
-			return nil, err
+	if r.checker != nil {
+		if err := preflight(r.checker, r.cells, r.prior, r.floats, r.dir); err != nil {
+			return err
 		}
 	}
-	toRun := len(floats) + len(ready)
-	for _, d := range deps {
-		toRun += len(d)
+	r.toRun = len(r.floats) + len(r.ready)
+	for _, c := range r.floats {
+		r.totalCost += c.cost()
 	}
-	sum.Skipped = sum.Total - toRun
-	var totalCost, doneCost float64 // for the ETA
-	for _, c := range floats {
-		totalCost += c.cost()
+	for _, c := range r.ready {
+		r.totalCost += c.cost()
 	}
-	for _, c := range ready {
-		totalCost += c.cost()
-	}
-	for _, ds := range deps {
+	for _, ds := range r.deps {
+		r.toRun += len(ds)
 		for _, c := range ds {
-			totalCost += c.cost()
+			r.totalCost += c.cost()
 		}
 	}
+	r.sum.Skipped = r.sum.Total - r.toRun
+	return nil
+}
+
+// announce prints the plan and starts the progress bar.
+func (r *run) announce() {
 	shardNote := ""
-	if opt.Shards > 1 {
-		shardNote = fmt.Sprintf(" (shard %d/%d: %d)", opt.Shard, opt.Shards, sum.Total)
+	if r.opt.Shards > 1 {
+		shardNote = fmt.Sprintf(" (shard %d/%d: %d)", r.opt.Shard, r.opt.Shards, r.sum.Total)
 	}
-	fmt.Fprintf(logw, "sweep %s: %d cells%s, %d done, %d to run, up to %d workers on %d cores -> %s\n",
-		spec.Name, len(cells), shardNote, sum.Skipped, toRun, workers, ncpu, resPath)
-	if st.Torn > 0 {
-		fmt.Fprintf(logw, "sweep: ignored %d torn line(s) left by an interrupted run\n", st.Torn)
+	fmt.Fprintf(r.logw, "sweep %s: %d cells%s, %d done, %d to run, up to %d workers on %d cores -> %s\n",
+		r.spec.Name, len(r.cells), shardNote, r.sum.Skipped, r.toRun, r.workers, r.ncpu, r.resPath)
+	if r.torn > 0 {
+		fmt.Fprintf(r.logw, "sweep: ignored %d torn line(s) left by an interrupted run\n", r.torn)
 	}
+	if r.opt.Progress {
+		r.bar = progress.New(r.logw, int64(r.toRun), "sweep "+r.spec.Name)
+	}
+}
 
-	var bar *progress.Bar
-	if opt.Progress {
-		bar = progress.New(logw, int64(toRun), "sweep "+spec.Name)
-		defer bar.Finish()
+// cellLog is where cell c's own progress lines go.
+func (r *run) cellLog(c Cell) io.Writer {
+	if !r.opt.Verbose || r.bar.Active() {
+		return io.Discard
 	}
-	var logMu sync.Mutex
-	cellLog := func(c Cell) io.Writer {
-		if !opt.Verbose || bar.Active() {
-			return io.Discard
-		}
-		return &prefixWriter{mu: &logMu, w: logw, prefix: "  [" + c.Label() + "] "}
-	}
-	say := func(format string, args ...any) {
-		if bar.Active() {
-			return
-		}
-		logMu.Lock()
-		fmt.Fprintf(logw, format, args...)
-		logMu.Unlock()
-	}
+	return &prefixWriter{mu: &r.logMu, w: r.logw, prefix: "  [" + c.Label() + "] "}
+}
 
-	ledger := &coreLedger{cores: float64(ncpu), last: time.Now(), share: map[int]float64{}}
-	sum.Cores = ncpu
-	prevThreads := tensor.Threads()
-	defer setThreads(prevThreads)
+// say prints a progress line, unless a progress bar draws instead.
+func (r *run) say(format string, args ...any) {
+	if r.bar.Active() {
+		return
+	}
+	r.logMu.Lock()
+	fmt.Fprintf(r.logw, format, args...)
+	r.logMu.Unlock()
+}
+
+// schedule runs the planned cells, at most workers at once, dependents
+// before new float cells, setting the GEMM threads to the cores per running
+// cell, and records each as it finishes. It returns the error that stopped
+// it (a full disk, a results file it cannot write), else nil.
+func (r *run) schedule(ctx context.Context) error {
+	ledger := &coreLedger{cores: float64(r.ncpu), last: time.Now(), share: map[int]float64{}}
 	doneCh := make(chan done)
-	running, finished := 0, 0
-	record := func(c Cell, rec results.Record, runErr error, secs float64) error {
-		if outOfSpace(runErr) {
-			// Every later cell would fail the same way: stop, keep what is done.
-			return fmt.Errorf("sweep: %s: %v (free space in %s, then rerun the same command to resume)", c.Label(), runErr, dir)
-		}
-		rec = fill(c, rec, runErr)
-		if err := results.Append(resPath, rec); err != nil {
-			return fmt.Errorf("sweep: %v", err)
-		}
-		finished++
-		sum.Ran++
-		if rec.Status == results.StatusOK {
-			sum.OK++
-		} else {
-			sum.Failed++
-		}
-		bar.Add(1)
-		doneCost += c.cost()
-		eta := ""
-		if left := totalCost - doneCost; finished < toRun && doneCost > 0 {
-			el := time.Since(start).Seconds()
-			eta = fmt.Sprintf("  eta %s", (time.Duration(el*left/doneCost) * time.Second).Round(time.Second))
-		}
-		if rec.Status == results.StatusOK {
-			say("sweep: [%d/%d] ok     %-32s err %6.2f%%  %5.1fs%s\n", finished, toRun, c.Label(), rec.TestErrPct, secs, eta)
-		} else {
-			// Failures are printed even under a progress bar (it redraws).
-			logMu.Lock()
-			fmt.Fprintf(logw, "sweep: [%d/%d] FAILED %-32s %s%s\n", finished, toRun, c.Label(), firstLine(rec.Reason), eta)
-			logMu.Unlock()
-		}
-		return nil
-	}
+	running := 0
 	var fatal error
 	for {
-		for fatal == nil && ctx.Err() == nil && running < workers && (len(ready) > 0 || len(floats) > 0) {
+		for fatal == nil && ctx.Err() == nil && running < r.workers && (len(r.ready) > 0 || len(r.floats) > 0) {
 			var c Cell
-			if len(ready) > 0 { // dependents first: they finish groups
-				c, ready = ready[0], ready[1:]
+			if len(r.ready) > 0 { // dependents first: they finish groups
+				c, r.ready = r.ready[0], r.ready[1:]
 			} else {
-				c, floats = floats[0], floats[1:]
+				c, r.floats = r.floats[0], r.floats[1:]
 			}
 			running++
-			setThreads(max(1, ncpu/running))
-			cenv := *env
-			cenv.Log = cellLog(c)
+			setThreads(max(1, r.ncpu/running))
+			cenv := *r.env
+			cenv.Log = r.cellLog(c)
 			t0 := time.Now()
 			id := ledger.start(t0)
 			go func() {
-				rec, err := runCell(ctx, opt.Runner, c, &cenv)
+				rec, err := runCell(ctx, r.opt.Runner, c, &cenv)
 				doneCh <- done{c, rec, err, time.Since(t0).Seconds(), id}
 			}()
 		}
 		if running == 0 {
-			break
+			return fatal
 		}
 		d := <-doneCh
 		if core := ledger.stop(time.Now(), d.id); d.err == nil && d.secs > 0 {
-			sum.TrainCoreSeconds += core * min(1, d.rec.TrainSeconds/d.secs)
+			r.sum.TrainCoreSeconds += core * min(1, d.rec.TrainSeconds/d.secs)
 		}
 		running--
 		if running > 0 {
-			setThreads(max(1, ncpu/running))
+			setThreads(max(1, r.ncpu/running))
 		}
 		if fatal != nil {
 			continue
@@ -415,45 +455,94 @@ func Run(ctx context.Context, spec *Spec, dir string, opt RunOptions) (*Summary,
 		if d.err != nil && ctx.Err() != nil {
 			continue // interrupted, not failed: the next run redoes it
 		}
-		if err := record(d.cell, d.rec, d.err, d.secs); err != nil {
-			fatal = err
-			continue
-		}
-		if d.cell.Parent == "" {
-			ds := deps[d.cell.ID]
-			delete(deps, d.cell.ID)
-			if d.err == nil {
-				ready = append(ready, ds...)
-			} else {
-				for _, c := range ds {
-					if err := record(c, results.Record{}, fmt.Errorf("%s: %s", FloatFailed, firstLine(d.err.Error())), 0); err != nil {
-						fatal = err
-						break
-					}
-				}
-			}
+		fatal = r.done(d)
+	}
+}
+
+// done records a finished cell and, for a float cell, releases its
+// dependents (or records them failed when it failed).
+func (r *run) done(d done) error {
+	if err := r.record(d.cell, d.rec, d.err, d.secs); err != nil {
+		return err
+	}
+	if d.cell.Parent != "" {
+		return nil
+	}
+	ds := r.deps[d.cell.ID]
+	delete(r.deps, d.cell.ID)
+	if d.err == nil {
+		r.ready = append(r.ready, ds...)
+		return nil
+	}
+	for _, c := range ds {
+		if err := r.record(c, results.Record{}, fmt.Errorf("%s: %s", FloatFailed, firstLine(d.err.Error())), 0); err != nil {
+			return err
 		}
 	}
-	sum.Seconds = time.Since(start).Seconds()
-	sum.CoreSeconds = float64(ncpu) * sum.Seconds
+	return nil
+}
+
+// record appends the record of cell c (failed when runErr is not nil) and
+// prints its progress line.
+func (r *run) record(c Cell, rec results.Record, runErr error, secs float64) error {
+	if outOfSpace(runErr) {
+		// Every later cell would fail the same way: stop, keep what is done.
+		return fmt.Errorf("sweep: %s: %v (free space in %s, then rerun the same command to resume)", c.Label(), runErr, r.dir)
+	}
+	rec = fill(c, rec, runErr)
+	if err := results.Append(r.resPath, rec); err != nil {
+		return fmt.Errorf("sweep: %v", err)
+	}
+	r.finished++
+	r.sum.Ran++
+	if rec.Status == results.StatusOK {
+		r.sum.OK++
+	} else {
+		r.sum.Failed++
+	}
+	r.bar.Add(1)
+	r.doneCost += c.cost()
+	eta := ""
+	if left := r.totalCost - r.doneCost; r.finished < r.toRun && r.doneCost > 0 {
+		el := time.Since(r.start).Seconds()
+		eta = fmt.Sprintf("  eta %s", (time.Duration(el*left/r.doneCost) * time.Second).Round(time.Second))
+	}
+	if rec.Status == results.StatusOK {
+		r.say("sweep: [%d/%d] ok     %-32s err %6.2f%%  %5.1fs%s\n", r.finished, r.toRun, c.Label(), rec.TestErrPct, secs, eta)
+	} else {
+		// Failures are printed even under a progress bar (it redraws).
+		r.logMu.Lock()
+		fmt.Fprintf(r.logw, "sweep: [%d/%d] FAILED %-32s %s%s\n", r.finished, r.toRun, c.Label(), firstLine(rec.Reason), eta)
+		r.logMu.Unlock()
+	}
+	return nil
+}
+
+// finish times the run and, when it was neither stopped nor interrupted,
+// lets a Finisher runner do its work alone on the machine and prints the
+// summary lines.
+func (r *run) finish(ctx context.Context, fatal error) (*Summary, error) {
+	sum := r.sum
+	sum.Seconds = time.Since(r.start).Seconds()
+	sum.CoreSeconds = float64(r.ncpu) * sum.Seconds
 	if fatal != nil {
 		return sum, fatal
 	}
 	if err := ctx.Err(); err != nil {
-		return sum, fmt.Errorf("sweep: interrupted (%v) after %d of %d cells; run again to resume", err, finished, toRun)
+		return sum, fmt.Errorf("sweep: interrupted (%v) after %d of %d cells; run again to resume", err, r.finished, r.toRun)
 	}
-	bar.Finish()
-	if f, ok := opt.Runner.(Finisher); ok {
-		setThreads(ncpu) // alone on the machine: every core
-		if err := f.Finish(ctx, env, resPath, logw); err != nil {
+	r.bar.Finish()
+	if f, ok := r.opt.Runner.(Finisher); ok {
+		setThreads(r.ncpu) // alone on the machine: every core
+		if err := f.Finish(ctx, r.env, r.resPath, r.logw); err != nil {
 			return sum, err
 		}
 	}
-	fmt.Fprintf(logw, "sweep %s: %d ran (%d ok, %d failed), %d were done already, %.1fs -> %s\n",
-		spec.Name, sum.Ran, sum.OK, sum.Failed, sum.Skipped, sum.Seconds, resPath)
+	fmt.Fprintf(r.logw, "sweep %s: %d ran (%d ok, %d failed), %d were done already, %.1fs -> %s\n",
+		r.spec.Name, sum.Ran, sum.OK, sum.Failed, sum.Skipped, sum.Seconds, r.resPath)
 	if over, ok := sum.Overhead(); ok {
-		fmt.Fprintf(logw, "sweep %s: training used %.0f of %.0f core-seconds (%d cores x %.1fs); overhead %.1f%% of training\n",
-			spec.Name, sum.TrainCoreSeconds, sum.CoreSeconds, ncpu, sum.Seconds, 100*over)
+		fmt.Fprintf(r.logw, "sweep %s: training used %.0f of %.0f core-seconds (%d cores x %.1fs); overhead %.1f%% of training\n",
+			r.spec.Name, sum.TrainCoreSeconds, sum.CoreSeconds, r.ncpu, sum.Seconds, 100*over)
 	}
 	return sum, nil
 }

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/units"
 )
 
@@ -121,9 +122,9 @@ type QuantOptions struct {
 
 // Modes of a cell.
 const (
-	ModeFloat   = "float"
-	ModeDirect  = "direct"
-	ModeRetrain = "retrain"
+	ModeFloat   = results.ModeFloat
+	ModeDirect  = results.ModeDirect
+	ModeRetrain = results.ModeRetrain
 )
 
 // Default values (see doc.go for the full list).
@@ -458,9 +459,9 @@ func (s *Spec) validate() error {
 	if q.Reestimate < 0 {
 		return s.errAt("quant.reestimate", "reestimate %d must be >= 0 (0 = steps fixed from the float model)", q.Reestimate)
 	}
-	if validateQuant != nil && (slices.Contains(s.Modes, ModeDirect) || slices.Contains(s.Modes, ModeRetrain)) {
+	if slices.Contains(s.Modes, ModeDirect) || slices.Contains(s.Modes, ModeRetrain) {
 		for _, b := range s.Bits {
-			if err := validateQuant(q, b); err != nil {
+			if err := q.QuantConfig(b).Validate(); err != nil {
 				return s.errAt("quant", "quant with bits %d: %v", b, err)
 			}
 		}
@@ -470,10 +471,6 @@ func (s *Spec) validate() error {
 	}
 	return nil
 }
-
-// validateQuant, when set (by runner.go), checks the quant options at one
-// bit width with the quant package's own rules (twn is ternary only, ...).
-var validateQuant func(q QuantOptions, bits int) error
 
 func (b Budget) check(s *Spec, key string) error {
 	switch {
@@ -494,17 +491,12 @@ func (b Budget) check(s *Spec, key string) error {
 	case b.Patience < 0:
 		return s.errAt(key+".patience", "%s.patience %d must be >= 0", key, b.Patience)
 	}
-	if validateBudget != nil {
-		if err := validateBudget(b); err != nil {
-			return s.errAt(key, "%s: %v", key, err)
-		}
+	// The training package's own rules (optimizer and schedule names).
+	if err := b.TrainConfig(1).Validate(); err != nil {
+		return s.errAt(key, "%s: %v", key, err)
 	}
 	return nil
 }
-
-// validateBudget, when set (by runner.go), checks a budget with the
-// training package's own rules (optimizer and schedule names).
-var validateBudget func(Budget) error
 
 func uniq[T comparable](s *Spec, key string, v []T) error {
 	seen := map[T]bool{}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/resq-dev/resq/advise"
 	"github.com/resq-dev/resq/cost"
+	"github.com/resq-dev/resq/pipeline"
 	"github.com/resq-dev/resq/results"
-	"github.com/resq-dev/resq/sweep"
 	"github.com/resq-dev/resq/units"
 )
 
@@ -136,7 +136,7 @@ func printAnswer(a *advise.Answer, asJSON bool, stdout io.Writer) error {
 
 func refineCmd(ctx context.Context, dir string, q advise.Query, af *adviseFlags, stdout, stderr io.Writer) error {
 	opt := advise.RefineOptions{Cells: af.refine, Workers: af.workers,
-		Runner: sweep.NewTrainRunner(sweep.TrainRunnerOptions{CacheDir: af.cache, Fetch: true, Log: stderr, MeasureLatency: true})}
+		Runner: pipeline.NewCellRunner(pipeline.CellRunnerOptions{CacheDir: af.cache, Fetch: true, Log: stderr, MeasureLatency: true})}
 	if af.table != "" {
 		t, err := loadCostTable(af.table)
 		if err != nil {

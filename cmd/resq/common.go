@@ -11,7 +11,7 @@ import (
 
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/internal/atomicfile"
-	"github.com/resq-dev/resq/job"
+	"github.com/resq-dev/resq/pipeline"
 	"github.com/resq-dev/resq/tensor"
 	"github.com/resq-dev/resq/train"
 )
@@ -128,8 +128,8 @@ func sameFile(a, b string) bool {
 
 // loadInputs reads the checkpoint a command works on and the dataset it is
 // measured on.
-func loadInputs(path string, df *dataFlags, stderr io.Writer) (*job.Checkpoint, *data.Dataset, error) {
-	c, err := job.Load(path)
+func loadInputs(path string, df *dataFlags, stderr io.Writer) (*pipeline.Checkpoint, *data.Dataset, error) {
+	c, err := pipeline.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/resq-dev/resq/cost"
 	"github.com/resq-dev/resq/packed"
-	"github.com/resq-dev/resq/sweep"
+	"github.com/resq-dev/resq/pipeline"
 )
 
 // loadCostTable reads the --cost-table file; "" is the built-in table.
@@ -46,7 +46,7 @@ func runCost(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	sum, err := sweep.Recost(ctx, pos[0], sweep.RecostOptions{Packed: packed.Options{Base3: *base3}, Table: table, Latency: *latency, All: *all, Log: stderr})
+	sum, err := pipeline.Recost(ctx, pos[0], pipeline.RecostOptions{Packed: packed.Options{Base3: *base3}, Table: table, Latency: *latency, All: *all, Log: stderr})
 	if err != nil {
 		return err
 	}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/resq-dev/resq/job"
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/packed/cexport"
+	"github.com/resq-dev/resq/pipeline"
 )
 
 // exportFlags are export's flags beyond --out, --base3 and --json: the
@@ -60,7 +60,7 @@ func (e *exportFlags) exportOther(in, out string, stdout, stderr io.Writer) (boo
 		if err != nil {
 			return true, err
 		}
-		n, err := job.RawInputs(in, ds, out)
+		n, err := pipeline.RawInputs(in, ds, out)
 		if err != nil {
 			return true, err
 		}
@@ -71,7 +71,7 @@ func (e *exportFlags) exportOther(in, out string, stdout, stderr io.Writer) (boo
 }
 
 // exportInteger runs export --integer.
-func (e *exportFlags) exportInteger(c *job.Checkpoint, out string, base3 bool, stderr io.Writer) (*job.Exported, error) {
+func (e *exportFlags) exportInteger(c *pipeline.Checkpoint, out string, base3 bool, stderr io.Writer) (*pipeline.Exported, error) {
 	if e.calib < 1 {
 		return nil, fmt.Errorf("%w: --calib-samples %d, need at least 1", errUsage, e.calib)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/resq-dev/resq/job"
+	"github.com/resq-dev/resq/pipeline"
 )
 
 func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,11 +25,11 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkOut(*out, pos[0]); err != nil {
 		return err
 	}
-	c, err := job.Load(pos[0])
+	c, err := pipeline.Load(pos[0])
 	if err != nil {
 		return err
 	}
-	var e *job.Exported
+	var e *pipeline.Exported
 	if ef.integer {
 		e, err = ef.exportInteger(c, *out, *base3, stderr)
 	} else {
@@ -67,9 +67,9 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := (&trainFlags{threads: *threads}).apply(); err != nil {
 		return err
 	}
-	var ck *job.Checkpoint
+	var ck *pipeline.Checkpoint
 	if *check != "" {
-		if ck, err = job.Load(*check); err != nil {
+		if ck, err = pipeline.Load(*check); err != nil {
 			return err
 		}
 	}
@@ -78,22 +78,22 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *printTo != "" {
-		return job.PrintLines(pos[0], ds, *printTo, stdout)
+		return pipeline.PrintLines(pos[0], ds, *printTo, stdout)
 	}
-	r, err := job.Infer(ctx, pos[0], ds, *batch)
+	r, err := pipeline.Infer(ctx, pos[0], ds, *batch)
 	if err != nil {
 		return err
 	}
-	var a *job.Agreement
+	var a *pipeline.Agreement
 	if ck != nil {
-		if a, err = job.Compare(ctx, pos[0], ck, ds, *batch); err != nil {
+		if a, err = pipeline.Compare(ctx, pos[0], ck, ds, *batch); err != nil {
 			return err
 		}
 	}
 	if *asJSON {
 		return printJSON(stdout, struct {
-			*job.Inferred
-			Check *job.Agreement `json:"check,omitempty"`
+			*pipeline.Inferred
+			Check *pipeline.Agreement `json:"check,omitempty"`
 		}{r, a})
 	}
 	fmt.Fprintf(stdout, "%s on %s: test error %.2f%% of %d samples, %.0f samples/s (batch %d)\n", r.Model, r.Dataset, r.TestErrPct, r.TestN, r.SamplesPerSec, r.Batch)

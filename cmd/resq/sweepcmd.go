@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/pipeline"
 	"github.com/resq-dev/resq/report"
 	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/sweep"
@@ -71,7 +72,7 @@ func (s *sweepFlags) run(ctx context.Context, spec *sweep.Spec, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	opt.Runner = sweep.NewTrainRunner(sweep.TrainRunnerOptions{CacheDir: s.cache, Fetch: true, Log: stderr, Packed: packed.Options{Base3: s.base3},
+	opt.Runner = pipeline.NewCellRunner(pipeline.CellRunnerOptions{CacheDir: s.cache, Fetch: true, Log: stderr, Packed: packed.Options{Base3: s.base3},
 		CostTable: table, MeasureLatency: s.latency})
 	sum, err := sweep.Run(ctx, spec, s.out, opt)
 	if err != nil {

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/resq-dev/resq/job"
+	"github.com/resq-dev/resq/pipeline"
+	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/train"
 )
 
@@ -31,7 +32,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	o, err := job.TrainFloat(ctx, ds, *spec, tf.cfg, tf.seed, *out, logWriter(stderr))
+	o, err := pipeline.TrainFloat(ctx, ds, *spec, tf.cfg, tf.seed, *out, logWriter(stderr))
 	if err != nil {
 		return err
 	}
@@ -59,12 +60,12 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // printOutcome prints an outcome as text or as one JSON line.
-func printOutcome(w io.Writer, o *job.Outcome, asJSON bool) error {
+func printOutcome(w io.Writer, o *pipeline.Outcome, asJSON bool) error {
 	if asJSON {
 		return printJSON(w, o)
 	}
 	prec := "float32"
-	if o.Mode != "float" {
+	if o.Mode != results.ModeFloat {
 		prec = fmt.Sprintf("%s %d-bit", o.Mode, o.Bits)
 	}
 	fmt.Fprintf(w, "%s on %s (%s): test error %.2f%% of %d samples, %d weights\n", o.Model, o.Dataset, prec, o.TestErrPct, o.TestN, o.Weights)

@@ -18,8 +18,8 @@ import (
 	"strings"
 
 	"github.com/resq-dev/resq/data"
-	"github.com/resq-dev/resq/job"
 	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/pipeline"
 	"github.com/resq-dev/resq/tensor"
 )
 
@@ -54,7 +54,7 @@ func main() {
 				}
 				sets[r.Dataset] = ds
 			}
-			c, err := job.Load(filepath.Join(dir, "models", r.ID+".safetensors"))
+			c, err := pipeline.Load(filepath.Join(dir, "models", r.ID+".safetensors"))
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "deadunits:", err)
 				os.Exit(1)

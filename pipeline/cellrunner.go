@@ -1,23 +1,20 @@
-package sweep
+package pipeline
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/resq-dev/resq/cost"
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/internal/host"
 	"github.com/resq-dev/resq/internal/version"
-	"github.com/resq-dev/resq/job"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/packed"
-	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/results"
+	"github.com/resq-dev/resq/sweep"
 	"github.com/resq-dev/resq/tensor"
-	"github.com/resq-dev/resq/train"
 )
 
 // kernelNames names the kernels computing a cell now: the float GEMM
@@ -26,8 +23,8 @@ func kernelNames() string {
 	return "gemm " + tensor.Kernel() + ", int8 " + packed.IntKernel()
 }
 
-// TrainRunnerOptions configure the real runner.
-type TrainRunnerOptions struct {
+// CellRunnerOptions configure the real runner.
+type CellRunnerOptions struct {
 	CacheDir string         // dataset cache ("" = data.DefaultCacheDir())
 	Fetch    bool           // fetch a missing named dataset on first use
 	Log      io.Writer      // dataset loading and fetching messages (nil = silent)
@@ -44,14 +41,14 @@ type TrainRunnerOptions struct {
 	MeasureLatency bool
 }
 
-// TrainRunner is the Runner that really trains: float cells train a model
+// CellRunner is the Runner that really trains: float cells train a model
 // from scratch (train.Run) and save it; direct cells load it and quantize
 // it (quant.Direct); retrain cells load it, attach the quantizer and
 // retrain (train.Run with Hooks.AfterStep = State.Sync). Each dataset is
 // loaded once per process and shared, read-only, by all cells. It is safe
 // for concurrent use.
-type TrainRunner struct {
-	opt TrainRunnerOptions
+type CellRunner struct {
+	opt CellRunnerOptions
 
 	mu   sync.Mutex
 	sets map[dataKey]*dataEntry
@@ -70,32 +67,13 @@ type dataEntry struct {
 	err  error
 }
 
-// NewTrainRunner returns the real runner.
-func NewTrainRunner(opt TrainRunnerOptions) *TrainRunner {
-	return &TrainRunner{opt: opt, sets: map[dataKey]*dataEntry{}}
-}
-
-func init() {
-	validateBudget = func(b Budget) error { return b.trainConfig(1).Validate() }
-	validateQuant = func(q QuantOptions, bits int) error { return q.quantConfig(bits).Validate() }
-}
-
-// trainConfig converts a budget to a train.Config with the given seed.
-func (b Budget) trainConfig(seed uint64) train.Config {
-	return train.Config{
-		Epochs: b.Epochs, Batch: b.Batch, LR: b.LR, Optimizer: b.Optimizer, Momentum: b.Momentum,
-		Nesterov: b.Nesterov, WeightDecay: b.WeightDecay, Schedule: b.Schedule, StepEvery: b.StepEvery,
-		Gamma: b.Gamma, Patience: b.Patience, Seed: seed,
-	}
-}
-
-// quantConfig converts the quant options to a quant.Config.
-func (q QuantOptions) quantConfig(bits int) quant.Config {
-	return quant.Config{Bits: bits, Rule: q.Rule, PerChannel: q.PerChannel, FirstLastBits: q.FirstLastBits, Reestimate: q.Reestimate}
+// NewCellRunner returns the real runner.
+func NewCellRunner(opt CellRunnerOptions) *CellRunner {
+	return &CellRunner{opt: opt, sets: map[dataKey]*dataEntry{}}
 }
 
 // dataset loads (once) the dataset of a cell.
-func (r *TrainRunner) dataset(k CellConfig) (*data.Dataset, error) {
+func (r *CellRunner) dataset(k sweep.CellConfig) (*data.Dataset, error) {
 	key := dataKey{k.Dataset, k.Limit, k.ValSize, k.DataSeed}
 	r.mu.Lock()
 	e := r.sets[key]
@@ -112,37 +90,8 @@ func (r *TrainRunner) dataset(k CellConfig) (*data.Dataset, error) {
 	return e.ds, e.err
 }
 
-// ModelSpec returns the nn model spec of a cell for a dataset with
-// per-sample shape in and the given number of classes.
-func (k CellConfig) ModelSpec(in []int, classes int) (string, error) {
-	switch k.Family {
-	case "mlp":
-		d := tensor.Numel(in)
-		var opts []string
-		if k.Act != "" && k.Act != "relu" {
-			opts = append(opts, "act="+k.Act)
-		}
-		if k.Dropout != 0 {
-			opts = append(opts, fmt.Sprintf("drop=%g", k.Dropout))
-		}
-		if k.DropIn != 0 {
-			opts = append(opts, fmt.Sprintf("dropin=%g", k.DropIn))
-		}
-		if k.Init != "" {
-			opts = append(opts, "init="+k.Init)
-		}
-		return nn.MLPSpec(d, k.Width, k.Depth, classes, strings.Join(opts, ",")), nil
-	case "cnn":
-		if k.Scale == 1 {
-			return k.Base, nil
-		}
-		return nn.ScaleCNN(k.Base, k.Scale)
-	}
-	return "", fmt.Errorf("sweep: unknown family %q", k.Family)
-}
-
 // Run computes one cell (see Runner).
-func (r *TrainRunner) Run(ctx context.Context, c Cell, env *Env) (results.Record, error) {
+func (r *CellRunner) Run(ctx context.Context, c sweep.Cell, env *sweep.Env) (results.Record, error) {
 	k := c.Config
 	ds, err := r.dataset(k)
 	if err != nil {
@@ -150,9 +99,9 @@ func (r *TrainRunner) Run(ctx context.Context, c Cell, env *Env) (results.Record
 	}
 	rec := results.Record{DatasetChecksum: ds.Checksum, Version: version.String(), CPU: host.CPU(), Kernels: kernelNames()}
 	switch k.Mode {
-	case ModeFloat:
+	case sweep.ModeFloat:
 		err = r.runFloat(ctx, c, env, ds, &rec)
-	case ModeDirect, ModeRetrain:
+	case sweep.ModeDirect, sweep.ModeRetrain:
 		err = r.runQuant(ctx, c, env, ds, &rec)
 	default:
 		err = fmt.Errorf("sweep: unknown mode %q", k.Mode)
@@ -160,14 +109,14 @@ func (r *TrainRunner) Run(ctx context.Context, c Cell, env *Env) (results.Record
 	return rec, err
 }
 
-func (r *TrainRunner) runFloat(ctx context.Context, c Cell, env *Env, ds *data.Dataset, rec *results.Record) error {
+func (r *CellRunner) runFloat(ctx context.Context, c sweep.Cell, env *sweep.Env, ds *data.Dataset, rec *results.Record) error {
 	k := c.Config
 	spec, err := k.ModelSpec(ds.Shape, ds.Classes)
 	if err != nil {
 		return err
 	}
 	rec.Model = spec
-	o, err := job.TrainFloat(ctx, ds, spec, k.Float.trainConfig(k.Seed), k.Seed, env.ModelPath(c.ID), env.Log)
+	o, err := TrainFloat(ctx, ds, spec, k.Float.TrainConfig(k.Seed), k.Seed, env.ModelPath(c.ID), env.Log)
 	if err != nil {
 		return err
 	}
@@ -179,9 +128,9 @@ func (r *TrainRunner) runFloat(ctx context.Context, c Cell, env *Env, ds *data.D
 	return faultsFloat(ctx, k, ds, o.M, rec)
 }
 
-func (r *TrainRunner) runQuant(ctx context.Context, c Cell, env *Env, ds *data.Dataset, rec *results.Record) error {
+func (r *CellRunner) runQuant(ctx context.Context, c sweep.Cell, env *sweep.Env, ds *data.Dataset, rec *results.Record) error {
 	k := c.Config
-	fc, err := job.Load(env.ModelPath(c.Parent))
+	fc, err := Load(env.ModelPath(c.Parent))
 	if err != nil {
 		return err
 	}
@@ -190,16 +139,16 @@ func (r *TrainRunner) runQuant(ctx context.Context, c Cell, env *Env, ds *data.D
 	}
 	fc.EvalBatch = k.EvalBatch
 	rec.Model = fc.M.Spec
-	qcfg := k.Quant.quantConfig(k.Bits)
-	var o *job.Outcome
-	if k.Mode == ModeDirect {
+	qcfg := k.Quant.QuantConfig(k.Bits)
+	var o *Outcome
+	if k.Mode == sweep.ModeDirect {
 		o, err = fc.Quantize(ds, qcfg, "")
 	} else {
 		out := ""
 		if r.opt.SaveRetrained {
 			out = env.ModelPath(c.ID)
 		}
-		o, err = fc.Retrain(ctx, ds, qcfg, k.Retrain.trainConfig(k.Seed), out, env.Log)
+		o, err = fc.Retrain(ctx, ds, qcfg, k.Retrain.TrainConfig(k.Seed), out, env.Log)
 	}
 	if err != nil {
 		return err
@@ -214,7 +163,7 @@ func (r *TrainRunner) runQuant(ctx context.Context, c Cell, env *Env, ds *data.D
 
 // Checksum returns the checksum of the dataset of cell config k (see
 // Checker); it loads the dataset, once per process.
-func (r *TrainRunner) Checksum(k CellConfig) (string, error) {
+func (r *CellRunner) Checksum(k sweep.CellConfig) (string, error) {
 	ds, err := r.dataset(k)
 	if err != nil {
 		return "", err
@@ -225,7 +174,7 @@ func (r *TrainRunner) Checksum(k CellConfig) (string, error) {
 // Check returns why float cell c cannot run: its dataset does not load,
 // its model does not fit the data, early stopping has no validation split
 // (see Checker). It builds no model.
-func (r *TrainRunner) Check(c Cell) error {
+func (r *CellRunner) Check(c sweep.Cell) error {
 	k := c.Config
 	ds, err := r.dataset(k)
 	if err != nil {
@@ -238,7 +187,7 @@ func (r *TrainRunner) Check(c Cell) error {
 	if _, _, err := nn.SpecSize(spec, ds.Shape); err != nil {
 		return err
 	}
-	for _, b := range []*Budget{&k.Float, k.Retrain} {
+	for _, b := range []*sweep.Budget{&k.Float, k.Retrain} {
 		if b != nil && b.Patience > 0 && ds.Val.N == 0 {
 			return fmt.Errorf("sweep: early stopping (patience %d) needs a validation split: set val_size", b.Patience)
 		}
@@ -249,13 +198,13 @@ func (r *TrainRunner) Check(c Cell) error {
 // CheckModel returns why the saved model of float cell c cannot be used:
 // it does not load (truncated, corrupt, non-finite weights), holds another
 // architecture, or was trained on other data (see Checker).
-func (r *TrainRunner) CheckModel(c Cell, env *Env) error {
+func (r *CellRunner) CheckModel(c sweep.Cell, env *sweep.Env) error {
 	k := c.Config
 	ds, err := r.dataset(k)
 	if err != nil {
 		return err
 	}
-	fc, err := job.Load(env.ModelPath(c.ID))
+	fc, err := Load(env.ModelPath(c.ID))
 	if err != nil {
 		return err
 	}
@@ -275,8 +224,8 @@ func (r *TrainRunner) CheckModel(c Cell, env *Env) error {
 	return nil
 }
 
-// fillOutcome copies what a job measured into a record.
-func fillOutcome(rec *results.Record, o *job.Outcome) {
+// fillOutcome copies what a unit of work measured into a record.
+func fillOutcome(rec *results.Record, o *Outcome) {
 	rec.TestErrPct, rec.ValErrPct = o.TestErrPct, o.ValErrPct
 	rec.TrainSeconds, rec.EvalSeconds = o.TrainSeconds, o.EvalSeconds
 	rec.Weights, rec.Params = o.Weights, o.Params

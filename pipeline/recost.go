@@ -1,18 +1,18 @@
-package sweep
+package pipeline
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
+	"os"
 
 	"github.com/resq-dev/resq/cost"
-	"github.com/resq-dev/resq/job"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/results"
+	"github.com/resq-dev/resq/sweep"
 )
 
 // RecostOptions control Recost.
@@ -48,13 +48,13 @@ func Recost(ctx context.Context, dir string, opt RecostOptions) (*RecostSummary,
 	if err != nil {
 		return nil, err
 	}
-	resPath := ResultsFile(dir, 0, 1)
-	unlock, err := lockFile(strings.TrimSuffix(resPath, ".jsonl") + ".lock")
+	resPath := sweep.ResultsFile(dir, 0, 1)
+	unlock, err := sweep.LockResults(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	env := &Env{Dir: dir}
+	env := &sweep.Env{Dir: dir}
 	out := results.CostsFile(resPath)
 	sum := &RecostSummary{}
 	for _, r := range recs {
@@ -103,24 +103,24 @@ func Recost(ctx context.Context, dir string, opt RecostOptions) (*RecostSummary,
 
 // modelOf returns the model of record r (quantized as s, or float with s
 // nil), or why it cannot be had.
-func modelOf(env *Env, r results.Record) (*nn.Model, *quant.State, string) {
+func modelOf(env *sweep.Env, r results.Record) (*nn.Model, *quant.State, string) {
 	if fileExists(env.ModelPath(r.ID)) {
-		c, err := job.Load(env.ModelPath(r.ID))
+		c, err := Load(env.ModelPath(r.ID))
 		if err != nil {
 			return nil, nil, err.Error()
 		}
 		return c.M, c.Quant, ""
 	}
 	switch r.Mode {
-	case ModeFloat:
+	case sweep.ModeFloat:
 		return nil, nil, "its float checkpoint is not in models/"
-	case ModeRetrain:
+	case sweep.ModeRetrain:
 		return nil, nil, "retrained models are not kept on disk; rerun the cell (delete its record) to get cost figures"
 	}
 	if r.ParentID == "" || !fileExists(env.ModelPath(r.ParentID)) {
 		return nil, nil, "the float checkpoint it quantizes is not in models/"
 	}
-	var k CellConfig
+	var k sweep.CellConfig
 	b, err := json.Marshal(r.Config)
 	if err == nil {
 		err = json.Unmarshal(b, &k)
@@ -132,7 +132,7 @@ func modelOf(env *Env, r results.Record) (*nn.Model, *quant.State, string) {
 	if err != nil {
 		return nil, nil, err.Error()
 	}
-	s, err := quant.Direct(m, k.Quant.quantConfig(r.Bits))
+	s, err := quant.Direct(m, k.Quant.QuantConfig(r.Bits))
 	if err != nil {
 		return nil, nil, err.Error()
 	}
@@ -141,7 +141,7 @@ func modelOf(env *Env, r results.Record) (*nn.Model, *quant.State, string) {
 
 // loadFloat reads a float checkpoint.
 func loadFloat(path string) (*nn.Model, error) {
-	c, err := job.Load(path)
+	c, err := Load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -156,4 +156,9 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }

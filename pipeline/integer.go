@@ -1,4 +1,4 @@
-package job
+package pipeline
 
 import (
 	"bufio"
@@ -18,18 +18,18 @@ import (
 // percentile (0: packed.DefaultPercentile).
 func (c *Checkpoint) ExportInteger(out string, base3 bool, ds *data.Dataset, n int, pct float64) (*Exported, error) {
 	if c.Quant == nil {
-		return nil, fmt.Errorf("job: %s is a float checkpoint; quantize or retrain it first (resq quantize / resq retrain)", c.Path)
+		return nil, fmt.Errorf("pipeline: %s is a float checkpoint; quantize or retrain it first (resq quantize / resq retrain)", c.Path)
 	}
 	if n < 1 {
-		return nil, fmt.Errorf("job: --calib-samples %d, need at least 1", n)
+		return nil, fmt.Errorf("pipeline: --calib-samples %d, need at least 1", n)
 	}
 	d := tensor.Numel(c.M.In)
 	if ds.Train.D != d {
-		return nil, fmt.Errorf("job: calibration data %s has %d inputs per sample, %s takes %d", ds.Name, ds.Train.D, c.Path, d)
+		return nil, fmt.Errorf("pipeline: calibration data %s has %d inputs per sample, %s takes %d", ds.Name, ds.Train.D, c.Path, d)
 	}
 	n = min(n, ds.Train.N)
 	if n < 1 {
-		return nil, fmt.Errorf("job: calibration data %s has no training rows", ds.Name)
+		return nil, fmt.Errorf("pipeline: calibration data %s has no training rows", ds.Name)
 	}
 	meta := packed.Meta{
 		Options: packed.Options{Base3: base3}, Dataset: c.Meta.Dataset, DatasetSHA256: c.Meta.DatasetChecksum,
@@ -63,11 +63,11 @@ func loadIntegerFor(path string, ds *data.Dataset) (*packed.Model, error) {
 		return nil, err
 	}
 	if m.Integer() == nil {
-		return nil, fmt.Errorf("job: %s is a float-mode packed model; export it with --integer", path)
+		return nil, fmt.Errorf("pipeline: %s is a float-mode packed model; export it with --integer", path)
 	}
 	d := tensor.Numel(m.In)
 	if d != ds.Test.D {
-		return nil, fmt.Errorf("job: %s takes %d inputs per sample, dataset %s has %d", path, d, ds.Name, ds.Test.D)
+		return nil, fmt.Errorf("pipeline: %s takes %d inputs per sample, dataset %s has %d", path, d, ds.Name, ds.Test.D)
 	}
 	return m, nil
 }

@@ -1,4 +1,4 @@
-package job
+package pipeline
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/quant"
+	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/tensor"
 	"github.com/resq-dev/resq/train"
 )
@@ -37,7 +38,7 @@ func Load(path string) (*Checkpoint, error) {
 	c := &Checkpoint{Path: path, M: m, Meta: meta}
 	if len(meta.Quant) > 0 {
 		if c.Quant, err = quant.LoadState(m, meta.Quant); err != nil {
-			return nil, fmt.Errorf("job: %q: %v", path, err)
+			return nil, fmt.Errorf("pipeline: %q: %v", path, err)
 		}
 	}
 	return c, nil
@@ -65,7 +66,7 @@ func (c *Checkpoint) Eval(ds *data.Dataset) (*Outcome, error) {
 	if err := c.compatible(ds); err != nil {
 		return nil, err
 	}
-	o := newOutcome(c.M, ds, c.seed(), "float", 32)
+	o := newOutcome(c.M, ds, c.seed(), results.ModeFloat, 32)
 	c.describe(o)
 	o.evaluate(ds, c.evalBatch())
 	return o, nil
@@ -76,7 +77,7 @@ func (c *Checkpoint) describe(o *Outcome) {
 	if c.Quant == nil {
 		return
 	}
-	o.Mode, o.Bits, o.Quant = "direct", c.Quant.Bits, c.Quant
+	o.Mode, o.Bits, o.Quant = results.ModeDirect, c.Quant.Bits, c.Quant
 	if c.Meta.Extra["quant_mode"] != "" {
 		o.Mode = c.Meta.Extra["quant_mode"]
 	}
@@ -84,7 +85,7 @@ func (c *Checkpoint) describe(o *Outcome) {
 
 func (c *Checkpoint) compatible(ds *data.Dataset) error {
 	if err := train.CheckCompatible(c.M, ds); err != nil {
-		return fmt.Errorf("job: %q: %v", c.Path, err)
+		return fmt.Errorf("pipeline: %q: %v", c.Path, err)
 	}
 	return nil
 }
@@ -95,7 +96,7 @@ func (c *Checkpoint) compatible(ds *data.Dataset) error {
 // state; `resq eval` re-creates the same quantized weights).
 func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*Outcome, error) {
 	if c.Quant != nil {
-		return nil, fmt.Errorf("job: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+		return nil, fmt.Errorf("pipeline: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
 	}
 	if err := c.compatible(ds); err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*
 		}
 	}
 	c.Quant = s
-	return c.finish(ds, "direct", nil, 0, out)
+	return c.finish(ds, results.ModeDirect, nil, 0, out)
 }
 
 // Retrain quantizes the float checkpoint with cfg and retrains it with
@@ -119,7 +120,7 @@ func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*
 // then evaluates and saves it like Quantize.
 func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Config, tc train.Config, out string, log io.Writer) (*Outcome, error) {
 	if c.Quant != nil {
-		return nil, fmt.Errorf("job: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+		return nil, fmt.Errorf("pipeline: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
 	}
 	if err := c.compatible(ds); err != nil {
 		return nil, err
@@ -146,7 +147,7 @@ func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Co
 	if err != nil {
 		return nil, err
 	}
-	return c.finish(ds, "retrain", &trainMeta{Config: tc, Result: res, Seed: seed}, time.Since(t0).Seconds(), out)
+	return c.finish(ds, results.ModeRetrain, &trainMeta{Config: tc, Result: res, Seed: seed}, time.Since(t0).Seconds(), out)
 }
 
 // RetrainSeed returns the seed of the batch order and dropout masks of a
@@ -176,7 +177,7 @@ func (c *Checkpoint) finish(ds *data.Dataset, mode string, tm *trainMeta, wall f
 	}
 	qs, err := json.Marshal(c.Quant)
 	if err != nil {
-		return nil, fmt.Errorf("job: encoding quantizer state: %v", err)
+		return nil, fmt.Errorf("pipeline: encoding quantizer state: %v", err)
 	}
 	meta := c.Meta
 	meta.Quant = qs
@@ -189,7 +190,7 @@ func (c *Checkpoint) finish(ds *data.Dataset, mode string, tm *trainMeta, wall f
 		}
 		js, err := json.Marshal(tm)
 		if err != nil {
-			return nil, fmt.Errorf("job: encoding training metadata: %v", err)
+			return nil, fmt.Errorf("pipeline: encoding training metadata: %v", err)
 		}
 		meta.Train = js
 	}
@@ -204,7 +205,7 @@ func (c *Checkpoint) finish(ds *data.Dataset, mode string, tm *trainMeta, wall f
 // stay float) and returns the test error of each on ds.
 func (c *Checkpoint) Sensitivity(ds *data.Dataset, bits []int, cfg quant.Config) ([]quant.SensRow, error) {
 	if c.Quant != nil {
-		return nil, fmt.Errorf("job: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+		return nil, fmt.Errorf("pipeline: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
 	}
 	if err := c.compatible(ds); err != nil {
 		return nil, err

@@ -1,8 +1,10 @@
-// Package job composes the other packages into the units of work a user
-// asks for: train a float model, quantize it directly, retrain it with
-// quantized weights, evaluate a checkpoint. The command line (cmd/resq) and
-// the sweep runner (package sweep) both call these functions, so a sweep
-// cell and the equivalent single command compute exactly the same thing.
+// Package pipeline is the pipeline of one unit of work: it composes the
+// other packages into what a user asks for (train a float model, quantize
+// it directly, retrain it with quantized weights, evaluate, export, infer)
+// and into the run of one sweep cell (CellRunner, the sweep.Runner that
+// really trains; Recost). The command line (cmd/resq) and sweeps both call
+// these functions, so a sweep cell and the equivalent single command
+// compute exactly the same thing.
 //
 // Retraining draws its batch order and dropout masks from RetrainSeed of
 // the float model's seed, not from that seed itself: it would otherwise
@@ -16,4 +18,4 @@
 // Outcome that carries the figures and provenance that records and --json
 // output print. Errors are one line, prefixed with the package that found
 // the problem, and leave existing output files untouched.
-package job
+package pipeline

@@ -1,4 +1,4 @@
-package job
+package pipeline
 
 import (
 	"context"
@@ -12,10 +12,11 @@ import (
 	"github.com/resq-dev/resq/internal/version"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/quant"
+	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/train"
 )
 
-// Outcome is what one job measured, with its provenance. It is printed as
+// Outcome is what one unit of work measured, with its provenance. It is printed as
 // the --json object of the train, eval, quantize and retrain commands.
 type Outcome struct {
 	Model           string    `json:"model"`
@@ -70,7 +71,7 @@ func TrainFloat(ctx context.Context, ds *data.Dataset, spec string, cfg train.Co
 	if err != nil {
 		return nil, err
 	}
-	o := newOutcome(m, ds, seed, "float", 32)
+	o := newOutcome(m, ds, seed, results.ModeFloat, 32)
 	o.trained(res, time.Since(t0).Seconds())
 	if out != "" {
 		meta, err := metaFor(ds, trainMeta{Config: cfg, Result: res, Seed: seed})
@@ -123,7 +124,7 @@ func (o *Outcome) trained(res *train.Result, wall float64) {
 func metaFor(ds *data.Dataset, tm trainMeta) (ckpt.Meta, error) {
 	js, err := json.Marshal(tm)
 	if err != nil {
-		return ckpt.Meta{}, fmt.Errorf("job: encoding training metadata: %v", err)
+		return ckpt.Meta{}, fmt.Errorf("pipeline: encoding training metadata: %v", err)
 	}
 	return ckpt.Meta{Dataset: ds.Name, DatasetChecksum: ds.Checksum, Train: js}, nil
 }

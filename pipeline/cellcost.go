@@ -1,4 +1,4 @@
-package sweep
+package pipeline
 
 import (
 	"context"
@@ -12,15 +12,8 @@ import (
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/results"
+	"github.com/resq-dev/resq/sweep"
 )
-
-// Finisher is implemented by a Runner that has work to do once every cell
-// of a Run has finished and none is running: Run calls Finish after the
-// last cell (not when interrupted or stopped by an error), with the GEMM
-// threads set to every core. TrainRunner measures latency there.
-type Finisher interface {
-	Finish(ctx context.Context, env *Env, resultsPath string, log io.Writer) error
-}
 
 // latencyQueue holds the models of the cells run so far whose latency is
 // still to be measured: packed bytes for quantized cells (retrained models
@@ -60,7 +53,7 @@ func (q *latencyQueue) take() (map[string][]byte, map[string]string) {
 
 // costFloat sets the cost figures of a float cell's record and queues its
 // checkpoint for latency.
-func (r *TrainRunner) costFloat(c Cell, env *Env, m *nn.Model, rec *results.Record) error {
+func (r *CellRunner) costFloat(c sweep.Cell, env *sweep.Env, m *nn.Model, rec *results.Record) error {
 	f, err := cost.Of(m, nil, r.opt.Packed, cost.DefaultBatch, r.opt.CostTable)
 	if err != nil {
 		// A model the packed engine cannot describe has no cost figures;
@@ -77,7 +70,7 @@ func (r *TrainRunner) costFloat(c Cell, env *Env, m *nn.Model, rec *results.Reco
 
 // costQuant sets the cost figures of a quantized cell's record from the
 // codes in memory and, for latency, keeps its packed bytes.
-func (r *TrainRunner) costQuant(c Cell, m *nn.Model, s *quant.State, rec *results.Record) error {
+func (r *CellRunner) costQuant(c sweep.Cell, m *nn.Model, s *quant.State, rec *results.Record) error {
 	f, err := cost.Of(m, s, r.opt.Packed, cost.DefaultBatch, r.opt.CostTable)
 	if err != nil {
 		return nil // see costFloat
@@ -95,7 +88,7 @@ func (r *TrainRunner) costQuant(c Cell, m *nn.Model, s *quant.State, rec *result
 // Finish measures the latency of the models queued by the cells of this
 // run, one at a time, and appends it to the costs file of resultsPath
 // (results.CostsFile), where results.ReadDir attaches it to the records.
-func (r *TrainRunner) Finish(ctx context.Context, env *Env, resultsPath string, log io.Writer) error {
+func (r *CellRunner) Finish(ctx context.Context, env *sweep.Env, resultsPath string, log io.Writer) error {
 	pk, fl := r.lat.take()
 	if len(pk)+len(fl) == 0 {
 		return nil

@@ -1,4 +1,4 @@
-package job
+package pipeline
 
 import (
 	"context"
@@ -28,7 +28,7 @@ type Exported struct {
 // Export writes the quantized checkpoint as a packed model at out.
 func (c *Checkpoint) Export(out string, base3 bool) (*Exported, error) {
 	if c.Quant == nil {
-		return nil, fmt.Errorf("job: %q is a float checkpoint; quantize or retrain it first (resq quantize / resq retrain)", c.Path)
+		return nil, fmt.Errorf("pipeline: %q is a float checkpoint; quantize or retrain it first (resq quantize / resq retrain)", c.Path)
 	}
 	meta := packed.Meta{
 		Options: packed.Options{Base3: base3}, Dataset: c.Meta.Dataset, DatasetSHA256: c.Meta.DatasetChecksum,
@@ -63,7 +63,7 @@ type Inferred struct {
 // done and returns ctx's error.
 func Infer(ctx context.Context, path string, ds *data.Dataset, batch int) (*Inferred, error) {
 	if batch < 1 {
-		return nil, fmt.Errorf("job: batch %d, need at least 1", batch)
+		return nil, fmt.Errorf("pipeline: batch %d, need at least 1", batch)
 	}
 	m, err := packed.Load(path)
 	if err != nil {
@@ -71,17 +71,17 @@ func Infer(ctx context.Context, path string, ds *data.Dataset, batch int) (*Infe
 	}
 	d := tensor.Numel(m.In)
 	if d != ds.Test.D {
-		return nil, fmt.Errorf("job: %q takes %d inputs per sample, dataset %s has %d", path, d, ds.Name, ds.Test.D)
+		return nil, fmt.Errorf("pipeline: %q takes %d inputs per sample, dataset %s has %d", path, d, ds.Name, ds.Test.D)
 	}
 	if ds.Classes > m.Classes {
-		return nil, fmt.Errorf("job: %q has %d classes, dataset %s has %d", path, m.Classes, ds.Name, ds.Classes)
+		return nil, fmt.Errorf("pipeline: %q has %d classes, dataset %s has %d", path, m.Classes, ds.Name, ds.Classes)
 	}
 	pred := make([]int32, batch)
 	wrong := 0
 	t0 := time.Now()
 	for i := 0; i < ds.Test.N; i += batch {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("job: %q: inference stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
+			return nil, fmt.Errorf("pipeline: %q: inference stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
 		}
 		n := min(batch, ds.Test.N-i)
 		m.Predict(pred[:n], ds.Test.X[i*d:(i+n)*d], n)
@@ -124,10 +124,10 @@ type Agreement struct {
 // It stops between batches when ctx is done and returns ctx's error.
 func Compare(ctx context.Context, path string, c *Checkpoint, ds *data.Dataset, batch int) (*Agreement, error) {
 	if c.Quant == nil {
-		return nil, fmt.Errorf("job: %q is a float checkpoint; compare the packed model with the quantized checkpoint it was exported from", c.Path)
+		return nil, fmt.Errorf("pipeline: %q is a float checkpoint; compare the packed model with the quantized checkpoint it was exported from", c.Path)
 	}
 	if batch < 1 {
-		return nil, fmt.Errorf("job: batch %d, need at least 1", batch)
+		return nil, fmt.Errorf("pipeline: batch %d, need at least 1", batch)
 	}
 	m, err := packed.Load(path)
 	if err != nil {
@@ -137,7 +137,7 @@ func Compare(ctx context.Context, path string, c *Checkpoint, ds *data.Dataset, 
 		return nil, err
 	}
 	if m.Spec != c.M.Spec || m.Classes != c.M.Classes {
-		return nil, fmt.Errorf("job: %q holds %q, checkpoint %q holds %q", path, m.Spec, c.Path, c.M.Spec)
+		return nil, fmt.Errorf("pipeline: %q holds %q, checkpoint %q holds %q", path, m.Spec, c.Path, c.M.Spec)
 	}
 	d, k := ds.Test.D, m.Classes
 	a := &Agreement{Checkpoint: c.Path, N: ds.Test.N}
@@ -146,7 +146,7 @@ func Compare(ctx context.Context, path string, c *Checkpoint, ds *data.Dataset, 
 	x := tensor.New(batch, d)
 	for i := 0; i < ds.Test.N; i += batch {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("job: %q: comparison stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
+			return nil, fmt.Errorf("pipeline: %q: comparison stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
 		}
 		n := min(batch, ds.Test.N-i)
 		if n < batch {
