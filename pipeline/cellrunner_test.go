@@ -446,7 +446,7 @@ func TestCellRunnerBadDataset(t *testing.T) {
 }
 
 // TestPresetReal runs a whole preset with the real runner on the real
-// dataset: RESQ_SWEEP_PRESET=quick go test -run PresetReal -v ./sweep
+// dataset: RESQ_SWEEP_PRESET=quick go test -run PresetReal -v ./pipeline
 // (RESQ_SWEEP_OUT keeps the output folder; the dataset must be cached or
 // fetchable). It reports the wall time and the pure training time, which
 // is how preset budgets are tuned.

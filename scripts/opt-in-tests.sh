@@ -2,9 +2,9 @@
 # opt-in-tests.sh: the tests that `go test ./...` skips unless an
 # environment variable asks for them, because they take minutes or need
 # real MNIST:
-#   RESQ_LONG=1          quant   TestSearchGapLarge: the step search against the exact sweep, 784x1024 layer
-#   RESQ_MNIST=EPOCHS    train   TestMNIST: DefaultConfig's MLP on MNIST, test error bound
-#   RESQ_SWEEP_PRESET=P  sweep   TestPresetReal: the whole preset P with the real runner
+#   RESQ_LONG=1          quant    TestSearchGapLarge: the step search against the exact sweep, 784x1024 layer
+#   RESQ_MNIST=EPOCHS    train    TestMNIST: DefaultConfig's MLP on MNIST, test error bound
+#   RESQ_SWEEP_PRESET=P  pipeline TestPresetReal: the whole preset P with the real runner
 # Prints one line per test (PASS/FAIL, seconds) and a Markdown row to paste
 # into docs/TESTING.md, which records when each last passed. Exits non-zero
 # when any failed.
@@ -34,7 +34,7 @@ one() { # one NAME ENV PKG RUN
 }
 one gap RESQ_LONG=1 ./quant TestSearchGapLarge
 one mnist RESQ_MNIST="$EPOCHS" ./train TestMNIST
-one preset RESQ_SWEEP_PRESET="$PRESET" ./sweep TestPresetReal
+one preset RESQ_SWEEP_PRESET="$PRESET" ./pipeline TestPresetReal
 echo
 echo "| test | result | time | date (UTC) | commit |"
 echo "|---|---|---|---|---|"
