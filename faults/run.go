@@ -18,9 +18,6 @@ type Config struct {
 	Workers     int       // trials evaluated at once (0: GOMAXPROCS; float checkpoints run one at a time)
 }
 
-// DefaultBERs are the rates `resq faults` uses without --ber.
-var DefaultBERs = []float64{1e-7, 1e-6, 1e-5, 1e-4, 1e-3}
-
 // Check validates c with one-line errors naming the flag, and fills the
 // defaults of empty lists.
 func (c *Config) Check() error {
