@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/tensor"
 )
 
 // PartActs names the activation codes between the stages of an
@@ -24,6 +25,28 @@ const saltActs = 0x6163747300000000 // "acts"
 // saturating load would; the kernels' exact int16 pairs rely on it.
 type actFaults struct {
 	seed, t uint64
+	workers int // goroutines the samples are split over (0: 2)
+}
+
+// spans splits n samples into af.workers contiguous ranges.
+func (af actFaults) spans(n int) [][2]int {
+	k := af.workers
+	if k <= 0 {
+		k = 2
+	}
+	s := make([][2]int, k)
+	for i := range s {
+		s[i] = [2]int{n * i / k, n * (i + 1) / k}
+	}
+	return s
+}
+
+func actStreams(seed uint64, n int) []Stream {
+	s := make([]Stream, n)
+	for i := range s {
+		s[i].State = TrialSeed(seed^saltActs, i)
+	}
+	return s
 }
 
 // stageMax returns the largest code of every stage's output: a weighted
@@ -41,7 +64,7 @@ func stageMax(info *packed.IntInfo) []uint8 {
 }
 
 // inferActs runs the integer model over the codes x [n, D] with the
-// activation faults af, in two halves on two goroutines (each sample's
+// activation faults af, split over af.workers goroutines (each sample's
 // stream depends only on its index, so the result does not depend on the
 // split), and returns the predictions and the number of flipped bits.
 func inferActs(m *packed.Model, x []uint8, n int, af actFaults) ([]int32, int) {
@@ -49,11 +72,8 @@ func inferActs(m *packed.Model, x []uint8, n int, af actFaults) ([]int32, int) {
 	mx := stageMax(m.Integer())
 	pred := make([]int32, n)
 	logits := make([]int32, n*c)
-	streams := make([]Stream, n)
-	for i := range streams {
-		streams[i].State = TrialSeed(af.seed^saltActs, i)
-	}
-	halves := [][2]int{{0, n / 2}, {n / 2, n}}
+	streams := actStreams(af.seed, n)
+	halves := af.spans(n)
 	flips := make([]int, len(halves))
 	var wg sync.WaitGroup
 	for h, hv := range halves {
@@ -73,5 +93,45 @@ func inferActs(m *packed.Model, x []uint8, n int, af actFaults) ([]int32, int) {
 		}()
 	}
 	wg.Wait()
-	return pred, flips[0] + flips[1]
+	total := 0
+	for _, f := range flips {
+		total += f
+	}
+	return pred, total
+}
+
+// inferActsFloat runs a float-epilogue model over the inputs x [n, D] with
+// the activation faults af on the codes every weighted layer but the
+// first reads (packed.Model.InferHook: after the per-sample quantization,
+// before the dot products): sample i's stream, as in inferActs, visits
+// those layers' codes in order, each byte from bit 0. It returns the
+// logits, the class of each (argmax, lowest index on ties) and the bits
+// flipped per sample.
+func inferActsFloat(m *packed.Model, x []float32, n int, af actFaults) ([]int32, []float32, []int) {
+	d, c := len(x)/max(n, 1), m.Classes
+	pred := make([]int32, n)
+	logits := make([]float32, n*c)
+	streams := actStreams(af.seed, n)
+	flips := make([]int, n)
+	var wg sync.WaitGroup
+	for _, sp := range af.spans(n) {
+		if sp[0] == sp[1] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, b := sp[0], sp[1]
+			m.InferHook(logits[a*c:b*c], x[a*d:b*d], b-a, func(layer, sample int, codes []uint8) {
+				if layer > 0 {
+					flips[a+sample] += FlipBytes(codes, &streams[a+sample], af.t)
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	for i := range pred {
+		pred[i] = int32(tensor.Argmax(logits[i*c : (i+1)*c]))
+	}
+	return pred, logits, flips
 }

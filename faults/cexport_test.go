@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/packed/cexport"
@@ -172,5 +173,95 @@ func TestActsFlipRate(t *testing.T) {
 	p2, _ := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
 	if !slices.Equal(p1, p2) {
 		t.Error("activation faults are not reproducible")
+	}
+}
+
+// floatPacked exports a random network to a float-epilogue packed model.
+func floatPacked(t *testing.T, spec string, in []int, bits int) *packed.Model {
+	t.Helper()
+	m, err := nn.Build(spec, in, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := quant.Direct(m, quant.Config{Bits: bits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.rqp")
+	if _, err := packed.Export(path, m, s, packed.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	pm, err := packed.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pm
+}
+
+// TestActsFloat checks activation faults on float-epilogue models (3- and
+// 8-bit MLPs, a ternary CNN): the results are reproducible and do not
+// depend on the number of goroutines (and so the batch sizes) the samples
+// run in, the flip count is within the binomial spread of BER times the
+// bits of the codes between layers, and rate 0 leaves the logits and the
+// predictions as they are.
+func TestActsFloat(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 4))
+	const n = 300 // more than one chunk of the engine
+	for _, tc := range []struct {
+		spec string
+		in   []int
+		bits int
+		ber  float64
+	}{
+		{"mlp:33-17x2-5", []int{33}, 3, 0.02},
+		{"mlp:33-17x2-5", []int{33}, 8, 0.02},
+		{"cnn:4c3-p2-6c3-p2-fc9-3", []int{2, 13, 11}, 2, 0.005},
+	} {
+		name := fmt.Sprintf("%s/%d-bit", tc.spec, tc.bits)
+		m := floatPacked(t, tc.spec, tc.in, tc.bits)
+		d := tensor.Numel(tc.in)
+		x := make([]float32, n*d)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		clean := make([]float32, n*m.Classes)
+		m.Infer(clean, x, n)
+		codes := 0
+		m.InferHook(make([]float32, n*m.Classes), x, n, func(layer, _ int, c []uint8) {
+			if layer > 0 {
+				codes += len(c)
+			}
+		})
+		_, lg0, fl0 := inferActsFloat(m, x, n, actFaults{seed: 5, t: 0})
+		if !slices.Equal(lg0, clean) || slices.Max(fl0) != 0 {
+			t.Errorf("%s: rate 0 changes the logits", name)
+		}
+		af := actFaults{seed: 5, t: Threshold(tc.ber)}
+		pred, logits, flips := inferActsFloat(m, x, n, af)
+		total := 0
+		for _, f := range flips {
+			total += f
+		}
+		mean := tc.ber * 8 * float64(codes)
+		if sd := math.Sqrt(mean); math.Abs(float64(total)-mean) > 5*sd {
+			t.Errorf("%s: %d activation flips, want %.0f ± %.0f", name, total, mean, 5*sd)
+		}
+		if slices.Equal(logits, clean) {
+			t.Errorf("%s: %d flips leave the logits unchanged", name, total)
+		}
+		for _, w := range []int{1, 3, 7} {
+			af.workers = w
+			p, l, f := inferActsFloat(m, x, n, af)
+			if !slices.Equal(p, pred) || !slices.Equal(l, logits) || !slices.Equal(f, flips) {
+				t.Errorf("%s: %d goroutines give other results than 2", name, w)
+			}
+		}
+		p := &packedSubject{m: m, test: data.Split{N: n, D: d, X: x, Y: make([]int32, n)}}
+		want := make([]int32, n)
+		m.Predict(want, x, n)
+		wrong0 := countWrong(want, p.test.Y)
+		if w, _, f, err := p.evalDynamic(m, &actFaults{seed: 5, t: 0}); err != nil || w != wrong0 || f != 0 {
+			t.Errorf("%s: rate 0: %d wrong, %d flips, %v; want %d wrong", name, w, f, err, wrong0)
+		}
 	}
 }

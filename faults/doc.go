@@ -24,18 +24,31 @@
 //	scales  steps and biases (integer mode: biases, multipliers, shifts)
 //	all     both
 //
-// For integer-only models two more parts (the --target activations and
-// both of resq faults) cover the activation codes between layers:
+// For packed models two more parts (the --target activations and both of
+// resq faults) cover the activation codes between layers:
 //
-//	activations  the uint8 output codes of every stage but the last, per test sample
+//	activations  the 8-bit activation codes between layers, per test sample
 //	both         all weight memory and the activations
 //
 // Sample i has its own stream, from TrialSeed(trialSeed ^ 0x6163747300000000, i),
-// over its stages' codes in order (bit 0 first); a flipped code above its
+// over its codes in layer order (each byte from bit 0), so that results do
+// not depend on batch sizes or workers. Integer-only models: the uint8
+// output codes of every stage but the last; a flipped code above its
 // stage's largest code (the fused ReLU's clamp) reads as that code, as a
-// saturating load would. Float32 checkpoints and float-epilogue packed
-// models hold no activation codes between layers: asking for them is an
-// error. Protections cover the weights only.
+// saturating load would. The generated C flips the same bits when compiled
+// with -DRESQ_FAULT_ACT_BER_Q64 (packed/cexport). Float-epilogue models:
+// the codes every weighted layer but the first reads, after the
+// per-sample quantization and before the dot products
+// (packed.Model.InferHook; a conv layer's [C, H, W] input codes, before
+// im2col); a flipped code reads as (code - zero point) * the sample's
+// scale, which for a code the grid does not use (above a nonnegative
+// row's largest code, 0 of a symmetric grid) lies beyond the row's range,
+// except that a code above 127 of a layer with 8-bit weights reads as 127,
+// the bound of the kernels' pairs. A sample with a flipped bit is scored
+// by the argmax of its faulty 8-bit logits, the others by Predict (whose
+// recheck would recompute from fault-free activations). Float32
+// checkpoints hold no activation codes: asking for them is an error.
+// Protections cover the weights only.
 //
 // Bits are visited in stream order: every codes tensor (layer order), then
 // every scales tensor (layer order; per layer step then bias, or bias,

@@ -43,7 +43,7 @@ func RunFile(ctx context.Context, path string, test data.Split, c Config) (*Resu
 	return RunFloat(ctx, m, test, c, path)
 }
 
-var errNoActs = fmt.Errorf("faults: activation faults need an integer-only model")
+var errNoActs = fmt.Errorf("faults: activation faults need a packed model")
 
 // actParts reports whether parts include activation faults.
 func actParts(parts []string) bool {
@@ -68,9 +68,6 @@ func RunPacked(ctx context.Context, m *packed.Model, img *packed.Image, test dat
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
-	if !img.Integer && actParts(c.Parts) {
-		return nil, fmt.Errorf("faults: --target activations: %s is not an integer-only model, whose activation codes are stored between layers (export it with --integer)", name)
-	}
 	s, err := newPacked(m, img, test)
 	if err != nil {
 		return nil, err
@@ -92,7 +89,7 @@ func RunFloat(ctx context.Context, m *nn.Model, test data.Split, c Config, name 
 		return nil, err
 	}
 	if actParts(c.Parts) {
-		return nil, fmt.Errorf("faults: --target activations: %s is a float32 checkpoint, whose activations are not codes (export it with --integer)", name)
+		return nil, fmt.Errorf("faults: --target activations: %s is a float32 checkpoint, whose activations are not codes (export it with resq export)", name)
 	}
 	for _, p := range m.Params() {
 		if p.Q != nil {

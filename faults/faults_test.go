@@ -202,7 +202,7 @@ func TestRunReproducible(t *testing.T) {
 	}
 	for i, f := range files {
 		c := Config{BERs: []float64{0, 1e-3, 0.5}, Trials: 3, Seed: 9, Protections: []string{ProtNone, ProtParityRow, ProtTMR}}
-		if i == 2 || i == 4 { // integer-only: activation codes too
+		if i > 0 { // packed: activation codes too
 			c.Parts = []string{PartCodes, PartScales, PartAll, PartActs, PartBoth}
 		}
 		a, err := RunFile(context.Background(), f, test, withWorkers(c, 1))
@@ -229,9 +229,10 @@ func TestRunReproducible(t *testing.T) {
 
 func withWorkers(c Config, w int) Config { c.Workers = w; return c }
 
-// TestActsNeedInteger checks that activation faults on a float32 or a
-// float-epilogue model are an error naming the flag.
-func TestActsNeedInteger(t *testing.T) {
+// TestActsNeedCodes checks that activation faults on a float32
+// checkpoint, which holds no activation codes, are an error naming the
+// flag.
+func TestActsNeedCodes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	m, test := teacher(t, r, 20)
 	_, err := RunFloat(context.Background(), m, test, Config{BERs: []float64{1e-3}, Trials: 1, Parts: []string{PartActs}}, "f32")

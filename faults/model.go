@@ -113,14 +113,32 @@ func (p *packedSubject) eval(mem memory, af *actFaults) (int, bool, int, error) 
 		fm.InferInt(logits, pred, p.codes, n)
 		return countWrong(pred, p.test.Y), false, 0, nil
 	}
-	if af != nil {
-		return 0, false, 0, errNoActs
-	}
+	return p.evalDynamic(fm, af)
+}
+
+// evalDynamic scores the float-epilogue model fm (the corrupted weights)
+// with the activation faults af (nil: none).
+func (p *packedSubject) evalDynamic(fm *packed.Model, af *actFaults) (int, bool, int, error) {
+	n, c := p.test.N, p.m.Classes
 	pred := make([]int32, n)
 	logits := make([]float32, n*c)
 	fm.PredictLogits(pred, logits, p.test.X, n)
+	flipped := 0
+	if af != nil {
+		// A sample with flipped activation bits gets the class of its
+		// faulty 8-bit pass (Predict's recheck would recompute it from
+		// fault-free activations); the others keep Predict's.
+		fp, fl, flips := inferActsFloat(fm, p.test.X, n, *af)
+		for i, f := range flips {
+			if f > 0 {
+				pred[i] = fp[i]
+				copy(logits[i*c:(i+1)*c], fl[i*c:(i+1)*c])
+				flipped += f
+			}
+		}
+	}
 	_, bad, _ := scoreLogits(logits, c, p.test.Y)
-	return countWrong(pred, p.test.Y), bad, 0, nil
+	return countWrong(pred, p.test.Y), bad, flipped, nil
 }
 
 // scoreLogits counts the samples whose argmax (lowest index on ties) is

@@ -275,6 +275,12 @@ type scratch struct {
 	scale   []float32 // [chunk] activation scale of each row
 	off     []int32   // [chunk] activation zero point of each row
 	threads int       // goroutines per GEMM (0 = GOMAXPROCS)
+	// hook, when set, sees (and may change) the activation codes every
+	// weighted layer's kernel reads (InferHook); layer is the weighted
+	// layer's index, sample the row of the first chunk sample r0 plus
+	// the row in the chunk (cur: the sample a conv is computing).
+	hook           func(layer, sample int, codes []uint8)
+	layer, r0, cur int
 }
 
 func (m *Model) getScratch() *scratch {
@@ -401,6 +407,7 @@ func (m *Model) PredictLogits(dst []int32, logits, x []float32, batch int) {
 // activation codes, or with two-digit ones when wide (see forwardWide).
 func (m *Model) forward(s *scratch, dst, x []float32, rows int, wide bool) {
 	in := x // [rows, inSize]
+	s.layer = 0
 	for li, o := range m.ops {
 		out := s.h0[:rows*o.outSize]
 		if li%2 == 1 {
@@ -416,11 +423,15 @@ func (m *Model) forward(s *scratch, dst, x []float32, rows int, wide bool) {
 				if wide {
 					o.convWide(s, out[i*o.outSize:(i+1)*o.outSize], in[i*o.inSize:(i+1)*o.inSize])
 				} else {
+					s.cur = s.r0 + i
 					o.conv(s, out[i*o.outSize:(i+1)*o.outSize], in[i*o.inSize:(i+1)*o.inSize])
 				}
 			}
 		default:
 			o.float(out, in, rows)
+		}
+		if o.kind == opDense || o.kind == opConv {
+			s.layer++
 		}
 		in = out
 	}
@@ -434,6 +445,9 @@ func (o *op) dense(s *scratch, out, in []float32, rows int) {
 	xq := s.xq[:mp*kp]
 	for i := 0; i < rows; i++ {
 		s.scale[i], s.off[i] = o.quantizeInput(xq[i*kp:(i+1)*kp], in[i*o.cols:(i+1)*o.cols])
+		if s.hook != nil {
+			o.callHook(s, s.r0+i, xq[i*kp:i*kp+o.cols])
+		}
 	}
 	clear(xq[rows*kp:]) // padding rows: computed, never read
 	acc := s.acc[:mp*np]
@@ -448,6 +462,9 @@ func (o *op) dense(s *scratch, out, in []float32, rows int) {
 func (o *op) conv(s *scratch, out, in []float32) {
 	xs := s.xs[:len(in)]
 	scale, off := o.quantizeInput(xs, in)
+	if s.hook != nil {
+		o.callHook(s, s.cur, xs)
+	}
 	npix := o.oh * o.ow
 	mp := kernels.Pad4(npix)
 	kp, np := kernels.Pad4(o.cols), kernels.Pad16(o.rows)
@@ -459,6 +476,17 @@ func (o *op) conv(s *scratch, out, in []float32) {
 		y := out[k*npix : (k+1)*npix]
 		for p := range y {
 			y[p] = o.finish(acc[p*np+k], off, scale, k)
+		}
+	}
+}
+
+// callHook passes a sample's codes to the scratch's hook and reads a code
+// it leaves above amax as amax, the bound of the kernels' pairs.
+func (o *op) callHook(s *scratch, sample int, codes []uint8) {
+	s.hook(s.layer, sample, codes)
+	if o.amax < 255 {
+		for j, v := range codes {
+			codes[j] = min(v, uint8(o.amax))
 		}
 	}
 }

@@ -301,3 +301,38 @@ func (m *Model) InferIntHook(logits, pred []int32, x []uint8, batch int, hook fu
 		}
 	}
 }
+
+// InferHook is Infer on a float-epilogue model with a hook that sees, and
+// may change, the activation codes each weighted layer's kernel reads,
+// sample by sample, after the per-sample quantization and before the
+// integer dot products: layer is the weighted layer's index (as in
+// Image.Layers; layer 0 reads the model's input), sample the row of x,
+// and codes the layer's input codes of that sample (dense: its Cols
+// codes; conv: the sample's [C, H, W] codes, before im2col, whose padding
+// is the zero point and never passes through the hook). A code the hook
+// leaves above the layer's largest code (255, or 127 for 8-bit weights,
+// the bound of the kernels' pairs) reads as that code, as a saturating
+// load would; every other code reads as (code - off) * scale on the
+// sample's grid, beyond the grid's range for codes it does not use.
+// Samples run in order on the caller's goroutine; each sample's logits
+// depend only on its own input and hook, never on batch. It panics on an
+// integer-mode model or if the slices do not match batch.
+func (m *Model) InferHook(dst, x []float32, batch int, hook func(layer, sample int, codes []uint8)) {
+	if m.intNet != nil {
+		panic("packed: InferHook on an integer-mode model (use InferIntHook)")
+	}
+	if batch < 0 || len(x) != batch*m.dim || len(dst) < batch*m.Classes {
+		panic(fmt.Sprintf("packed: InferHook: x has %d values, dst %d, want [%d, %d] and [%d, %d]", len(x), len(dst), batch, m.dim, batch, m.Classes))
+	}
+	s := m.getScratch()
+	s.threads, s.hook = 1, hook
+	defer func() {
+		s.hook = nil
+		m.pool.Put(s)
+	}()
+	for r0 := 0; r0 < batch; r0 += m.chunk {
+		rows := min(m.chunk, batch-r0)
+		s.r0 = r0
+		m.forward(s, dst[r0*m.Classes:(r0+rows)*m.Classes], x[r0*m.dim:(r0+rows)*m.dim], rows, false)
+	}
+}

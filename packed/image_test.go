@@ -134,3 +134,75 @@ func TestInferIntHook(t *testing.T) {
 		t.Error("zeroed activations do not change the logits")
 	}
 }
+
+// TestInferHook checks InferHook on float-epilogue MLPs and a CNN: a hook
+// that changes nothing leaves Infer's logits alone and sees each weighted
+// layer's codes of every sample once; a hook that changes codes by sample
+// gives the same logits in one batch as in pieces; a code above the
+// layer's largest code reads as that code.
+func TestInferHook(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 3))
+	const n = 300 // more than one chunk
+	for _, tc := range []struct {
+		name string
+		tn   testNet
+		d    int
+	}{
+		{"mlp/3-bit", randNet(r, 21, []int{13, 7}, 4, 3, "relu", false, false), 21},
+		{"mlp/8-bit", randNet(r, 21, []int{13, 7}, 4, 8, "relu", true, false), 21},
+		{"cnn/4-bit", randCNN(r, 3, 11, 9, 5, 6, 4, 4, true), 3 * 11 * 9},
+	} {
+		m, err := LoadBytes(tc.tn.bytes(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randInputs(r, n, tc.d, true)
+		c := m.Classes
+		want, got := make([]float32, n*c), make([]float32, n*c)
+		m.Infer(want, x, n)
+		seen := map[[2]int]int{}
+		m.InferHook(got, x, n, func(layer, sample int, codes []uint8) { seen[[2]int{layer, sample}] += len(codes) })
+		layers := len(tc.tn.a.Layers)
+		wl := 0
+		for _, o := range m.ops {
+			if o.kind == opDense || o.kind == opConv {
+				if seen[[2]int{wl, n - 1}] != o.inSize {
+					t.Errorf("%s: layer %d: hook saw %d codes of the last sample, want %d", tc.name, wl, seen[[2]int{wl, n - 1}], o.inSize)
+				}
+				wl++
+			}
+		}
+		if !slices.Equal(want, got) || len(seen) != wl*n {
+			t.Fatalf("%s (%d arch layers): identity hook: logits equal %v, %d (layer, sample) pairs, want %d", tc.name, layers, slices.Equal(want, got), len(seen), wl*n)
+		}
+		change := func(off int) func(layer, sample int, codes []uint8) {
+			return func(layer, sample int, codes []uint8) {
+				if layer > 0 {
+					codes[(off+sample)%len(codes)] ^= 0x81
+				}
+			}
+		}
+		m.InferHook(want, x, n, change(0))
+		for _, cut := range []int{1, 77, 200} {
+			m.InferHook(got[:cut*c], x[:cut*tc.d], cut, change(0))
+			m.InferHook(got[cut*c:], x[cut*tc.d:], n-cut, change(cut))
+			if !slices.Equal(want, got) {
+				t.Errorf("%s: logits of a batch of %d differ from pieces of %d and %d", tc.name, n, cut, n-cut)
+			}
+		}
+		set := func(v uint8) func(layer, sample int, codes []uint8) {
+			return func(layer, sample int, codes []uint8) {
+				if layer > 0 {
+					for j := range codes {
+						codes[j] = v
+					}
+				}
+			}
+		}
+		m.InferHook(want, x, n, set(127))
+		m.InferHook(got, x, n, set(255))
+		if eq := slices.Equal(want, got); eq != (tc.name == "mlp/8-bit") {
+			t.Errorf("%s: codes 255 and 127 read the same: %v", tc.name, eq)
+		}
+	}
+}

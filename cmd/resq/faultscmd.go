@@ -15,7 +15,7 @@ func runFaults(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var df dataFlags
 	df.register(fs, true)
 	ber := fs.String("ber", "1e-7,1e-6,1e-5,1e-4,1e-3", "bit error rates, comma-separated, each in [0, 1]")
-	target := fs.String("target", "weights", "what the faults hit: weights (the stored codes, steps and biases, per --part), activations (the codes between the layers of an integer-only model) or both")
+	target := fs.String("target", "weights", "what the faults hit: weights (the stored codes, steps and biases, per --part), activations (the 8-bit codes between the layers of a packed model) or both")
 	part := fs.String("part", "codes,scales,all", "with --target weights: parts of the weight memory, each its own curve: codes, scales (steps and biases), all")
 	protect := fs.String("protect", "none", "protections, each its own curve: none, clamp, parity-byte, parity-row, tmr (or all)")
 	trials := fs.Int("trials", 20, "trials per rate")
