@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/resq-dev/resq/packed"
@@ -66,8 +67,9 @@ func stageMax(info *packed.IntInfo) []uint8 {
 // inferActs runs the integer model over the codes x [n, D] with the
 // activation faults af, split over af.workers goroutines (each sample's
 // stream depends only on its index, so the result does not depend on the
-// split), and returns the predictions and the number of flipped bits.
-func inferActs(m *packed.Model, x []uint8, n int, af actFaults) ([]int32, int) {
+// split), and returns the predictions, the logits [n, Classes] and the
+// number of flipped bits.
+func inferActs(m *packed.Model, x []uint8, n int, af actFaults) ([]int32, []int32, int) {
 	d, c := len(x)/max(n, 1), m.Classes
 	mx := stageMax(m.Integer())
 	pred := make([]int32, n)
@@ -97,7 +99,30 @@ func inferActs(m *packed.Model, x []uint8, n int, af actFaults) ([]int32, int) {
 	for _, f := range flips {
 		total += f
 	}
-	return pred, total
+	return pred, logits, total
+}
+
+// InferActs runs the integer-only model m over the input codes x [n, D]
+// (packed.Model.QuantizeInput) with activation faults at rate ber: sample
+// i's stream starts at TrialSeed(state ^ 0x6163747300000000, i), as in a
+// trial with seed state (see the package documentation). It returns the
+// int32 logits [n, Classes], the predicted classes and the number of
+// flipped bits. It is what the generated C (packed/cexport) computes when
+// compiled with -DRESQ_FAULT_SEED=state
+// -DRESQ_FAULT_ACT_BER_Q64=Threshold(ber), its n-th predict call being
+// sample n; with Corrupt's model and -DRESQ_FAULT_BER_Q64 too, part both.
+func InferActs(m *packed.Model, x []uint8, n int, state uint64, ber float64) ([]int32, []int32, int, error) {
+	if m.Integer() == nil {
+		return nil, nil, 0, fmt.Errorf("faults: InferActs needs an integer-only model")
+	}
+	if !(ber >= 0 && ber <= 1) {
+		return nil, nil, 0, fmt.Errorf("faults: bit error rate %g outside [0, 1]", ber)
+	}
+	if n < 0 || len(x) != n*tensor.Numel(m.In) {
+		return nil, nil, 0, fmt.Errorf("faults: %d input codes for %d samples of %d", len(x), n, tensor.Numel(m.In))
+	}
+	pred, logits, flips := inferActs(m, x, n, actFaults{seed: state, t: Threshold(ber)})
+	return logits, pred, flips, nil
 }
 
 // inferActsFloat runs a float-epilogue model over the inputs x [n, D] with

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,10 +65,11 @@ func harnessLines(m *packed.Model, u []uint8, n int) string {
 	return b.String()
 }
 
-// TestCFaultsMatchGo compiles the generated C with its fault option and
+// TestCFaultsMatchGo compiles the generated C with its fault options and
 // checks that the harness prints the lines of the Go engine running the
-// same corrupted memory (Corrupt with the same state and rate), for
-// ternary (both packings), 3-, 5- and 8-bit MLPs and a CNN.
+// same trial (Corrupt and InferActs with the same state and rate): weight
+// faults, activation faults and both, for ternary (both packings), 3-, 5-
+// and 8-bit MLPs and a CNN.
 func TestCFaultsMatchGo(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
@@ -112,32 +115,78 @@ func TestCFaultsMatchGo(t *testing.T) {
 			if err := os.WriteFile(in, u, 0o644); err != nil {
 				t.Fatal(err)
 			}
+			src := string(files["model.c"])
+			for _, inc := range regexp.MustCompile(`#include\s*(\S+)`).FindAllStringSubmatch(src, -1) {
+				if inc[1] != "<stdint.h>" && inc[1] != "<string.h>" && inc[1] != `"model.h"` {
+					t.Errorf("model.c includes %s", inc[1])
+				}
+			}
+			if regexp.MustCompile(`\b(malloc|calloc|free|printf)\b`).MatchString(src) {
+				t.Error("model.c calls the allocator or stdio")
+			}
 			clean := harnessLines(m, u, n)
-			state := r.Uint64()
-			fm, flipped, err := Corrupt(m, img, PartAll, state, tc.ber)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := harnessLines(fm, u, n)
-			if flipped == 0 || want == clean {
-				t.Fatalf("%d bits flipped, logits unchanged: the case tests nothing", flipped)
-			}
-			bin := filepath.Join(dir, "net")
-			cmd := exec.Command(gcc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
-				fmt.Sprintf("-DRESQ_FAULT_SEED=%dull", state), fmt.Sprintf("-DRESQ_FAULT_BER_Q64=%dull", Threshold(tc.ber)),
-				"-o", bin, filepath.Join(dir, "model.c"), filepath.Join(dir, "main.c"))
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("gcc: %v\n%s", err, out)
-			}
-			got, err := exec.Command(bin, in).Output()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != want {
-				t.Errorf("C lines differ from the Go engine's (%d bits flipped):\nC:\n%s\nGo:\n%s", flipped, firstLines(got, 3), firstLines([]byte(want), 3))
+			for _, part := range []string{PartAll, PartActs, PartBoth} {
+				state := r.Uint64()
+				want, flipped, macros := faultyLines(t, m, img, u, n, part, state, tc.ber)
+				if flipped == 0 || want == clean {
+					t.Fatalf("%s: %d bits flipped, logits unchanged: the case tests nothing", part, flipped)
+				}
+				bin := filepath.Join(dir, "net")
+				args := append([]string{"-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"}, macros...)
+				cmd := exec.Command(gcc, append(args, "-o", bin, filepath.Join(dir, "model.c"), filepath.Join(dir, "main.c"))...)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("gcc %s: %v\n%s", strings.Join(macros, " "), err, out)
+				}
+				got, err := exec.Command(bin, in).Output()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != want {
+					t.Errorf("%s: C lines differ from the Go engine's (%d bits flipped):\nC:\n%s\nGo:\n%s", part, flipped, firstLines(got, 3), firstLines([]byte(want), 3))
+				}
+				if runtime.GOARCH != "amd64" {
+					continue
+				}
+				// -mgeneral-regs-only (x86) rejects any floating point.
+				cmd = exec.Command(gcc, append(args, "-mgeneral-regs-only", "-c", "-o", filepath.Join(dir, "model.o"), filepath.Join(dir, "model.c"))...)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("%s: model.c needs floating point: %v\n%s", part, err, out)
+				}
 			}
 		})
 	}
+}
+
+// faultyLines returns the harness lines of the Go engine for one trial
+// of part (PartAll: weights; PartActs; PartBoth) at state and ber, the
+// bits flipped, and the C macros that compile the same trial.
+func faultyLines(t *testing.T, m *packed.Model, img *packed.Image, u []uint8, n int, part string, state uint64, ber float64) (string, int, []string) {
+	t.Helper()
+	macros := []string{fmt.Sprintf("-DRESQ_FAULT_SEED=%dull", state)}
+	fm, flipped := m, 0
+	if part != PartActs {
+		var err error
+		if fm, flipped, err = Corrupt(m, img, PartAll, state, ber); err != nil {
+			t.Fatal(err)
+		}
+		macros = append(macros, fmt.Sprintf("-DRESQ_FAULT_BER_Q64=%dull", Threshold(ber)))
+	}
+	if part == PartAll {
+		return harnessLines(fm, u, n), flipped, macros
+	}
+	logits, pred, af, err := InferActs(fm, u, n, state, ber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString(strconv.Itoa(int(pred[i])))
+		for _, v := range logits[i*m.Classes : (i+1)*m.Classes] {
+			b.WriteString(" " + strconv.Itoa(int(v)))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String(), flipped + af, append(macros, fmt.Sprintf("-DRESQ_FAULT_ACT_BER_Q64=%dull", Threshold(ber)))
 }
 
 func firstLines(b []byte, k int) string {
@@ -159,7 +208,7 @@ func TestActsFlipRate(t *testing.T) {
 	u := make([]uint8, len(x))
 	m.QuantizeInput(u, x)
 	const ber = 0.02
-	_, got := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
+	_, _, got := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
 	mean := ber * 8 * (17 + 17) * n
 	if sd := math.Sqrt(mean); math.Abs(float64(got)-mean) > 5*sd {
 		t.Errorf("%d activation flips, want %.0f ± %.0f", got, mean, 5*sd)
@@ -169,8 +218,8 @@ func TestActsFlipRate(t *testing.T) {
 	if a.Next() == b.Next() {
 		t.Error("sample 1's stream is sample 0's shifted by one draw")
 	}
-	p1, _ := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
-	p2, _ := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
+	p1, _, _ := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
+	p2, _, _ := inferActs(m, u, n, actFaults{seed: 4, t: Threshold(ber)})
 	if !slices.Equal(p1, p2) {
 		t.Error("activation faults are not reproducible")
 	}

@@ -105,7 +105,7 @@ func (p *packedSubject) eval(mem memory, af *actFaults) (int, bool, int, error) 
 	n, c := p.test.N, p.m.Classes
 	if p.img.Integer {
 		if af != nil {
-			pred, flips := inferActs(fm, p.codes, n, *af)
+			pred, _, flips := inferActs(fm, p.codes, n, *af)
 			return countWrong(pred, p.test.Y), false, flips, nil
 		}
 		pred := make([]int32, n)

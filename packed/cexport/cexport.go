@@ -96,6 +96,10 @@ type layerView struct {
 	Weighted bool
 	KindC    string
 	Base3    int
+	// ActTop is the largest code of the stage's output (OutMax, or that
+	// of the weighted layer before a pool): a flipped activation code
+	// above it reads as it.
+	ActTop int
 }
 
 // view is what the templates see.
@@ -119,8 +123,13 @@ func newView(m *packed.Model, name string) (*view, error) {
 	for _, d := range m.In {
 		v.InputSize *= d
 	}
+	top := 255
 	for i, l := range in.Layers {
 		lv := layerView{IntLayer: l, Prefix: "l" + strconv.Itoa(i), Weighted: l.Kind != "maxpool"}
+		if lv.Weighted {
+			top = int(min(max(l.OutMax, 0), 255))
+		}
+		lv.ActTop = top
 		switch l.Kind {
 		case "dense":
 			lv.KindC = "K_DENSE"

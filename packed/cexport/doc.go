@@ -40,8 +40,17 @@
 // 2^64), in the stream order of package faults; corrupted codes then
 // decode as faults.Corrupt's model does (a pattern that is not a level
 // reads as 0), so the harness prints the Go engine's lines for the same
-// S and T (faults' TestCFaultsMatchGo). Without the macros nothing of it
-// is compiled.
+// S and T (faults' TestCFaultsMatchGo).
+//
+// Compiled with -DRESQ_FAULT_SEED=S -DRESQ_FAULT_ACT_BER_Q64=T (alone or
+// with -DRESQ_FAULT_BER_Q64), model.c also flips the activation codes
+// between layers: the n-th predict call is sample n, whose SplitMix64
+// stream starts at faults.TrialSeed(S ^ 0x6163747300000000, n) and visits
+// the output codes of every stage but the last, each byte from bit 0; a
+// code above the stage's largest code reads as it. The harness then
+// prints the lines of faults.InferActs with the same S and rate (on
+// faults.Corrupt's model when the weights flip too). Without the macros
+// nothing of it is compiled; the fault code is integer-only too.
 //
 // Bad input gives an error, never C that does not compile: a model name
 // that is not a C identifier, a float-mode model, or, with a board, a

@@ -68,7 +68,53 @@ static const layer_t layers[{{len .Layers}}] = {
 {{end}}};
 
 #ifdef RESQ_FAULT_SEED
-/* Fault injection, for measuring soft errors (package faults): compiled
+#if !defined(RESQ_FAULT_BER_Q64) && !defined(RESQ_FAULT_ACT_BER_Q64)
+#error "RESQ_FAULT_SEED needs RESQ_FAULT_BER_Q64 (weights), RESQ_FAULT_ACT_BER_Q64 (activations) or both, each floor(BER * 2^64)"
+#endif
+/* splitmix is SplitMix64: it advances the state *s and returns a draw. */
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+#ifdef RESQ_FAULT_BER_Q64
+#define RESQ_WEIGHT_FAULTS
+#endif
+#elif defined(RESQ_FAULT_ACT_BER_Q64)
+#error "RESQ_FAULT_ACT_BER_Q64 needs RESQ_FAULT_SEED"
+#endif
+
+#ifdef RESQ_FAULT_ACT_BER_Q64
+/* Activation faults: compiled with -DRESQ_FAULT_SEED=S
+   -DRESQ_FAULT_ACT_BER_Q64=T, the n-th predict call (n = 0, 1, ...) is
+   sample n: its stream starts at state SplitMix64(S ^ 0x6163747300000000
+   + n * 0x9e3779b97f4a7c15) (faults.TrialSeed) and flips each bit of the
+   output codes of every stage but the last whose draw is below T, stage
+   by stage, byte by byte, bit 0 first; a code above the stage's largest
+   (act_top) reads as it. The Go engine with faults' activation injection
+   computes the same logits. */
+static const int32_t act_size[{{len .Layers}}] = { {{range .Layers}}{{.OutSize}}, {{end}}};
+static const uint8_t act_top[{{len .Layers}}] = { {{range .Layers}}{{.ActTop}}, {{end}}};
+static uint64_t act_sample;
+
+static void act_flip(uint8_t *b, int32_t n, uint8_t top, uint64_t *s)
+{
+	int32_t i;
+	uint32_t k;
+	for (i = 0; i < n; i++) {
+		uint32_t v = b[i];
+		for (k = 0; k < 8u; k++)
+			if (splitmix(s) < (uint64_t)(RESQ_FAULT_ACT_BER_Q64))
+				v ^= 1u << k;
+		b[i] = (uint8_t)(v > top ? top : v);
+	}
+}
+#endif
+
+#ifdef RESQ_WEIGHT_FAULTS
+/* Weight faults, for measuring soft errors (package faults): compiled
    with -DRESQ_FAULT_SEED=S -DRESQ_FAULT_BER_Q64=T, the first predict call
    copies the weights to RAM (const arrays in flash cannot flip) and flips
    each stored bit whose SplitMix64 draw, from state S, is below T =
@@ -78,22 +124,15 @@ static const layer_t layers[{{len .Layers}}] = {
    packed.Model.WithImage do: a pattern that is not a level reads as 0, so
    does every code of a base-3 byte above 242, and shifts are clamped to
    1..62. The Go engine computes the same logits. */
-#ifndef RESQ_FAULT_BER_Q64
-#error "RESQ_FAULT_SEED needs RESQ_FAULT_BER_Q64 = floor(BER * 2^64)"
-#endif
 {{range .Layers}}{{if .Weighted}}static uint8_t {{.Prefix}}_codes_ram[{{len .Codes}}];
 static int32_t {{.Prefix}}_bias_ram[{{len .Bias}}], {{.Prefix}}_mult_ram[{{len .Mult}}];
 static uint8_t {{.Prefix}}_shift_ram[{{len .Shift}}];
 {{end}}{{end}}static layer_t layers_ram[{{len .Layers}}];
 static uint64_t fault_state = (uint64_t)(RESQ_FAULT_SEED);
 
-/* fault_draw is SplitMix64. */
 static uint64_t fault_draw(void)
 {
-	uint64_t z = (fault_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return splitmix(&fault_state);
 }
 
 static void flip_bytes(uint8_t *b, uint32_t n)
@@ -152,7 +191,7 @@ static uint8_t scratch[{{.Upper}}_SCRATCH_BYTES];
 static void unpack_row(int8_t *dst, const layer_t *L, uint32_t first, int32_t n)
 {
 	int32_t j;
-#ifdef RESQ_FAULT_SEED
+#ifdef RESQ_WEIGHT_FAULTS
 	if (L->base3) {
 		for (j = 0; j < n; j++) {
 			uint32_t c = first + (uint32_t)j, v = L->codes[c / 5u], d = c % 5u;
@@ -265,7 +304,7 @@ static int32_t requant(const layer_t *L, int32_t acc, int32_t o)
 {
 	int64_t v = (int64_t)acc + L->bias[o];
 	uint32_t sh = L->shift[o];
-#ifdef RESQ_FAULT_SEED
+#ifdef RESQ_WEIGHT_FAULTS
 	sh = sh < 1u ? 1u : sh > 62u ? 62u : sh;
 #endif
 	int64_t p = v * L->mult[o] + ((int64_t)1 << (sh - 1u));
@@ -367,6 +406,10 @@ int {{.Name}}_predict(const uint8_t *input, int32_t *logits)
 	uint8_t *a = scratch, *b = scratch + {{.BufA}};
 	int8_t *row = (int8_t *)(scratch + {{.BufA}} + {{.BufB}});
 	int32_t i, best = 0;
+#ifdef RESQ_FAULT_ACT_BER_Q64
+	uint64_t as = ((uint64_t)(RESQ_FAULT_SEED) ^ 0x6163747300000000ull) + act_sample++ * 0x9e3779b97f4a7c15ull;
+	as = splitmix(&as);
+#endif
 {{if lt .InMax 255}}	for (i = 0; i < {{.Upper}}_INPUT_SIZE; i++)
 		a[i] = input[i] > {{.InMax}} ? {{.InMax}} : input[i];
 {{else}}	memcpy(a, input, {{.Upper}}_INPUT_SIZE);
@@ -379,6 +422,10 @@ int {{.Name}}_predict(const uint8_t *input, int32_t *logits)
 			conv(L, a, b, logits, row);
 		else
 			maxpool(L, a, b);
+#ifdef RESQ_FAULT_ACT_BER_Q64
+		if (i < {{len .Layers}} - 1)
+			act_flip(b, act_size[i], act_top[i], &as);
+#endif
 		t = a;
 		a = b;
 		b = t;
