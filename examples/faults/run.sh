@@ -8,9 +8,9 @@
 # (and the 2-bit one as an integer-only model too), and runs resq faults on
 # the float32 checkpoint and every packed model at BER 1e-7..1e-2, TRIALS
 # (default 20) trials per rate, each part of the weight memory (codes,
-# scales, all) under every protection, plus the integer model's activation
-# codes. Prints the tables (table.py) and times resq faults at 5 rates x 20
-# trials over the 10,000 test samples. Every command is seeded: a rerun
+# scales, all) under every protection, plus the activation codes of the
+# 2-bit packed and integer models. Prints the tables (table.py) and times
+# resq faults at 5 rates x 20 trials over the 10,000 test samples. Every command is seeded: a rerun
 # prints the same tables.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,8 +34,9 @@ for m in f32.ckpt q8.rqp q3.rqp q2.rqp i2.rqp; do
   echo "faults: $m" >&2
   "$resq" faults "$m" --data mnist --ber "$bers" --trials "$trials" --part codes,scales,all --protect all --json > "faults-${m%.*}.json"
 done
+"$resq" faults q2.rqp --data mnist --ber "$bers" --trials "$trials" --target activations --json > faults-q2-acts.json
 "$resq" faults i2.rqp --data mnist --ber "$bers" --trials "$trials" --target activations --json > faults-i2-acts.json
-python3 "$root/examples/faults/table.py" faults-f32.json faults-q8.json faults-q3.json faults-q2.json faults-i2.json faults-i2-acts.json
+python3 "$root/examples/faults/table.py" faults-f32.json faults-q8.json faults-q3.json faults-q2.json faults-q2-acts.json faults-i2.json faults-i2-acts.json
 
 echo
 echo "timing: resq faults q2.rqp, 5 rates x 20 trials, part all, over the 10,000 test samples"
