@@ -5,7 +5,6 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot/plotter"
@@ -14,6 +13,7 @@ import (
 	"image/color"
 
 	"github.com/resq-dev/resq/results"
+	"github.com/resq-dev/resq/units"
 )
 
 // DefaultWeightBudgets are the weight-memory budgets of the designer's
@@ -48,9 +48,9 @@ type designCost struct {
 }
 
 var designCosts = []designCost{
-	{"weight bytes", "bytes (log scale)", "weight-bytes", func(p *designPoint) float64 { return p.bytes }, func(v float64) string { return fmtBytes(v) }},
-	{"activation RAM", "peak live activation bytes, batch 1 (log scale)", "act-ram", func(p *designPoint) float64 { return p.ram }, func(v float64) string { return fmtBytes(v) }},
-	{"energy", "nJ per inference, batch 1 (log scale)", "energy", func(p *designPoint) float64 { return p.energy }, func(v float64) string { return fmtEnergy(v) }},
+	{"weight bytes", "bytes (log scale)", "weight-bytes", func(p *designPoint) float64 { return p.bytes }, units.FormatBytes},
+	{"activation RAM", "peak live activation bytes, batch 1 (log scale)", "act-ram", func(p *designPoint) float64 { return p.ram }, units.FormatBytes},
+	{"energy", "nJ per inference, batch 1 (log scale)", "energy", func(p *designPoint) float64 { return p.energy }, units.FormatEnergy},
 	{"multiplications", "multiplications per inference (ternary layers: additions only; log scale)", "mults", func(p *designPoint) float64 { return p.mults }, func(v float64) string { return siLabel(v) }},
 	{"latency", "us per inference on this machine, batch 1 (log scale)", "latency", func(p *designPoint) float64 { return p.lat }, func(v float64) string { return fmtF(v, 1) + " us" }},
 }
@@ -338,26 +338,6 @@ func designFigure(pts []*designPoint, k designCost) (*figure, error) {
 		p.Y.Label.Text = "test error (%, log scale)"
 	}
 	return &figure{name: "designer_error-vs-" + k.slug, title: "Test error vs " + k.name + ", Pareto front ringed (all groups)", plot: p, legend: leg}, nil
-}
-
-func fmtBytes(b float64) string {
-	switch {
-	case b >= 1<<20:
-		return strconv.FormatFloat(b/(1<<20), 'f', 2, 64) + " MiB"
-	case b >= 1<<10:
-		return strconv.FormatFloat(b/(1<<10), 'f', 1, 64) + " KiB"
-	}
-	return strconv.FormatFloat(b, 'f', 0, 64) + " B"
-}
-
-func fmtEnergy(nj float64) string {
-	switch {
-	case nj >= 1e6:
-		return strconv.FormatFloat(nj/1e6, 'f', 2, 64) + " mJ"
-	case nj >= 1e3:
-		return strconv.FormatFloat(nj/1e3, 'f', 2, 64) + " uJ"
-	}
-	return strconv.FormatFloat(nj, 'f', 1, 64) + " nJ"
 }
 
 // addDesigner renders the designer's view (figures into dir, listed in
