@@ -56,6 +56,20 @@ func unpackBits(dst []int8, src []byte, bits int) error {
 	if int64(len(src)) != codeBytes(int64(len(dst)), bits, EncBits) {
 		return fmt.Errorf("%d codes of %d bits need %d bytes, have %d", len(dst), bits, codeBytes(int64(len(dst)), bits, EncBits), len(src))
 	}
+	if i, v, ok := decodeBits(dst, src, bits, true); !ok {
+		return fmt.Errorf("code %d: bit pattern %0*b is not a level of the %d-bit quantizer", i, bits, v, bits)
+	}
+	if pos := len(dst) * bits; pos&7 != 0 && src[len(src)-1]>>(pos&7) != 0 {
+		return fmt.Errorf("nonzero padding bits in the last byte %#02x", src[len(src)-1])
+	}
+	return nil
+}
+
+// decodeBits unpacks len(dst) codes of the given width from src, which
+// must hold them. The pattern -2^(bits-1) is not a level: when strict,
+// decoding stops there and returns its index and pattern with ok false;
+// otherwise it decodes as 0.
+func decodeBits(dst []int8, src []byte, bits int, strict bool) (at int, pattern uint32, ok bool) {
 	mask := uint32(1)<<bits - 1
 	invalid := uint32(1) << (bits - 1)
 	shift := 32 - bits
@@ -68,15 +82,15 @@ func unpackBits(dst []int8, src []byte, bits int) error {
 		}
 		v &= mask
 		if v == invalid {
-			return fmt.Errorf("code %d: bit pattern %0*b is not a level of the %d-bit quantizer", i, bits, v, bits)
+			if strict {
+				return i, v, false
+			}
+			v = 0
 		}
 		dst[i] = int8(int32(v<<shift) >> shift)
 		pos += bits
 	}
-	if pos&7 != 0 && src[len(src)-1]>>(pos&7) != 0 {
-		return fmt.Errorf("nonzero padding bits in the last byte %#02x", src[len(src)-1])
-	}
-	return nil
+	return 0, 0, true
 }
 
 // packBase3 stores ternary codes five to a byte: byte i is

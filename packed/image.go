@@ -237,23 +237,7 @@ func imageCodes(l *ImageLayer, rows, cols int) ([]int8, error) {
 // without validation: the pattern -2^(bits-1), which is not a level,
 // decodes as 0, and padding bits are ignored. src must hold the codes.
 func DecodeBits(dst []int8, src []byte, bits int) {
-	mask := uint32(1)<<bits - 1
-	invalid := uint32(1) << (bits - 1)
-	shift := 32 - bits
-	pos := 0
-	for i := range dst {
-		b := pos >> 3
-		v := uint32(src[b]) >> (pos & 7)
-		if pos&7+bits > 8 {
-			v |= uint32(src[b+1]) << (8 - pos&7)
-		}
-		v &= mask
-		if v == invalid {
-			v = 0
-		}
-		dst[i] = int8(int32(v<<shift) >> shift)
-		pos += bits
-	}
+	decodeBits(dst, src, bits, false)
 }
 
 // DecodeBase3 unpacks len(dst) base-3 ternary codes from src without
