@@ -95,23 +95,34 @@ func (c *Checkpoint) compatible(ds *data.Dataset) error {
 // the quantized checkpoint there (float shadow weights plus quantizer
 // state; `resq eval` re-creates the same quantized weights).
 func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*Outcome, error) {
+	if err := c.quantize(ds, cfg); err != nil {
+		return nil, err
+	}
+	return c.finish(ds, results.ModeDirect, nil, 0, out)
+}
+
+// quantize checks that the float checkpoint fits ds, quantizes its
+// weights with their L2-optimal steps (quant.Attach, which direct
+// quantization and retraining both start from) and, with signal
+// quantization on, calibrates the activation quantizers on ds.
+func (c *Checkpoint) quantize(ds *data.Dataset, cfg quant.Config) error {
 	if c.Quant != nil {
-		return nil, fmt.Errorf("pipeline: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
+		return fmt.Errorf("pipeline: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
 	}
 	if err := c.compatible(ds); err != nil {
-		return nil, err
+		return err
 	}
-	s, err := quant.Direct(c.M, cfg)
+	s, err := quant.Attach(c.M, cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.ActBits > 0 {
 		if err := s.AttachActs(c.M, calibrationBatch(ds)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	c.Quant = s
-	return c.finish(ds, results.ModeDirect, nil, 0, out)
+	return nil
 }
 
 // Retrain quantizes the float checkpoint with cfg and retrains it with
@@ -119,22 +130,9 @@ func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*
 // updates to the float shadow weights, re-quantization after every step),
 // then evaluates and saves it like Quantize.
 func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Config, tc train.Config, out string, log io.Writer) (*Outcome, error) {
-	if c.Quant != nil {
-		return nil, fmt.Errorf("pipeline: %q is already quantized (%d bits); give the float checkpoint", c.Path, c.Quant.Bits)
-	}
-	if err := c.compatible(ds); err != nil {
+	if err := c.quantize(ds, cfg); err != nil {
 		return nil, err
 	}
-	s, err := quant.Attach(c.M, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.ActBits > 0 {
-		if err := s.AttachActs(c.M, calibrationBatch(ds)); err != nil {
-			return nil, err
-		}
-	}
-	c.Quant = s
 	// The float training's seed drew its batch order and dropout masks;
 	// retraining draws both from a stream of its own, so that it does not
 	// replay the float training's first epochs (and the masks of a
@@ -143,7 +141,7 @@ func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Co
 	tc.Seed = RetrainSeed(seed)
 	c.M.ReseedDropout(tc.Seed)
 	t0 := time.Now()
-	res, err := train.Run(ctx, c.M, ds, tc, train.Hooks{AfterStep: s.Sync}, log)
+	res, err := train.Run(ctx, c.M, ds, tc, train.Hooks{AfterStep: c.Quant.Sync}, log)
 	if err != nil {
 		return nil, err
 	}
