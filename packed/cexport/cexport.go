@@ -206,42 +206,33 @@ func clean(s string) string {
 
 var funcs = template.FuncMap{
 	"bytes": func(b []byte) string {
-		var s strings.Builder
-		for i, x := range b {
-			s.WriteString(strconv.Itoa(int(x)))
-			s.WriteByte(',')
-			if i%24 == 23 {
-				s.WriteByte('\n')
-			}
-		}
-		return s.String()
+		return cList(len(b), 24, func(i int) string { return strconv.Itoa(int(b[i])) })
 	},
 	"ints": func(v []int32) string {
-		var s strings.Builder
-		for i, x := range v {
-			if x == -1<<31 {
-				s.WriteString("INT32_MIN")
-			} else {
-				s.WriteString(strconv.Itoa(int(x)))
+		return cList(len(v), 8, func(i int) string {
+			if v[i] == -1<<31 {
+				return "INT32_MIN"
 			}
-			s.WriteByte(',')
-			if i%8 == 7 {
-				s.WriteByte('\n')
-			}
-		}
-		return s.String()
+			return strconv.Itoa(int(v[i]))
+		})
 	},
 	"shifts": func(v []int32) string {
-		var s strings.Builder
-		for i, x := range v {
-			s.WriteString(strconv.Itoa(int(x)))
-			s.WriteByte(',')
-			if i%24 == 23 {
-				s.WriteByte('\n')
-			}
-		}
-		return s.String()
+		return cList(len(v), 24, func(i int) string { return strconv.Itoa(int(v[i])) })
 	},
+}
+
+// cList writes the n items of a C array initialiser, each followed by a
+// comma, perLine to a line.
+func cList(n, perLine int, item func(i int) string) string {
+	var s strings.Builder
+	for i := range n {
+		s.WriteString(item(i))
+		s.WriteByte(',')
+		if i%perLine == perLine-1 {
+			s.WriteByte('\n')
+		}
+	}
+	return s.String()
 }
 
 var tmpls = template.Must(template.Must(template.Must(template.New("model.h").Funcs(funcs).Parse(headerTmpl)).
