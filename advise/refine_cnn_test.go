@@ -3,7 +3,6 @@ package advise
 import (
 	"bytes"
 	"context"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,47 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/resq-dev/resq/cost"
 	"github.com/resq-dev/resq/data"
-	"github.com/resq-dev/resq/internal/atomicfile"
-	"github.com/resq-dev/resq/nn"
-	"github.com/resq-dev/resq/packed"
-	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/sweep"
 )
-
-// cnnRunner is fakeRunner for CNN cells on 1x8x8 images: real cost
-// figures, err = 1 + 4/scale + 3/bits^2.
-type cnnRunner struct{ ran []string }
-
-func (f *cnnRunner) Run(_ context.Context, c sweep.Cell, env *sweep.Env) (results.Record, error) {
-	k := c.Config
-	spec, err := k.ModelSpec([]int{1, 8, 8}, 4)
-	if err != nil {
-		return results.Record{}, err
-	}
-	m, err := nn.Build(spec, []int{1, 8, 8}, k.Seed)
-	if err != nil {
-		return results.Record{}, err
-	}
-	var s *quant.State
-	if k.Mode != sweep.ModeFloat {
-		if s, err = quant.Direct(m, quant.Config{Bits: k.Bits, Rule: "l2"}); err != nil {
-			return results.Record{}, err
-		}
-	} else if err := atomicfile.WriteFile(env.ModelPath(c.ID), func(w io.Writer) error { _, err := io.WriteString(w, c.ID); return err }); err != nil {
-		return results.Record{}, err
-	}
-	fig, err := cost.Of(m, s, packed.Options{}, cost.DefaultBatch, nil)
-	if err != nil {
-		return results.Record{}, err
-	}
-	f.ran = append(f.ran, c.Label())
-	w, p := m.Count()
-	e := 1 + 4/k.Scale + 3/float64(k.Bits*k.Bits)
-	return results.Record{Model: spec, Weights: w, Params: p, StoredBytes: fig.WeightBytes, TestErrPct: e, Cost: fig}, nil
-}
 
 // writeImages writes a 4-class NPY set of 1x8x8 images and returns its
 // npy: dataset name.
@@ -102,7 +64,8 @@ seeds: [1]
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &cnnRunner{}
+	// Cells on 1x8x8 images with err = 1 + 4/scale + 3/bits^2.
+	f := &fakeRunner{in: []int{1, 8, 8}, errOf: func(k sweep.CellConfig) float64 { return 1 + 4/k.Scale + 3/float64(k.Bits*k.Bits) }}
 	if _, err := sweep.Run(context.Background(), spec, dir, sweep.RunOptions{Runner: f, Workers: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -19,17 +19,27 @@ import (
 
 // fakeRunner computes cells instantly: the cost figures of the real
 // architecture (built, not trained, and quantized directly) and an error
-// that falls with width and bits, err = 1 + 40/sqrt(w) + 3/bits^2 (+0.05
-// per seed above 1), so that the best configuration for a budget is known.
-type fakeRunner struct{ ran []string }
+// that falls with size and bits, so that the best configuration for a
+// budget is known. By default the cells are MLPs on 16 features with
+// err = 1 + 40/sqrt(w) + 3/bits^2 (+0.05 per seed above 1); in and errOf
+// set another input shape and error.
+type fakeRunner struct {
+	ran   []string
+	in    []int                            // per-sample input shape; nil: [16]
+	errOf func(k sweep.CellConfig) float64 // nil: the MLP error above
+}
 
 func (f *fakeRunner) Run(_ context.Context, c sweep.Cell, env *sweep.Env) (results.Record, error) {
 	k := c.Config
-	spec, err := k.ModelSpec([]int{16}, 4)
+	in := f.in
+	if in == nil {
+		in = []int{16}
+	}
+	spec, err := k.ModelSpec(in, 4)
 	if err != nil {
 		return results.Record{}, err
 	}
-	m, err := nn.Build(spec, nil, k.Seed)
+	m, err := nn.Build(spec, in, k.Seed)
 	if err != nil {
 		return results.Record{}, err
 	}
@@ -48,6 +58,9 @@ func (f *fakeRunner) Run(_ context.Context, c sweep.Cell, env *sweep.Env) (resul
 	f.ran = append(f.ran, c.Label())
 	w, p := m.Count()
 	e := 1 + 40/math.Sqrt(float64(k.Width)) + 3/float64(k.Bits*k.Bits) + 0.05*float64(k.Seed-1)
+	if f.errOf != nil {
+		e = f.errOf(k)
+	}
 	return results.Record{Model: spec, Weights: w, Params: p, StoredBytes: fig.WeightBytes, TestErrPct: e, Cost: fig}, nil
 }
 
