@@ -4,8 +4,9 @@
 // # Layers
 //
 // Every layer implements Layer with an explicit Forward and Backward:
-// Dense, Conv2D, MaxPool, ReLU, Sigmoid, Tanh, Dropout, Flatten and
-// BatchNorm; SoftmaxCE is the loss. Tensors are row-major float32 with the
+// Dense, Conv2D, MaxPool, ReLU, Sigmoid, Tanh, Dropout, Flatten,
+// BatchNorm, the recurrent LSTM and GRU, and SeqRows; SoftmaxCE is the
+// loss. Tensors are row-major float32 with the
 // batch first: [batch, features] for dense layers and [batch, C, H, W]
 // (NCHW) for convolutional ones.
 //
@@ -37,7 +38,7 @@
 // # Model specs
 //
 // Build(spec, in, seed) constructs a Model from a one-line spec. There are
-// two families.
+// four families: mlp, cnn and the recurrent lstm and gru.
 //
 // Fully connected (mlp): IN-HIDDEN-...-CLASSES, where each hidden token is
 // WIDTH or WIDTHxCOUNT:
@@ -80,6 +81,45 @@
 // nearest integer and to at least 1; fc widths are NOT scaled. Sweeps vary
 // M (0.25 .. 4) around a base network with ScaleCNN, and build MLP specs
 // with MLPSpec.
+//
+// Recurrent (lstm, gru): IN-HIDDEN[xLAYERS]-...-CLASSES over sequences of
+// steps with IN features each:
+//
+//	lstm:28-128-10                  28 features per step, one LSTM layer of 128 units, 10 classes
+//	lstm:28-128x2-10                two stacked LSTM layers of 128
+//	gru:28-64-10,drop=0.2           a GRU, dropout 0.2 before the head
+//	lstm:98-256x2-98,head=seq,tokens  a character model: token ids in [0, 98), the next token at every step
+//
+// The per-sample input shape given to Build fixes the number of steps T:
+// its size divided by IN (its last dimension, when it has several, must be
+// IN: an MNIST image [1, 28, 28] is 28 steps of 28 pixel rows); with
+// tokens every value is one step's token id in [0, IN) and T is the
+// size. Every layer but the top one returns all its steps to the next;
+// dropout (drop=P) follows every recurrent layer. The head is a Dense
+// layer: head=last (the default, many-to-one) applies it to the top
+// layer's hidden state at the last step, logits [batch, CLASSES];
+// head=seq (many-to-many) applies it at every step after a SeqRows
+// layer, logits [batch*T, CLASSES] with row b*T+t for sample b and step t,
+// so the labels of a batch are [batch*T] (Model.Steps reports T and the
+// head). Options: head=last|seq, tokens, bptt=K (truncated
+// backpropagation through time: no gradient flows across steps t with
+// t%K == 0, so it spans at most K steps; the default is the whole
+// sequence), drop=P, init=uniform (every recurrent param U(±1/sqrt(H)),
+// PyTorch's initialisation; the head as a dense layer).
+//
+// LSTM follows PyTorch's nn.LSTM (gates i, f, g, o; one bias of 4H) and
+// GRU PyTorch's nn.GRU (gates r, z, n; biases of 3H on the input and on
+// the recurrent side). Each has Wih [G*H, IN] ("L.weight_ih") and Whh
+// [G*H, H] ("L.weight_hh"), both Quantizable, so a quantizer treats them as
+// two weight matrices; biases stay float. Forward computes the input
+// projections of all T steps with one GEMM ([batch*T, IN] by Wihᵀ) and the
+// recurrent part with one GEMM per step ([batch, H] by Whhᵀ, written into
+// the strided rows of that step); Backward runs backpropagation through
+// time with one GEMM per step and computes the gradients of Wih, Whh and
+// the input with one GEMM each over all steps. The gate sigmoid and tanh
+// are float32 approximations within 3e-7 of the exact functions
+// (rnnmath.go). Recurrent.StateBits > 0 quantizes the hidden state after
+// every step (straight-through in Backward).
 //
 // # Sizes and limits
 //

@@ -122,6 +122,13 @@ func (m *Model) finish(acts []string, init string, seed uint64) {
 		case *Conv2D:
 			l.SkipInputGrad = first
 			w, b, fanIn, fanOut = l.W, l.B, l.C*l.R*l.S, l.K*l.R*l.S
+		case *LSTM, *GRU:
+			r, _ := RecurrentOf(l)
+			r.SkipInputGrad = first
+			first = false
+			initRecurrent(l, r.Hidden, rng)
+			pi++
+			continue
 		}
 		if len(l.Params()) > 0 {
 			first = false
@@ -274,6 +281,17 @@ func (m *Model) String() string {
 			fmt.Fprintf(&b, "%3d flatten", i)
 		case *Dropout:
 			fmt.Fprintf(&b, "%3d dropout %g", i, l.P)
+		case *LSTM, *GRU:
+			r, _ := RecurrentOf(l)
+			t, _ := m.Steps()
+			shape = []int{r.Hidden}
+			if r.Seq {
+				shape = []int{t, r.Hidden}
+			}
+			fmt.Fprintf(&b, "%3d %s %d->%d", i, l.Kind(), r.In, r.Hidden)
+		case *SeqRows:
+			shape = []int{l.Width}
+			fmt.Fprintf(&b, "%3d seqrows (one row per step)", i)
 		default:
 			fmt.Fprintf(&b, "%3d %s", i, l.Kind())
 		}

@@ -38,6 +38,8 @@ const (
 	planPool
 	planFlatten
 	planDropout
+	planRecurrent
+	planSeqRows
 )
 
 // layerPlan configures one element of Model.Layers.
@@ -48,6 +50,8 @@ type layerPlan struct {
 	pad       int     // conv
 	act       string  // act: the activation; dense/conv: the activation that follows, for the initialisation ("" for the output layer)
 	p         float64 // dropout probability
+	seq       bool    // recurrent: return every step (act names the cell, stride the truncation)
+	tokens    bool    // recurrent: token-id input
 }
 
 // modelPlan is a model described without its tensors: what planModel
@@ -113,9 +117,12 @@ func planModel(spec string, in []int) (*modelPlan, error) {
 		return nil, err
 	}
 	b := &planner{spec: spec, p: p, pl: &modelPlan{classes: p.classes, init: p.init}}
-	if p.family == "mlp" {
+	switch p.family {
+	case "mlp":
 		err = b.mlp(in, inSize)
-	} else {
+	case "lstm", "gru":
+		err = b.recurrent(in, inSize)
+	default:
 		err = b.cnn(in, inSize)
 	}
 	if err != nil {
@@ -339,6 +346,11 @@ func (pl *modelPlan) build(spec string, seed uint64) *Model {
 			l = &Flatten{}
 		case planDropout:
 			l = NewDropout(lp.p, seed, streamDropout+uint64(len(m.Layers)))
+		case planRecurrent:
+			l = newRecurrentLayer(lp)
+			acts = append(acts, lp.act)
+		case planSeqRows:
+			l = &SeqRows{Width: lp.in}
 		}
 		m.Layers = append(m.Layers, l)
 	}

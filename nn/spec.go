@@ -35,6 +35,7 @@ type parsed struct {
 	bn      bool    // cnn: batch norm after every conv
 	scale   float64 // cnn: conv map multiplier
 	init    string  // weight initialisation: InitUniform or InitHe
+	rec     recOpts // lstm, gru: head, tokens, truncation
 	opts    []string
 }
 
@@ -54,8 +55,11 @@ func posInt(s string) (int, bool) {
 // the grammar).
 func parseSpec(spec string) (*parsed, error) {
 	fam, rest, ok := strings.Cut(spec, ":")
+	if ok && (fam == "lstm" || fam == "gru") {
+		return parseRecurrent(spec, fam, rest)
+	}
 	if !ok || (fam != "mlp" && fam != "cnn") {
-		return nil, specErr(spec, "want mlp:... or cnn:...")
+		return nil, specErr(spec, "want mlp:..., cnn:..., lstm:... or gru:...")
 	}
 	parts := strings.Split(rest, ",")
 	p := &parsed{family: fam, act: "relu", scale: 1, init: DefaultInit}
@@ -281,10 +285,10 @@ func ScaleCNN(base string, mult float64) (string, error) {
 
 // SpecInfo summarises a spec for sweep records.
 type SpecInfo struct {
-	Family  string  // "mlp" or "cnn"
-	In      int     // mlp input width (0 for cnn: it comes from the data)
-	Width   int     // mlp: hidden width when all hidden layers agree, else 0
-	Depth   int     // mlp: number of hidden layers
+	Family  string  // "mlp", "cnn", "lstm" or "gru"
+	In      int     // mlp input width, recurrent features per step (0 for cnn: it comes from the data)
+	Width   int     // mlp, recurrent: hidden width when all hidden layers agree, else 0
+	Depth   int     // mlp, recurrent: number of hidden layers
 	Classes int     //
 	Scale   float64 // cnn: conv map multiplier (1 when absent)
 }
@@ -296,7 +300,7 @@ func ParseSpec(spec string) (SpecInfo, error) {
 		return SpecInfo{}, err
 	}
 	info := SpecInfo{Family: p.family, In: p.in, Classes: p.classes, Scale: p.scale}
-	if p.family == "mlp" {
+	if p.family != "cnn" {
 		info.Depth = len(p.toks)
 		for i, t := range p.toks {
 			if i == 0 {
