@@ -491,6 +491,9 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc, mr int)
 		sl := dst[s*kc*mr : (s+1)*kc*mr]
 		rows := min(mr, mc-s*mr)
 		i0 := ic + s*mr
+		if packSliverAsm(sl, transA, a, lda, i0, pc, rows, kc, mr) {
+			continue
+		}
 		if transA {
 			// op(A)[i, p] = a[p*lda + i]: contiguous in i.
 			switch {
