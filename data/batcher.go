@@ -51,19 +51,20 @@ func (b *Batcher) Reset(epoch int) {
 	b.pos = 0
 }
 
-// Next copies the next batch into x ([batch, D]) and y ([batch]) and returns
-// its number of rows: Batch() except for a shorter last batch, 0 at the end
-// of the epoch. It panics if x or y is too small for a full batch.
+// Next copies the next batch into x ([batch, D]) and y ([batch], or
+// [batch, Steps] for per-step labels) and returns its number of rows:
+// Batch() except for a shorter last batch, 0 at the end of the epoch. It
+// panics if x or y is too small for a full batch.
 func (b *Batcher) Next(x []float32, y []int32) int {
-	d := b.s.D
-	if len(x) < b.batch*d || len(y) < b.batch {
-		panic(fmt.Sprintf("data: Batcher.Next: buffers x [%d] y [%d], want at least [%d*%d] and [%d]", len(x), len(y), b.batch, d, b.batch))
+	d, l := b.s.D, b.s.LabelsPer()
+	if len(x) < b.batch*d || len(y) < b.batch*l {
+		panic(fmt.Sprintf("data: Batcher.Next: buffers x [%d] y [%d], want at least [%d*%d] and [%d*%d]", len(x), len(y), b.batch, d, b.batch, l))
 	}
 	n := min(b.batch, b.s.N-b.pos)
 	for k := 0; k < n; k++ {
 		r := int(b.perm[b.pos+k])
 		copy(x[k*d:(k+1)*d], b.s.X[r*d:(r+1)*d])
-		y[k] = b.s.Y[r]
+		copy(y[k*l:(k+1)*l], b.s.Y[r*l:(r+1)*l])
 	}
 	b.pos += n
 	return n

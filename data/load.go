@@ -527,9 +527,9 @@ const maxLabels = 1 << 20
 // into the returned validation split. Both splits keep their rows in their
 // original relative order; train is compacted in place.
 func carveVal(train *Split, n int, seed uint64) Split {
-	d := train.D
+	d, l := train.D, train.LabelsPer()
 	if n <= 0 {
-		return Split{X: []float32{}, Y: []int32{}, D: d}
+		return Split{X: []float32{}, Y: []int32{}, D: d, Steps: train.Steps}
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	perm := rng.Perm(train.N)
@@ -537,23 +537,23 @@ func carveVal(train *Split, n int, seed uint64) Split {
 	for _, i := range perm[:n] {
 		isVal[i] = true
 	}
-	val := Split{X: make([]float32, 0, n*d), Y: make([]int32, 0, n), N: n, D: d}
+	val := Split{X: make([]float32, 0, n*d), Y: make([]int32, 0, n*l), N: n, D: d, Steps: train.Steps}
 	w := 0
 	for i := 0; i < train.N; i++ {
 		row := train.X[i*d : (i+1)*d]
 		if isVal[i] {
 			val.X = append(val.X, row...)
-			val.Y = append(val.Y, train.Y[i])
+			val.Y = append(val.Y, train.Y[i*l:(i+1)*l]...)
 			continue
 		}
 		if w != i {
 			copy(train.X[w*d:(w+1)*d], row)
-			train.Y[w] = train.Y[i]
+			copy(train.Y[w*l:(w+1)*l], train.Y[i*l:(i+1)*l])
 		}
 		w++
 	}
 	train.N = w
 	train.X = train.X[: w*d : w*d]
-	train.Y = train.Y[:w:w]
+	train.Y = train.Y[: w*l : w*l]
 	return val
 }

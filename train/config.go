@@ -10,18 +10,19 @@ import (
 // Config holds the hyper-parameters of one training run. It is stored in
 // checkpoints and sweep records as JSON.
 type Config struct {
-	Epochs      int     `json:"epochs"`       // passes over the training split, >= 1
-	Batch       int     `json:"batch"`        // samples per step, >= 1
-	LR          float64 `json:"lr"`           // base learning rate, > 0
-	Optimizer   string  `json:"optimizer"`    // "sgd" or "adam"
-	Momentum    float64 `json:"momentum"`     // sgd momentum in [0, 1)
-	Nesterov    bool    `json:"nesterov"`     // sgd: Nesterov momentum (needs Momentum > 0)
-	WeightDecay float64 `json:"weight_decay"` // L2 coefficient, >= 0, params with Decay only
-	Schedule    string  `json:"schedule"`     // "constant", "step", "exp" or "cosine"
-	StepEvery   int     `json:"step_every"`   // step: epochs between decays, >= 1
-	Gamma       float64 `json:"gamma"`        // step, exp: decay factor in (0, 1]
-	Patience    int     `json:"patience"`     // early stopping: epochs without a better val error; 0 = off
-	Seed        uint64  `json:"seed"`         // shuffling order
+	Epochs      int     `json:"epochs"`              // passes over the training split, >= 1
+	Batch       int     `json:"batch"`               // samples per step, >= 1
+	LR          float64 `json:"lr"`                  // base learning rate, > 0
+	Optimizer   string  `json:"optimizer"`           // "sgd" or "adam"
+	Momentum    float64 `json:"momentum"`            // sgd momentum in [0, 1)
+	Nesterov    bool    `json:"nesterov"`            // sgd: Nesterov momentum (needs Momentum > 0)
+	WeightDecay float64 `json:"weight_decay"`        // L2 coefficient, >= 0, params with Decay only
+	Schedule    string  `json:"schedule"`            // "constant", "step", "exp" or "cosine"
+	StepEvery   int     `json:"step_every"`          // step: epochs between decays, >= 1
+	Gamma       float64 `json:"gamma"`               // step, exp: decay factor in (0, 1]
+	Patience    int     `json:"patience"`            // early stopping: epochs without a better val error; 0 = off
+	ClipNorm    float64 `json:"clip_norm,omitempty"` // > 0: scale the gradients of a step down to this global L2 norm (ClipGradNorm); 0 = off
+	Seed        uint64  `json:"seed"`                // shuffling order
 }
 
 // DefaultConfig returns the settings used for the float MLPs on MNIST:
@@ -85,6 +86,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		bad("unknown schedule %q (want constant, step, exp or cosine)", c.Schedule)
+	}
+	if !(c.ClipNorm >= 0) || math.IsInf(c.ClipNorm, 0) {
+		bad("clip norm %g, need a finite value >= 0 (0: off)", c.ClipNorm)
 	}
 	if c.Patience < 0 {
 		bad("patience %d, need >= 0", c.Patience)

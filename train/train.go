@@ -67,7 +67,7 @@ func CheckCompatible(m *nn.Model, ds *data.Dataset) error {
 	if ds.Classes > m.Classes {
 		return fmt.Errorf("train: model %s has %d classes, dataset %s has %d", m.Spec, m.Classes, ds.Name, ds.Classes)
 	}
-	return nil
+	return checkSteps(m, ds)
 }
 
 // loop holds the per-run buffers so that a training step allocates nothing.
@@ -79,8 +79,10 @@ type loop struct {
 	b      *data.Batcher
 	d      int
 	x      []float32     // [batch, D] the current batch
-	y      []int32       // [batch]
+	y      []int32       // [batch] or [batch, Steps]
 	xt     tensor.Tensor // view of x[:n*D] as [n, D]
+	lp     int           // labels per sample (Split.LabelsPer)
+	clip   float64       // Config.ClipNorm
 }
 
 func newLoop(m *nn.Model, s *data.Split, cfg Config, h Hooks) *loop {
@@ -90,7 +92,9 @@ func newLoop(m *nn.Model, s *data.Split, cfg Config, h Hooks) *loop {
 		b: data.NewBatcher(s, bs, cfg.Seed, true),
 		d: s.D,
 		x: make([]float32, bs*s.D),
-		y: make([]int32, bs),
+		y: make([]int32, bs*s.LabelsPer()),
+		lp: s.LabelsPer(),
+		clip: cfg.ClipNorm,
 	}
 	l.xt.Shape = make([]int, 2)
 	return l
@@ -106,11 +110,14 @@ func (l *loop) step(lr float64) (n int, loss float64, err error) {
 	}
 	l.xt.Data, l.xt.Shape[0], l.xt.Shape[1] = l.x[:n*l.d], n, l.d
 	logits := l.m.Forward(&l.xt, true) // [n, Classes]
-	loss = l.m.Loss.Forward(logits, l.y[:n])
+	loss = l.m.Loss.Forward(logits, l.y[:n*l.lp])
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return n, loss, nil
 	}
 	l.m.Backward(l.m.Loss.Backward())
+	if l.clip > 0 {
+		ClipGradNorm(l.params, l.clip)
+	}
 	l.opt.Step(l.params, lr)
 	if l.after != nil {
 		err = l.after()
@@ -347,7 +354,8 @@ func (s *snapshot) restore(m *nn.Model) {
 }
 
 // Evaluate returns the classification error of m on s in percent (0 for
-// an empty split), running batches of at most batch samples straight from
+// an empty split), or for a split with per-step labels (Steps > 0) the
+// mean cross-entropy in bits per label (bits per character), running batches of at most batch samples straight from
 // s.X without copying. It allocates only its prediction buffer, once per
 // call. The split's samples must have m's input size (see CheckCompatible).
 func Evaluate(m *nn.Model, s *data.Split, batch int) (errPct float64) {
@@ -358,6 +366,9 @@ func Evaluate(m *nn.Model, s *data.Split, batch int) (errPct float64) {
 		return 0
 	}
 	batch = min(batch, s.N)
+	if s.Steps > 0 {
+		return evaluateBits(m, s, batch)
+	}
 	pred := make([]int32, batch)
 	x := tensor.Tensor{Shape: make([]int, 2)}
 	wrong := 0

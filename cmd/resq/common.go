@@ -63,6 +63,7 @@ func (t *trainFlags) register(fs *flag.FlagSet, def train.Config) {
 	fs.IntVar(&c.StepEvery, "step-every", c.StepEvery, "step schedule: epochs between decays")
 	fs.Float64Var(&c.Gamma, "gamma", c.Gamma, "step/exp schedule: decay factor")
 	fs.IntVar(&c.Patience, "patience", c.Patience, "early stopping: epochs without a better validation error (0: off; needs --val)")
+	fs.Float64Var(&c.ClipNorm, "clip", c.ClipNorm, "clip the gradients of each step to this global L2 norm (0: off)")
 	fs.Uint64Var(&t.seed, "seed", 1, "seed of initialisation, dropout and shuffling")
 	fs.IntVar(&t.threads, "threads", 0, "GEMM threads (0: all cores)")
 }
