@@ -90,7 +90,7 @@ func TestBuildErrors(t *testing.T) {
 		{"mlp:784-100-10,bn", nil, `option "bn" applies to cnn specs only`},
 		{"mlp:784-100-10,x2", nil, `applies to cnn specs only`},
 		{"mlp:784-100-10,", nil, `bad option ""`},
-		{"rnn:784-10", nil, "want mlp:... or cnn:..."},
+		{"rnn:784-10", nil, "want mlp:..., cnn:..., lstm:... or gru:..."},
 		{"cnn:32c5-p2-10", []int{784}, "needs a [C H W] input shape, dataset has [784]"},
 		{"cnn:32x5-p2-10", []int{1, 28, 28}, `bad layer "32x5"`},
 		{"cnn:32c-p2-10", []int{1, 28, 28}, `bad layer "32c"`},
