@@ -45,3 +45,29 @@ func minMaxAVX2(x *float32, n8 int, out *[16]float32)
 
 //go:noescape
 func quantizeAVX2(u *uint8, x *float32, n8 int, inv float32, bias float32, top float32)
+
+// T2 kernels (t2_amd64.s); see t2.go for the contracts.
+
+//go:noescape
+func t2x4x64VNNI(x *uint8, ldx uintptr, w *uint8, pstride uintptr, ng uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
+
+//go:noescape
+func t2x4x16VNNI(x *uint8, ldx uintptr, w *uint8, ng uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
+
+//go:noescape
+func t2v64VNNI(x *uint8, w *uint8, pstride uintptr, ng uintptr, c *int32, neg int32, inner uintptr)
+
+//go:noescape
+func t2x4x16AVX2(x *uint8, ldx uintptr, w *uint8, ng uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
+
+//go:noescape
+func t2v64AVX2(x *uint8, w *uint8, pstride uintptr, ng uintptr, c *int32, neg int32, inner uintptr)
+
+//go:noescape
+func sum32AVX2(b *uint8, n32 int) uint32
+
+func init() {
+	// int16 blocks of 8 groups: 32 steps of pairs <= 2*255*2 stay <= 32767.
+	t2Asm[NameAVX2] = t2impl{x4: t2x4x16AVX2, v4: t2v64AVX2, inner: 8, sum32: sum32AVX2}
+	t2Asm[NameVNNI] = t2impl{x4: t2x4x16VNNI, x4w: t2x4x64VNNI, v4: t2v64VNNI, sum32: sum32AVX2}
+}

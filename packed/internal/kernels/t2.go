@@ -1,0 +1,236 @@
+package kernels
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// The T2 layout holds ternary codes c in {-1, 0, +1} four to a byte as the
+// unsigned u = c+1 in {0, 1, 2} (see doc.go, "Ternary layout"):
+//
+//	panel p (columns 16p .. 16p+15), group g (k = 16g .. 16g+15):
+//	    T[p*G*64 + g*64 + j*4 + t] bits 2s..2s+1 = u[16p+j, 16g+4s+t]
+//
+// with G = Pad16(k)/16. (byte >> 2s) & 3 over the 64 bytes of a group is
+// the 64-byte step 4g+s of PackW's layout with u in place of c. Padded
+// columns hold u = 1 (code 0) for q < k, and every q >= k holds u = 0, so
+// the activations there are never multiplied by anything but zero. The
+// kernels compute sum x*u and start each row's sums at -sum_q x[q], which
+// makes the result sum x*c exactly.
+
+// T2Len returns the number of bytes PackT2 writes for an [n, k] matrix.
+func T2Len(n, k int) int { return Pad16(n) * Pad16(k) / 4 }
+
+// PackT2 packs the row-major ternary codes w [n, k] into the T2 layout.
+// dst must have T2Len(n, k) bytes; it is fully overwritten. It panics on a
+// code outside -1..1 (a programming error: only ternary layers use it).
+func PackT2(dst []uint8, w []int8, n, k int) {
+	if len(w) < n*k || len(dst) != T2Len(n, k) {
+		panic(fmt.Sprintf("kernels: PackT2 [%d, %d] needs src %d and dst %d bytes, have %d and %d", n, k, n*k, T2Len(n, k), len(w), len(dst)))
+	}
+	clear(dst)
+	g := Pad16(k) / 16
+	for j := 0; j < Pad16(n); j++ {
+		base := (j/16)*g*64 + (j%16)*4
+		for q := 0; q < k; q++ {
+			u := 1
+			if j < n {
+				c := w[j*k+q]
+				if c < -1 || c > 1 {
+					panic(fmt.Sprintf("kernels: PackT2: code %d at [%d, %d] is not ternary", c, j, q))
+				}
+				u = int(c) + 1
+			}
+			dst[base+(q/16)*64+q%4] |= uint8(u) << (2 * (q % 16 / 4))
+		}
+	}
+}
+
+// t2impl holds the T2 kernels of one instruction set. x4 computes C[4, 16]
+// for 4 activation rows (stride ldx) and one panel of g groups, starting
+// row r's sums at neg[r]; x4w does 4 consecutive panels pstride bytes
+// apart (C[4, 64]); v4 is x4w for one row (C[1, 64]), or nil. inner > 0
+// bounds the groups the AVX2 kernels add in int16 before widening.
+type t2impl struct {
+	x4  func(x *uint8, ldx uintptr, w *uint8, g uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
+	x4w func(x *uint8, ldx uintptr, w *uint8, pstride uintptr, g uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
+	v4  func(x *uint8, w *uint8, pstride uintptr, g uintptr, c *int32, neg int32, inner uintptr)
+	// inner is the int16 block length in groups (0: no int16 sums).
+	inner int
+	// sum32 returns the sum of n32*32 bytes, or is nil.
+	sum32 func(b *uint8, n32 int) uint32
+	// gemm, when set, replaces GemmT2's panel loop entirely (called after
+	// the checks with m, n, k > 0 and neg [m+3] the rows' -sum x).
+	gemm func(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int, neg []int32)
+}
+
+// t2Asm maps kernel names to their assembly T2 kernels (filled by the
+// architecture's file).
+var t2Asm = map[string]t2impl{}
+
+var t2Go = t2impl{x4: t2x4Go}
+
+// T2Native reports whether the selected kernel has a fast T2 path (an
+// assembly one, or a whole-GEMM kernel for the pure-Go kernel); callers
+// keep PackW's layout and Gemm otherwise.
+func T2Native() bool {
+	_, ok := t2Asm[current.name]
+	return ok || (current.name == NameGo && t2Go.gemm != nil)
+}
+
+func t2Current() t2impl {
+	if k, ok := t2Asm[current.name]; ok {
+		return k
+	}
+	return t2Go
+}
+
+// GemmT2 computes c[i*ldc+j] = sum_p x[i*ldx+p] * W[j, p] for i < m,
+// j < Pad16(n), p < k, where w2 is the ternary W packed by PackT2(w2, W,
+// n, k): exactly Gemm's result on the same codes. Columns n..Pad16(n)-1
+// come out zero. Any m is allowed (rows beyond the last multiple of 4 run
+// a one-row kernel); ldx >= Pad16(k), ldc >= Pad16(n); activations may be
+// any uint8 (the sums are exact with every kernel). threads bounds the
+// goroutines as for Gemm. Bad shapes panic (programming errors).
+func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int) {
+	kq, np := Pad16(k), Pad16(n)/16
+	switch {
+	case m < 0 || ldx < kq || ldc < np*16:
+		panic(fmt.Sprintf("kernels: GemmT2 [%d, %d]x[%d, %d]: ldx %d < %d or ldc %d < %d", m, k, k, n, ldx, kq, ldc, np*16))
+	case len(w2) != T2Len(n, k):
+		panic(fmt.Sprintf("kernels: GemmT2 packed weights [%d, %d] need %d bytes, have %d", n, k, T2Len(n, k), len(w2)))
+	case m > 0 && (len(x) < (m-1)*ldx+kq || len(c) < (m-1)*ldc+np*16):
+		panic(fmt.Sprintf("kernels: GemmT2 [%d, %d]: x has %d bytes, c has %d ints, too short", m, n, len(x), len(c)))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if kq == 0 {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+np*16])
+		}
+		return
+	}
+	var negBuf [rowChunkMax]int32
+	neg := negBuf[:0]
+	if m+3 > len(negBuf) {
+		neg = make([]int32, 0, m+3)
+	}
+	ker := t2Current()
+	for i := 0; i < m; i++ {
+		neg = append(neg, -int32(ker.sumBytes(x[i*ldx:i*ldx+k])))
+	}
+	neg = append(neg, 0, 0, 0)
+	if ker.gemm != nil {
+		ker.gemm(threads, m, n, k, x, ldx, w2, c, ldc, neg)
+		return
+	}
+	workers := threads
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if work := m * np * 16 * kq; work < 1<<20 || workers < 2 {
+		workers = 1
+	}
+	groups := (np + 3) / 4
+	workers = min(workers, groups)
+	if workers == 1 {
+		t2run(ker, m, kq/16, np, 0, groups, x, ldx, w2, c, ldc, neg)
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 0; t < workers; t++ {
+		g0, g1 := groups*t/workers, groups*(t+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t2run(ker, m, kq/16, np, g0, g1, x, ldx, w2, c, ldc, neg)
+		}()
+	}
+	wg.Wait()
+}
+
+// rowChunkMax is the row count up to which GemmT2 keeps its row sums on
+// the stack.
+const rowChunkMax = 256
+
+// t2run computes the panel groups [q0, q1) (4 panels each) for all rows.
+func t2run(k t2impl, m, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int, neg []int32) {
+	pstride := g * 64
+	for q := q0; q < q1; q++ {
+		p0, p1 := 4*q, min(4*q+4, np)
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			xp, cp := &x[i*ldx], &c[i*ldc+p0*16]
+			if p1-p0 == 4 && k.x4w != nil {
+				k.x4w(xp, uintptr(ldx), &w2[p0*pstride], uintptr(pstride), uintptr(g), cp, uintptr(ldc), &neg[i], uintptr(k.inner))
+				continue
+			}
+			for p := p0; p < p1; p++ {
+				k.x4(xp, uintptr(ldx), &w2[p*pstride], uintptr(g), &c[i*ldc+p*16], uintptr(ldc), &neg[i], uintptr(k.inner))
+			}
+		}
+		for ; i < m; i++ {
+			if p1-p0 == 4 && k.v4 != nil {
+				k.v4(&x[i*ldx], &w2[p0*pstride], uintptr(pstride), uintptr(g), &c[i*ldc+p0*16], neg[i], uintptr(k.inner))
+				continue
+			}
+			// One row through the 4-row kernel: all four rows read row
+			// i (ldx 0) into a scratch block.
+			var tmp [4 * 16]int32
+			n4 := [4]int32{neg[i], neg[i], neg[i], neg[i]}
+			for p := p0; p < p1; p++ {
+				k.x4(&x[i*ldx], 0, &w2[p*pstride], uintptr(g), &tmp[0], 16, &n4[0], uintptr(k.inner))
+				copy(c[i*ldc+p*16:i*ldc+p*16+16], tmp[:16])
+			}
+		}
+	}
+}
+
+// sumBytes returns the sum of b.
+func (k t2impl) sumBytes(b []uint8) uint32 {
+	if len(b) >= 32 && k.sum32 != nil {
+		n := len(b) &^ 31
+		return k.sum32(&b[0], n/32) + sumBytesGo(b[n:])
+	}
+	return sumBytesGo(b)
+}
+
+func sumBytesGo(b []uint8) uint32 {
+	var s uint32
+	for _, v := range b {
+		s += uint32(v)
+	}
+	return s
+}
+
+// t2x4Go is the portable T2 kernel: C[4, 16] for one panel.
+func t2x4Go(x *uint8, ldx uintptr, w *uint8, g uintptr, c *int32, ldc uintptr, neg *int32, _ uintptr) {
+	n := int(g) * 16
+	xs := unsafe.Slice(x, 3*int(ldx)+n)
+	ws := unsafe.Slice(w, int(g)*64)
+	cs := unsafe.Slice(c, 3*int(ldc)+16)
+	ns := unsafe.Slice(neg, 4)
+	for r := 0; r < 4; r++ {
+		row := xs[r*int(ldx) : r*int(ldx)+n]
+		var acc [16]int32
+		for j := range acc {
+			acc[j] = ns[r]
+		}
+		for q := 0; q < int(g); q++ {
+			blk := ws[q*64 : q*64+64]
+			for s := 0; s < 4; s++ {
+				xb := row[16*q+4*s : 16*q+4*s+4]
+				x0, x1, x2, x3 := int32(xb[0]), int32(xb[1]), int32(xb[2]), int32(xb[3])
+				sh := uint(2 * s)
+				for j := 0; j < 16; j++ {
+					b := blk[4*j : 4*j+4]
+					acc[j] += x0*int32(b[0]>>sh&3) + x1*int32(b[1]>>sh&3) + x2*int32(b[2]>>sh&3) + x3*int32(b[3]>>sh&3)
+				}
+			}
+		}
+		copy(cs[r*int(ldc):r*int(ldc)+16], acc[:])
+	}
+}

@@ -1,0 +1,166 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// checkT2 runs GemmT2 on x [m, ldx] and the ternary w [n, k] and compares
+// every column up to Pad16(n) (and the untouched ones past it) with GemmRef.
+func checkT2(t *testing.T, threads, m, n, k, ldx int, x []uint8, w []int8) {
+	t.Helper()
+	ldc := Pad16(n) + 16
+	want := make([]int32, m*ldc)
+	GemmRef(m, n, k, x, ldx, w, k, want, ldc)
+	w2 := make([]uint8, T2Len(n, k))
+	PackT2(w2, w, n, k)
+	got := make([]int32, m*ldc)
+	for i := range got {
+		got[i] = -7
+	}
+	GemmT2(threads, m, n, k, x, ldx, w2, got, ldc)
+	for i := 0; i < m; i++ {
+		for j := 0; j < ldc; j++ {
+			wv := int32(-7)
+			switch {
+			case j < n:
+				wv = want[i*ldc+j]
+			case j < Pad16(n):
+				wv = 0
+			}
+			if got[i*ldc+j] != wv {
+				t.Fatalf("%s threads=%d m=%d n=%d k=%d ldx=%d: c[%d,%d]=%d, want %d", Selected(), threads, m, n, k, ldx, i, j, got[i*ldc+j], wv)
+			}
+		}
+	}
+}
+
+func TestGemmT2MatchesRef(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	ms := []int{1, 2, 3, 4, 5, 8, 17}
+	nks := []struct{ n, k int }{
+		{1, 1}, {3, 3}, {17, 17}, {16, 16}, {64, 64}, {65, 129}, {129, 33}, {10, 1024}, {200, 300}, {1, 129},
+	}
+	for _, name := range Available() {
+		prev, err := Force(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			for _, s := range nks {
+				ldx := Pad16(s.k) + 16*r.IntN(2)
+				x, w := randProblem(r, m, s.n, s.k, ldx, 255, 1)
+				// Whatever lies past k in a row must not matter.
+				for i := 0; i < m; i++ {
+					for p := s.k; p < ldx; p++ {
+						x[i*ldx+p] = uint8(r.IntN(256))
+					}
+				}
+				checkT2(t, r.IntN(3), m, s.n, s.k, ldx, x, w)
+			}
+		}
+		Force(prev)
+	}
+}
+
+// TestGemmT2Extremes: all activations 255 against all +1 or all -1 codes
+// fill the AVX2 kernels' int16 blocks to their bound; big enough shapes
+// run several goroutines.
+func TestGemmT2Extremes(t *testing.T) {
+	for _, name := range Available() {
+		prev, _ := Force(name)
+		for _, c := range []int8{1, -1, 0} {
+			for _, sz := range []struct{ m, n, k int }{{1, 130, 2048}, {7, 64, 1024}, {100, 256, 784}} {
+				x := make([]uint8, sz.m*Pad16(sz.k))
+				for i := range x {
+					x[i] = 255
+				}
+				w := make([]int8, sz.n*sz.k)
+				for i := range w {
+					w[i] = c
+				}
+				t.Run(fmt.Sprintf("%s/code%d/%dx%dx%d", name, c, sz.m, sz.n, sz.k), func(t *testing.T) {
+					checkT2(t, 0, sz.m, sz.n, sz.k, Pad16(sz.k), x, w)
+				})
+			}
+		}
+		Force(prev)
+	}
+}
+
+func TestPackT2RejectsNonTernary(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("PackT2 accepted code 2")
+		}
+	}()
+	PackT2(make([]uint8, T2Len(1, 4)), []int8{0, 1, 2, -1}, 1, 4)
+}
+
+func TestGemmT2PanicsOnShortRowStride(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("GemmT2 accepted ldx < Pad16(k)")
+		}
+	}()
+	GemmT2(1, 1, 1, 17, make([]uint8, 32), 20, make([]uint8, T2Len(1, 17)), make([]int32, 16), 16)
+}
+
+// BenchmarkGemvT2 is the ternary GEMV [1x2048]x[2048x2048] on one thread,
+// against the 8-bit layout's Gemm on the same codes (which pads to 4 rows).
+func BenchmarkGemvT2(b *testing.B) {
+	const n, k = 2048, 2048
+	r := rand.New(rand.NewPCG(5, 5))
+	x, w := randProblem(r, 4, n, k, k, 255, 1)
+	w2 := make([]uint8, T2Len(n, k))
+	PackT2(w2, w, n, k)
+	wp := make([]int8, PackedLen(n, k))
+	PackW(wp, w, n, k)
+	c := make([]int32, 4*n)
+	for _, name := range Available() {
+		prev, _ := Force(name)
+		b.Run("t2_"+name, func(b *testing.B) {
+			for b.Loop() {
+				GemmT2(1, 1, n, k, x, k, w2, c, n)
+			}
+			b.ReportMetric(float64(n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+		b.Run("byte_"+name, func(b *testing.B) {
+			for b.Loop() {
+				Gemm(1, 2*255, 4, n, k, x, k, wp, c, n)
+			}
+			b.ReportMetric(float64(n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+		Force(prev)
+	}
+}
+
+// BenchmarkGemmT2Batch is [100x1024]x[1024x1024] on one thread, T2 against
+// the 8-bit layout on the same ternary codes.
+func BenchmarkGemmT2Batch(b *testing.B) {
+	const m, n, k = 100, 1024, 1024
+	r := rand.New(rand.NewPCG(5, 5))
+	x, w := randProblem(r, m, n, k, k, 255, 1)
+	w2 := make([]uint8, T2Len(n, k))
+	PackT2(w2, w, n, k)
+	wp := make([]int8, PackedLen(n, k))
+	PackW(wp, w, n, k)
+	c := make([]int32, m*n)
+	for _, name := range Available()[1:] {
+		prev, _ := Force(name)
+		b.Run("t2_"+name, func(b *testing.B) {
+			for b.Loop() {
+				GemmT2(1, m, n, k, x, k, w2, c, n)
+			}
+			b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+		b.Run("byte_"+name, func(b *testing.B) {
+			for b.Loop() {
+				Gemm(1, 2*255, m, n, k, x, k, wp, c, n)
+			}
+			b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+		Force(prev)
+	}
+}
