@@ -30,10 +30,13 @@ type impl struct {
 	// narrow16, when set, is narrow with int16 partial sums over blocks
 	// of inner steps, used when Gemm's pair bound allows inner >= 2.
 	narrow16 func(x *uint8, ldx uintptr, w *int8, k4 uintptr, c *int32, ldc uintptr, inner uintptr)
+	// gemm, when set, replaces the panel loop of Gemm entirely (called
+	// after Gemm's checks with m, n and Pad4(k) > 0).
+	gemm func(threads, pairMax, m, n, k int, x []uint8, ldx int, wp []int8, c []int32, ldc int)
 }
 
 var (
-	implGo  = impl{name: NameGo, narrow: kern4x16Go}
+	implGo  = impl{name: NameGo, narrow: kern4x16Go, gemm: gemmSWAR}
 	current = best()
 )
 
@@ -123,6 +126,10 @@ func Gemm(threads, pairMax, m, n, k int, x []uint8, ldx int, wp []int8, c []int3
 		return
 	}
 	ker := current
+	if ker.gemm != nil {
+		ker.gemm(threads, pairMax, m, n, k, x, ldx, wp, c, ldc)
+		return
+	}
 	workers := threads
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
