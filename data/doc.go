@@ -10,6 +10,30 @@
 //	cifar10        CIFAR-10: 50000 train, 10000 test, 3x32x32, 10 classes
 //	npy:TRAIN_X.npy,TRAIN_Y.npy,TEST_X.npy,TEST_Y.npy   any dense data set
 //
+// # Sequences
+//
+// For the recurrent models (nn's lstm and gru families):
+//
+//	seq-mnist, seq-fashion-mnist    the images as 28 steps of 28 pixel rows, shape [28, 28]
+//	pseq-mnist, pseq-fashion-mnist  the same after one fixed permutation of the 784 pixels
+//	fortunes                        a character-level language model corpus
+//	npy:... with features [N, T, D] T steps of D features (shape [1, T, D]; labels [N])
+//
+// fortunes is the English fortune cookies of Debian's fortunes package
+// (FortunesPackage, installed with `apt-get install fortunes` into
+// /usr/share/games/fortunes, or the folder $RESQ_FORTUNES): 43 plain-text
+// files, 2.58 MB. Each file's size and SHA-256 are recorded and any other
+// content is refused. The split is by file: drugs, humorists and law
+// validate, literature, people and sports test, the other 37 files train.
+// Characters map to VocabSize = 98 token ids (CharID: printable ASCII,
+// newline, tab, one id for any other byte); each split is cut into
+// windows of FortunesSteps = 100 characters, X the ids of a window and Y
+// (Split.Steps = 100 labels per sample) the ids one character further on,
+// so a model predicts the next character at every step. Its error measure
+// (Dataset.Metric) is bits per character: the mean cross-entropy of those
+// predictions in bits, which train.Evaluate returns for such splits in
+// place of a percentage.
+//
 // # Cache folder
 //
 // Named datasets live in CACHE/NAME/ as the distributed files (the four IDX

@@ -69,7 +69,21 @@ func Load(name string, opt Options) (*Dataset, error) {
 		if err = ensureCached(name, opt); err == nil {
 			ds, err = loadCIFAR(lookupSource(name), opt)
 		}
+	case name == "fortunes":
+		ds, err = loadFortunes(os.Getenv("RESQ_FORTUNES"), opt)
+		if err == nil && (opt.ValSize > 0 || opt.ValFraction > 0) {
+			return nil, fmt.Errorf("data: fortunes: has its validation split by file; drop the validation size")
+		}
+		if err == nil {
+			return ds, nil
+		}
 	default:
+		if base, perm, ok := seqBase(name); ok {
+			if ds, err = Load(base, opt); err != nil {
+				return nil, err
+			}
+			return asSequence(ds, name, perm), nil
+		}
 		return nil, fmt.Errorf("data: unknown dataset %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	if err != nil {

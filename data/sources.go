@@ -91,6 +91,7 @@ func Names() []string {
 	for _, s := range sources {
 		n = append(n, s.Name)
 	}
+	n = append(n, SeqNames()...)
 	return append(n, "npy:TRAIN_X.npy,TRAIN_Y.npy,TEST_X.npy,TEST_Y.npy")
 }
 
