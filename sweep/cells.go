@@ -48,6 +48,7 @@ type CellConfig struct {
 	Init     string  `json:"init,omitempty"`
 	Base     string  `json:"base,omitempty"`
 	Scale    float64 `json:"scale,omitempty"`
+	Opts     string  `json:"opts,omitempty"` // lstm, gru: the model spec's options
 	Seed     uint64  `json:"seed"`
 	Float    Budget  `json:"float"`
 	Mode     string  `json:"mode"`
@@ -90,6 +91,8 @@ func (c Cell) Label() string {
 	var s string
 	if k.Family == "mlp" {
 		s = fmt.Sprintf("mlp w=%d d=%d", k.Width, k.Depth)
+	} else if isRecurrent(k.Family) {
+		s = fmt.Sprintf("%s h=%d l=%d", k.Family, k.Width, k.Depth)
 	} else {
 		s = "cnn x" + strconv.FormatFloat(k.Scale, 'g', -1, 64)
 	}
@@ -120,6 +123,12 @@ func (s *Spec) Cells() ([]Cell, error) {
 				sizes = append(sizes, size{width: w, depth: d})
 			}
 		}
+	} else if isRecurrent(s.Family) {
+		for _, d := range s.RNN.Layers {
+			for _, w := range s.RNN.Hidden {
+				sizes = append(sizes, size{width: w, depth: d})
+			}
+		}
 	} else {
 		for _, m := range s.CNN.Scales {
 			sizes = append(sizes, size{scale: m})
@@ -136,6 +145,9 @@ func (s *Spec) Cells() ([]Cell, error) {
 			}
 			if s.Family == "mlp" {
 				base.Width, base.Depth, base.Act, base.Dropout, base.DropIn, base.Init = sz.width, sz.depth, s.MLP.Act, s.MLP.Dropout, s.MLP.DropIn, s.MLP.Init
+			} else if isRecurrent(s.Family) {
+				base.Width, base.Depth, base.Opts = sz.width, sz.depth, s.RNN.Opts
+				base.Float.Epochs = s.RNN.epochs(s.RNN.FloatEpochs, sz.width, base.Float.Epochs)
 			} else {
 				base.Base, base.Scale = s.CNN.Base, sz.scale
 			}
@@ -151,6 +163,9 @@ func (s *Spec) Cells() ([]Cell, error) {
 					c.Mode, c.Bits, c.Quant = mode, bits, &q
 					if mode == ModeRetrain {
 						r := s.Retrain
+						if isRecurrent(s.Family) {
+							r.Epochs = s.RNN.epochs(s.RNN.RetrainEpochs, sz.width, r.Epochs)
+						}
 						c.Retrain = &r
 					}
 					cells = append(cells, Cell{ID: c.ID(), Parent: fl.ID, Group: group, Config: c})

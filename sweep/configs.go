@@ -10,7 +10,7 @@ func (b Budget) TrainConfig(seed uint64) train.Config {
 	return train.Config{
 		Epochs: b.Epochs, Batch: b.Batch, LR: b.LR, Optimizer: b.Optimizer, Momentum: b.Momentum,
 		Nesterov: b.Nesterov, WeightDecay: b.WeightDecay, Schedule: b.Schedule, StepEvery: b.StepEvery,
-		Gamma: b.Gamma, Patience: b.Patience, Seed: seed,
+		Gamma: b.Gamma, Patience: b.Patience, ClipNorm: b.ClipNorm, Seed: seed,
 	}
 }
 

@@ -28,6 +28,8 @@ func (k CellConfig) ModelSpec(in []int, classes int) (string, error) {
 			opts = append(opts, "init="+k.Init)
 		}
 		return nn.MLPSpec(d, k.Width, k.Depth, classes, strings.Join(opts, ",")), nil
+	case "lstm", "gru":
+		return recurrentSpec(k, in, classes)
 	case "cnn":
 		if k.Scale == 1 {
 			return k.Base, nil

@@ -27,9 +27,10 @@ type Spec struct {
 	Limit     int          `yaml:"limit" json:"limit"`         // use only the first N training and test samples (0 = all)
 	ValSize   int          `yaml:"val_size" json:"val_size"`   // validation rows carved from the training set (0 = none)
 	DataSeed  uint64       `yaml:"data_seed" json:"data_seed"` // seed of the validation split (same for every cell)
-	Family    string       `yaml:"family" json:"family"`       // mlp or cnn
+	Family    string       `yaml:"family" json:"family"`       // mlp, cnn, lstm or gru
 	MLP       MLPAxes      `yaml:"mlp" json:"mlp"`
 	CNN       CNNAxes      `yaml:"cnn" json:"cnn"`
+	RNN       RNNAxes      `yaml:"rnn" json:"rnn,omitzero"` // lstm, gru
 	Bits      []int        `yaml:"bits" json:"bits"`
 	Modes     []string     `yaml:"modes" json:"modes"`
 	Seeds     []uint64     `yaml:"seeds" json:"seeds"`
@@ -109,6 +110,7 @@ type Budget struct {
 	StepEvery   int     `yaml:"step_every" json:"step_every"`
 	Gamma       float64 `yaml:"gamma" json:"gamma"`
 	Patience    int     `yaml:"patience" json:"patience"`
+	ClipNorm    float64 `yaml:"clip_norm" json:"clip_norm,omitempty"`
 }
 
 // QuantOptions are the fields of quant.Config that a sweep sets (the bit
@@ -264,8 +266,16 @@ func (s *Spec) resolve() error {
 			s.CNN.Scales = []float64{1}
 		}
 		s.MLP = MLPAxes{}
+	case "lstm", "gru":
+		if len(s.RNN.Hidden) == 0 {
+			return s.errAt("rnn.hidden", "family %s needs rnn.hidden (hidden units per layer, e.g. [32, 64, 128])", s.Family)
+		}
+		if len(s.RNN.Layers) == 0 {
+			s.RNN.Layers = []int{1}
+		}
+		s.MLP, s.CNN = MLPAxes{}, CNNAxes{}
 	default:
-		return s.errAt("family", "family %q: want mlp or cnn", s.Family)
+		return s.errAt("family", "family %q: want mlp, cnn, lstm or gru", s.Family)
 	}
 	if len(s.Bits) == 0 {
 		s.Bits = []int{2, 3}
@@ -301,6 +311,8 @@ func (s *Spec) checkEmptyLists() error {
 		{"mlp.widths", s.Family == "mlp" && s.MLP.Widths != nil && len(s.MLP.Widths) == 0},
 		{"mlp.depths", s.Family == "mlp" && s.MLP.Depths != nil && len(s.MLP.Depths) == 0},
 		{"cnn.scales", s.Family == "cnn" && s.CNN.Scales != nil && len(s.CNN.Scales) == 0},
+		{"rnn.hidden", isRecurrent(s.Family) && s.RNN.Hidden != nil && len(s.RNN.Hidden) == 0},
+		{"rnn.layers", isRecurrent(s.Family) && s.RNN.Layers != nil && len(s.RNN.Layers) == 0},
 		{"bits", s.Bits != nil && len(s.Bits) == 0},
 		{"modes", s.Modes != nil && len(s.Modes) == 0},
 		{"seeds", s.Seeds != nil && len(s.Seeds) == 0},
@@ -326,6 +338,9 @@ func (s *Spec) countCells() int {
 	sizes := len(s.CNN.Scales)
 	if s.Family == "mlp" {
 		sizes = len(s.MLP.Widths) * len(s.MLP.Depths)
+	}
+	if isRecurrent(s.Family) {
+		sizes = len(s.RNN.Hidden) * len(s.RNN.Layers)
 	}
 	quantModes := 0
 	for _, m := range s.Modes {
@@ -410,6 +425,10 @@ func (s *Spec) validate() error {
 			}
 		}
 		if err := uniq(s, "cnn.scales", s.CNN.Scales); err != nil {
+			return err
+		}
+	case "lstm", "gru":
+		if err := s.validateRNN(); err != nil {
 			return err
 		}
 	}
