@@ -66,6 +66,7 @@ type op struct {
 	// output (dense In, conv C*R*S).
 	rows, cols int
 	wp         []int8    // codes in the kernels' panel layout, 1 byte per weight
+	w2         []uint8   // ternary layers: the codes in the kernels' T2 layout, 4 per byte (nil otherwise)
 	colsum     []int32   // [rows] sum of each output's codes (for the activation offset)
 	step       []float32 // [rows] (a per-tensor step is repeated)
 	bias       []float32 // [rows]
@@ -171,7 +172,7 @@ func LoadBytes(b []byte) (*Model, error) {
 				return nil, fmt.Errorf("packed: layer %d (%s): %v", i, l.Kind, err)
 			}
 			used += 3
-			kp, np := kernels.Pad4(o.cols), kernels.Pad16(o.rows)
+			kp, np := o.ldx(), kernels.Pad16(o.rows)
 			if l.Kind == "conv" {
 				o.c, o.h, o.w, o.oh, o.ow = in[0], in[1], in[2], out[1], out[2]
 				mp := kernels.Pad4(o.oh * o.ow)
@@ -254,6 +255,9 @@ func buildWeighted(f *safetensors.File, i int, l archLayer) (*op, error) {
 	}
 	o.wp = make([]int8, kernels.PackedLen(rows, cols))
 	kernels.PackW(o.wp, codes, rows, cols)
+	if l.Bits == 2 {
+		o.w2 = packT2(codes, rows, cols)
+	}
 	return o, nil
 }
 
@@ -438,10 +442,49 @@ func (m *Model) forward(s *scratch, dst, x []float32, rows int, wide bool) {
 	copy(dst, in[:rows*m.Classes])
 }
 
+// useT2 lets tests turn the T2 kernels off to compare with PackW's layout.
+var useT2 = true
+
+// packT2 returns the codes [rows, cols] in the T2 layout, or nil if one is
+// not ternary (a fault-injected image may hold any code).
+func packT2(codes []int8, rows, cols int) []uint8 {
+	for _, c := range codes[:rows*cols] {
+		if c < -1 || c > 1 {
+			return nil
+		}
+	}
+	w2 := make([]uint8, kernels.T2Len(rows, cols))
+	kernels.PackT2(w2, codes, rows, cols)
+	return w2
+}
+
+// ldx returns the row stride of the layer's quantized activations: T2
+// reads Pad16(cols) bytes a row, PackW's layout Pad4(cols).
+func (o *op) ldx() int {
+	if o.w2 != nil {
+		return kernels.Pad16(o.cols)
+	}
+	return kernels.Pad4(o.cols)
+}
+
+// gemm computes acc [rows, ldc] = x [rows, ldx] . codes^T with the T2
+// kernels for ternary layers when the selected kernel has them (any rows;
+// a single sample runs a GEMV), else with Gemm on PackW's layout (x must
+// then have its rows up to a multiple of kernels.MR, the padding zero).
+// Both give the same exact sums.
+func (o *op) gemm(threads, rows int, x []uint8, ldx int, acc []int32, ldc int) {
+	if o.w2 != nil && useT2 && kernels.T2Native() {
+		kernels.GemmT2(threads, rows, o.rows, o.cols, x, ldx, o.w2, acc, ldc)
+		return
+	}
+	mp := (rows + kernels.MR - 1) / kernels.MR * kernels.MR
+	kernels.Gemm(threads, o.pairMax, mp, o.rows, o.cols, x, ldx, o.wp, acc, ldc)
+}
+
 // dense computes out [rows, o.rows] from in [rows, o.cols].
 func (o *op) dense(s *scratch, out, in []float32, rows int) {
 	mp := (rows + kernels.MR - 1) / kernels.MR * kernels.MR
-	kp, np := kernels.Pad4(o.cols), kernels.Pad16(o.rows)
+	kp, np := o.ldx(), kernels.Pad16(o.rows)
 	xq := s.xq[:mp*kp]
 	for i := 0; i < rows; i++ {
 		s.scale[i], s.off[i] = o.quantizeInput(xq[i*kp:(i+1)*kp], in[i*o.cols:(i+1)*o.cols])
@@ -451,7 +494,7 @@ func (o *op) dense(s *scratch, out, in []float32, rows int) {
 	}
 	clear(xq[rows*kp:]) // padding rows: computed, never read
 	acc := s.acc[:mp*np]
-	kernels.Gemm(s.threads, o.pairMax, mp, o.rows, o.cols, xq, kp, o.wp, acc, np)
+	o.gemm(s.threads, rows, xq, kp, acc, np)
 	for i := 0; i < rows; i++ {
 		o.finishRow(out[i*o.rows:(i+1)*o.rows], acc[i*np:i*np+o.rows], s.off[i], s.scale[i])
 	}
@@ -467,11 +510,11 @@ func (o *op) conv(s *scratch, out, in []float32) {
 	}
 	npix := o.oh * o.ow
 	mp := kernels.Pad4(npix)
-	kp, np := kernels.Pad4(o.cols), kernels.Pad16(o.rows)
+	kp, np := o.ldx(), kernels.Pad16(o.rows)
 	xq := s.xq[:mp*kp]
 	o.im2col(xq, xs, uint8(off)) // zero padding is the zero point
 	acc := s.acc[:mp*np]
-	kernels.Gemm(s.threads, o.pairMax, mp, o.rows, o.cols, xq, kp, o.wp, acc, np)
+	o.gemm(s.threads, npix, xq, kp, acc, np)
 	for k := 0; k < o.rows; k++ {
 		y := out[k*npix : (k+1)*npix]
 		for p := range y {
@@ -491,12 +534,12 @@ func (o *op) callHook(s *scratch, sample int, codes []uint8) {
 	}
 }
 
-// im2col writes the int8 im2col [Pad4(OH*OW), Kp] of the coded sample xs
-// [C, H, W] into xq, with pad outside the image and zeros in the padding
-// rows and columns.
+// im2col writes the int8 im2col [Pad4(OH*OW), o.ldx()] of the coded
+// sample xs [C, H, W] into xq, with pad outside the image and zeros in
+// the padding rows and columns.
 func (o *op) im2col(xq, xs []uint8, pad uint8) {
 	npix := o.oh * o.ow
-	kp := kernels.Pad4(o.cols)
+	kp := o.ldx()
 	for oy := 0; oy < o.oh; oy++ {
 		for ox := 0; ox < o.ow; ox++ {
 			row := xq[(oy*o.ow+ox)*kp : (oy*o.ow+ox+1)*kp]

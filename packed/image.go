@@ -167,6 +167,9 @@ func (m *Model) WithImage(img *Image) (*Model, error) {
 		}
 		n.wp = make([]int8, kernels.PackedLen(o.rows, o.cols))
 		kernels.PackW(n.wp, codes, o.rows, o.cols)
+		if o.w2 != nil {
+			n.w2 = packT2(codes, o.rows, o.cols)
+		}
 		nm.ops = append(nm.ops, &n)
 	}
 	if li != len(img.Layers) {

@@ -140,7 +140,7 @@ func (o *op) wideOut(hi, lo, off int32, scale float32, j int) float32 {
 // denseWide is dense with two-digit activation codes.
 func (o *op) denseWide(s *scratch, out, in []float32, rows int) {
 	mp := (rows + kernels.MR - 1) / kernels.MR * kernels.MR
-	kp, np := kernels.Pad4(o.cols), kernels.Pad16(o.rows)
+	kp, np := o.ldx(), kernels.Pad16(o.rows)
 	hi, lo := s.xq[:mp*kp], s.xq2[:mp*kp]
 	for i := 0; i < rows; i++ {
 		s.scale[i], s.off[i] = o.quantizeWide(hi[i*kp:(i+1)*kp], lo[i*kp:(i+1)*kp], in[i*o.cols:(i+1)*o.cols])
@@ -148,8 +148,8 @@ func (o *op) denseWide(s *scratch, out, in []float32, rows int) {
 	clear(hi[rows*kp:])
 	clear(lo[rows*kp:])
 	acc, acc2 := s.acc[:mp*np], s.acc2[:mp*np]
-	kernels.Gemm(s.threads, o.pairMax, mp, o.rows, o.cols, hi, kp, o.wp, acc, np)
-	kernels.Gemm(s.threads, o.pairMax, mp, o.rows, o.cols, lo, kp, o.wp, acc2, np)
+	o.gemm(s.threads, rows, hi, kp, acc, np)
+	o.gemm(s.threads, rows, lo, kp, acc2, np)
 	for i := 0; i < rows; i++ {
 		y := out[i*o.rows : (i+1)*o.rows]
 		for j := range y {
@@ -165,13 +165,13 @@ func (o *op) convWide(s *scratch, out, in []float32) {
 	base := int32(o.amax + 1)
 	npix := o.oh * o.ow
 	mp := kernels.Pad4(npix)
-	kp, np := kernels.Pad4(o.cols), kernels.Pad16(o.rows)
+	kp, np := o.ldx(), kernels.Pad16(o.rows)
 	hi, lo := s.xq[:mp*kp], s.xq2[:mp*kp]
 	o.im2col(hi, xh, uint8(off/base))
 	o.im2col(lo, xl, uint8(off%base))
 	acc, acc2 := s.acc[:mp*np], s.acc2[:mp*np]
-	kernels.Gemm(s.threads, o.pairMax, mp, o.rows, o.cols, hi, kp, o.wp, acc, np)
-	kernels.Gemm(s.threads, o.pairMax, mp, o.rows, o.cols, lo, kp, o.wp, acc2, np)
+	o.gemm(s.threads, npix, hi, kp, acc, np)
+	o.gemm(s.threads, npix, lo, kp, acc2, np)
 	for k := 0; k < o.rows; k++ {
 		y := out[k*npix : (k+1)*npix]
 		for p := range y {

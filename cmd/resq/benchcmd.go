@@ -14,6 +14,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "retrain" {
 		return runBenchRetrain(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "infer" {
+		return runBenchInfer(args[1:], stdout)
+	}
 	if len(args) == 0 || args[0] != "gemm" {
 		return fmt.Errorf("%w: want 'resq bench gemm' or 'resq bench retrain'", errUsage)
 	}
