@@ -52,7 +52,13 @@ type GemmResult struct {
 	Kernel     string  `json:"kernel"`
 	Peer       string  `json:"peer,omitempty"`
 	PeerGFLOPS float64 `json:"peer_gflops,omitempty"`
-	Ratio      float64 `json:"ratio,omitempty"`
+	// PeerThreads is the peer's best thread count of those timed
+	// (GemmOptions.PeerThreads); PeerGFLOPS is its figure.
+	PeerThreads int `json:"peer_threads,omitempty"`
+	// PeerCore is the OpenBLAS core type (kernel family) that ran, with
+	// how it was chosen (BLASCore.String).
+	PeerCore string  `json:"peer_core,omitempty"`
+	Ratio    float64 `json:"ratio,omitempty"`
 }
 
 // GemmOptions configures RunGemm. Zero values pick defaults.
@@ -64,6 +70,15 @@ type GemmOptions struct {
 	Kernel  string        // tensor.SetKernel name; "" = auto
 	Peers   []string      // "gonum", "openblas"
 	Shapes  []GemmShape   // nil = TrainingShapes
+	// PeerThreads are the thread counts each peer is timed at, its best
+	// kept; nil = 1 and Threads (a peer may do best on fewer threads
+	// than it is given). Counts above Threads are not allowed.
+	PeerThreads []int
+	// Settle is a pause before each timing round that follows another
+	// call's round (0 = 100ms when peers are timed, negative = none): OpenBLAS's idle
+	// worker threads spin for about 2^28 cycles after a call, and would
+	// otherwise take the second core from the next round's call.
+	Settle time.Duration
 }
 
 // peerFunc runs one sgemm of a peer library with the given thread count
@@ -113,14 +128,18 @@ func operands(s GemmShape, seed uint64) (a []float32, lda int, b []float32, ldb 
 // timeRounds returns each call's best GFLOP/s over rounds, each round
 // repeating a call for at least minTime. The calls take turns round by
 // round, so that a slow spell of a shared machine hits all of them rather
-// than one.
-func timeRounds(flops float64, rounds int, minTime time.Duration, calls ...func()) []float64 {
+// than one; each round starts after a pause of settle (when > 0), so that
+// threads the previous call left spinning are asleep.
+func timeRounds(flops float64, rounds int, minTime, settle time.Duration, calls ...func()) []float64 {
 	for _, call := range calls {
 		call() // warm up: page in buffers, fill pools
 	}
 	best := make([]float64, len(calls))
 	for r := 0; r < rounds; r++ {
 		for i, call := range calls {
+			if settle > 0 && len(calls) > 1 {
+				time.Sleep(settle)
+			}
 			n := 0
 			start := time.Now()
 			var el time.Duration
@@ -172,12 +191,23 @@ func RunGemm(w io.Writer, opt GemmOptions) ([]GemmResult, error) {
 		defer tensor.SetKernel(prev)
 	}
 	kernel := tensor.Kernel()
+	pthreads, err := peerThreads(opt.PeerThreads, threads)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Settle == 0 && len(opt.Peers) > 0 {
+		opt.Settle = 100 * time.Millisecond
+	}
+	cores := map[string]string{}
+	if d, ok := LinkedBLASCore(); ok {
+		cores["openblas"] = d.String()
+	}
 
 	var results []GemmResult
 	var tw *tabwriter.Writer
 	if !opt.JSON {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "shape\tM\tN\tK\top\tresq GFLOP/s\tpeer\tpeer GFLOP/s\tratio\t\n")
+		fmt.Fprintf(tw, "shape\tM\tN\tK\top\tresq GFLOP/s\tpeer\tpeer threads\tpeer GFLOP/s\tratio\t\n")
 	}
 	enc := json.NewEncoder(w)
 	for i, s := range shapes {
@@ -187,18 +217,26 @@ func RunGemm(w io.Writer, opt GemmOptions) ([]GemmResult, error) {
 		}}
 		for _, p := range opt.Peers {
 			f := peers[p]
-			calls = append(calls, func() {
-				f(threads, s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
-			})
+			for _, t := range pthreads {
+				calls = append(calls, func() {
+					f(t, s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
+				})
+			}
 		}
-		g := timeRounds(s.Flops(), opt.Rounds, opt.MinTime, calls...)
+		g := timeRounds(s.Flops(), opt.Rounds, opt.MinTime, opt.Settle, calls...)
 		base := GemmResult{Name: s.Name, M: s.M, N: s.N, K: s.K, TransA: s.TransA, TransB: s.TransB, GFLOPS: g[0], Threads: threads, Kernel: kernel}
 		rs := []GemmResult{base}
 		if len(opt.Peers) > 0 {
 			rs = rs[:0]
 			for j, p := range opt.Peers {
 				r := base
-				r.Peer, r.PeerGFLOPS, r.Ratio = p, g[j+1], g[0]/g[j+1]
+				r.Peer, r.PeerCore = p, cores[p]
+				for ti, t := range pthreads {
+					if v := g[1+j*len(pthreads)+ti]; v > r.PeerGFLOPS {
+						r.PeerGFLOPS, r.PeerThreads = v, t
+					}
+				}
+				r.Ratio = g[0] / r.PeerGFLOPS
 				rs = append(rs, r)
 			}
 		}
@@ -210,9 +248,9 @@ func RunGemm(w io.Writer, opt GemmOptions) ([]GemmResult, error) {
 			} else {
 				op := opName(r.TransA, r.TransB)
 				if r.Peer == "" {
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.1f\t-\t-\t-\t\n", r.Name, r.M, r.N, r.K, op, r.GFLOPS)
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.1f\t-\t-\t-\t-\t\n", r.Name, r.M, r.N, r.K, op, r.GFLOPS)
 				} else {
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.1f\t%s\t%.1f\t%.2f\t\n", r.Name, r.M, r.N, r.K, op, r.GFLOPS, r.Peer, r.PeerGFLOPS, r.Ratio)
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.1f\t%s\t%d\t%.1f\t%.2f\t\n", r.Name, r.M, r.N, r.K, op, r.GFLOPS, r.Peer, r.PeerThreads, r.PeerGFLOPS, r.Ratio)
 				}
 			}
 			results = append(results, r)
@@ -222,9 +260,35 @@ func RunGemm(w io.Writer, opt GemmOptions) ([]GemmResult, error) {
 		if err := tw.Flush(); err != nil {
 			return results, fmt.Errorf("bench: %w", err)
 		}
-		fmt.Fprintf(w, "kernel %s, %d thread(s), best of %d rounds of >= %v, resq and peers taking turns\n", kernel, threads, opt.Rounds, opt.MinTime)
+		fmt.Fprintf(w, "kernel %s, %d thread(s), best of %d rounds of >= %v, resq and peers taking turns", kernel, threads, opt.Rounds, opt.MinTime)
+		if len(opt.Peers) > 0 {
+			fmt.Fprintf(w, " (%v pause before each); peers timed on %v thread(s), best shown", opt.Settle, pthreads)
+		}
+		fmt.Fprintln(w)
+		for _, p := range opt.Peers {
+			if c := cores[p]; c != "" {
+				fmt.Fprintf(w, "%s: %s\n", p, c)
+			}
+		}
 	}
 	return results, nil
+}
+
+// peerThreads returns the thread counts to time peers at: want, checked
+// against threads, or 1 and threads.
+func peerThreads(want []int, threads int) ([]int, error) {
+	if len(want) == 0 {
+		if threads == 1 {
+			return []int{1}, nil
+		}
+		return []int{1, threads}, nil
+	}
+	for _, t := range want {
+		if t < 1 || t > threads {
+			return nil, fmt.Errorf("bench: peer thread count %d out of range 1..%d (resq's threads)", t, threads)
+		}
+	}
+	return want, nil
 }
 
 func opName(ta, tb bool) string {

@@ -124,3 +124,20 @@ func BenchmarkGemmPeer(b *testing.B) {
 		}
 	}
 }
+
+func TestRunGemmPeerThreads(t *testing.T) {
+	var buf bytes.Buffer
+	rs, err := RunGemm(&buf, GemmOptions{MinTime: time.Microsecond, Rounds: 1, Threads: 2, Settle: -1, Peers: []string{"gonum"}, Shapes: tiny})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || (rs[0].PeerThreads != 1 && rs[0].PeerThreads != 2) {
+		t.Fatalf("results %+v: want the peer's best of 1 and 2 threads", rs)
+	}
+	if !strings.Contains(buf.String(), "peer threads") || !strings.Contains(buf.String(), "[1 2] thread(s)") {
+		t.Fatalf("table output:\n%s", buf.String())
+	}
+	if _, err := RunGemm(new(bytes.Buffer), GemmOptions{Threads: 1, PeerThreads: []int{2}, Peers: []string{"gonum"}, Shapes: tiny}); err == nil {
+		t.Fatal("peer threads above resq's accepted")
+	}
+}

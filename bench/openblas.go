@@ -6,12 +6,16 @@ package bench
 #cgo LDFLAGS: -lopenblas
 #include <cblas.h>
 void openblas_set_num_threads(int num_threads);
+char* openblas_get_corename(void);
 */
 import "C"
 
 import "unsafe"
 
-func init() { peers["openblas"] = openblasSgemm }
+func init() {
+	peers["openblas"] = openblasSgemm
+	openblasCore = func() string { return C.GoString(C.openblas_get_corename()) }
+}
 
 // openblasSgemm calls cblas_sgemm (row-major) with OpenBLAS on threads
 // threads.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,8 +20,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "infer" {
 		return runBenchInfer(args[1:], stdout)
 	}
+	if len(args) > 0 && args[0] == "openblas-core" {
+		return runBenchBLASCore(args[1:], stdout)
+	}
 	if len(args) == 0 || args[0] != "gemm" {
-		return fmt.Errorf("%w: want 'resq bench gemm' or 'resq bench retrain'", errUsage)
+		return fmt.Errorf("%w: want 'resq bench gemm', 'resq bench infer', 'resq bench retrain' or 'resq bench openblas-core'", errUsage)
 	}
 	fs := newFlags("bench gemm")
 	var opt bench.GemmOptions
@@ -28,14 +34,50 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&opt.MinTime, "time", 200*time.Millisecond, "minimum time per timing round")
 	fs.IntVar(&opt.Rounds, "rounds", 7, "timing rounds per shape, resq and peers taking turns (best kept)")
 	peer := fs.String("peer", "", "comma-separated peers timed in the same run: gonum, openblas (needs -tags openblas)")
+	pthreads := fs.String("peer-threads", "", "comma-separated thread counts each peer is timed at, its best kept (default: 1 and --threads)")
+	fs.DurationVar(&opt.Settle, "settle", 0, "pause before each timing round, so that a peer's spinning threads are idle (default 100ms with peers)")
 	if _, err := parse(fs, args[1:], 0, 0); err != nil {
 		return err
 	}
 	if *peer != "" {
 		opt.Peers = strings.Split(*peer, ",")
 	}
+	if *pthreads != "" {
+		for _, f := range strings.Split(*pthreads, ",") {
+			t, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("%w: --peer-threads: %q is not a number", errUsage, f)
+			}
+			opt.PeerThreads = append(opt.PeerThreads, t)
+		}
+	}
+	if slices.Contains(opt.Peers, "openblas") {
+		// OpenBLAS reads OPENBLAS_CORETYPE when it loads: restart
+		// with it set if it fell back to kernels below this CPU's.
+		if err := bench.ReexecForBLASCore(); err != nil {
+			return err
+		}
+	}
 	_, err := bench.RunGemm(stdout, opt)
 	return err
+}
+
+// runBenchBLASCore prints which OpenBLAS core type a peer should run on
+// this CPU, given the one it runs (OPENBLAS_VERBOSE=2 prints "Core: X"):
+// lines running=, best= and set= (the OPENBLAS_CORETYPE to use, empty
+// when none is needed), then the decision in words.
+func runBenchBLASCore(args []string, stdout io.Writer) error {
+	fs := newFlags("bench openblas-core")
+	running := fs.String("running", "", "the core type OpenBLAS runs (required)")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if *running == "" {
+		return fmt.Errorf("%w: bench openblas-core needs --running CORE (as OPENBLAS_VERBOSE=2 prints it)", errUsage)
+	}
+	d := bench.ChooseBLASCore(bench.HostFeatures(), *running, os.Getenv("OPENBLAS_CORETYPE"))
+	fmt.Fprintf(stdout, "running=%s\nbest=%s\nset=%s\n# %s\n", d.Running, d.Best, d.Set, d)
+	return nil
 }
 
 // runBenchRetrain times float and quantized-retraining epochs of the same

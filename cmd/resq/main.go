@@ -38,11 +38,12 @@ func init() {
 	commands = map[string]command{
 		"version":     {"print the resq version", runVersion},
 		"data":        {"fetch and list datasets: data fetch NAME, data list", runData},
-		"bench":       {"benchmarks: bench gemm [--json] [--peer gonum,openblas]; bench retrain [--bits B] [--json]", runBench},
+		"bench":       {"benchmarks: bench gemm [--json] [--peer gonum,openblas] [--peer-threads 1,2]; bench retrain [--bits B] [--json]; bench openblas-core --running CORE", runBench},
 		"train":       {"train a float model: train --model SPEC --data NAME --epochs N --out FILE", runTrain},
 		"eval":        {"evaluate a checkpoint: eval FILE --data NAME", runEval},
 		"quantize":    {"quantize weights directly: quantize FILE --bits B --out FILE", runQuantize},
 		"retrain":     {"retrain with quantized weights: retrain FILE --bits B --epochs N --out FILE", runRetrain},
+		"prune":       {"magnitude pruning with float training: prune FILE --sparsity 0.9 --epochs N --out FILE", runPrune},
 		"sweep":       {"run a size x bits sweep: sweep SPEC.yaml --out DIR [--shard I/N]", runSweep},
 		"report":      {"write the report of a sweep folder: report DIR", runReport},
 		"reproduce":   {"run a preset sweep and its report: reproduce --preset quick|paper-ffdnn|paper-cnn --out DIR", runReproduce},
