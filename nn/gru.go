@@ -54,9 +54,11 @@ func (l *GRU) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 		if t > 0 { // [n, 3H] += h_{t-1} [n, H] * Whhᵀ
 			tensor.Gemm(false, true, n, g, h, 1, l.hs[(t-1)*h:], T*h, whh, h, 1, l.hp[t*g:], T*g)
 		}
-		for b := 0; b < n; b++ {
-			l.cell(b, t)
-		}
+		forRows(n, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				l.cell(b, t)
+			}
+		})
 	}
 	l.y = l.output(l.y, l.hs)
 	return l.y
@@ -105,9 +107,11 @@ func (l *GRU) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	whh := l.Whh.Value().Data
 	for t := T - 1; t >= 0; t-- {
 		l.addOutputGrad(l.dh, dy, t)
-		for b := 0; b < n; b++ {
-			l.cellBackward(b, t)
-		}
+		forRows(n, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				l.cellBackward(b, t)
+			}
+		})
 		if l.cut(t) {
 			clear(l.dh)
 			continue

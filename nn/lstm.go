@@ -57,9 +57,11 @@ func (l *LSTM) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 		if t > 0 { // [n, 4H] += h_{t-1} [n, H] * Whhᵀ
 			tensor.Gemm(false, true, n, g, h, 1, l.hs[(t-1)*h:], T*h, whh, h, 1, l.xp[t*g:], T*g)
 		}
-		for b := 0; b < n; b++ {
-			l.cell(b, t)
-		}
+		forRows(n, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				l.cell(b, t)
+			}
+		})
 	}
 	l.y = l.output(l.y, l.hs)
 	return l.y
@@ -106,9 +108,11 @@ func (l *LSTM) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	whh := l.Whh.Value().Data
 	for t := T - 1; t >= 0; t-- {
 		l.addOutputGrad(l.dh, dy, t)
-		for b := 0; b < n; b++ {
-			l.cellBackward(b, t)
-		}
+		forRows(n, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				l.cellBackward(b, t)
+			}
+		})
 		if l.cut(t) {
 			clear(l.dh)
 			clear(l.dc)

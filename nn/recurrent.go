@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/resq-dev/resq/tensor"
 )
@@ -208,4 +209,29 @@ func grow(s []float32, n int) []float32 {
 		return s[:n]
 	}
 	return make([]float32, n)
+}
+
+// minRowsPerPart keeps the per-step cell work of a part large enough to
+// pay for starting a goroutine.
+const minRowsPerPart = 8
+
+// forRows runs f over [0, n) split into up to tensor.Threads() contiguous
+// parts, concurrently. The cells of different samples are independent, so
+// the result does not depend on the split.
+func forRows(n int, f func(lo, hi int)) {
+	parts := min(tensor.Threads(), n/minRowsPerPart)
+	if parts <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := 1; p < parts; p++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(n*p/parts, n*(p+1)/parts)
+	}
+	f(0, n/parts)
+	wg.Wait()
 }
