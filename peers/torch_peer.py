@@ -6,6 +6,10 @@ Times, on the same machine and data as resq:
               SGD momentum 0.9, dropout (like `resq train --model
               mlp:784-1024x3-10,drop=0.2`).
   train-cnn : one MNIST epoch of the resq MNIST CNN (32c5-p2-64c5-p2-fc512-10).
+  train-lstm: one sequential-MNIST epoch of nn.LSTM(28, 128) + Linear(128,
+              10) over 28 steps of 28 pixel rows, batch 100, Adam lr 0.002,
+              gradients clipped to norm 1 (like `resq train --model
+              lstm:28-128-10 --data seq-mnist --optimizer adam --clip 1`).
   infer-mlp : float32 inference throughput of 784-1024x3-10 over the test
               set, batch 100 (--batch).
 
@@ -49,8 +53,24 @@ def cnn(torch):
         nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(64 * 7 * 7, 512), nn.ReLU(), nn.Linear(512, 10))
 
-def train_epoch(torch, model, x, y, batch, lr, shape=None):
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+def lstm(torch, hidden=128):
+    """nn.LSTM over the 28 pixel rows of an image, classified from the last step."""
+    nn = torch.nn
+    class LSTMClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(28, hidden, batch_first=True)
+            self.fc = nn.Linear(hidden, 10)
+        def forward(self, x):
+            out, _ = self.rnn(x)
+            return self.fc(out[:, -1])
+    return LSTMClassifier()
+
+def train_epoch(torch, model, x, y, batch, lr, shape=None, adam=False, clip=0.0):
+    if adam:
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     lossf = torch.nn.CrossEntropyLoss()
     model.train()
     perm = torch.randperm(x.shape[0])
@@ -63,6 +83,8 @@ def train_epoch(torch, model, x, y, batch, lr, shape=None):
         opt.zero_grad(set_to_none=True)
         loss = lossf(model(xb), y[idx])
         loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
     return time.perf_counter() - t0
 
@@ -79,7 +101,7 @@ def test_error(torch, model, x, y, shape=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["train-mlp", "train-cnn", "infer-mlp"])
+    ap.add_argument("what", choices=["train-mlp", "train-cnn", "train-lstm", "infer-mlp"])
     ap.add_argument("--mnist", required=True)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=1)
@@ -94,7 +116,11 @@ def main():
     xte, yte = load(torch, a.mnist, "test")
     rec = {"peer": "pytorch", "torch": torch.__version__, "what": a.what,
            "torch_threads": a.threads, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default")}
-    if a.what.startswith("train"):
+    if a.what == "train-lstm":
+        model, shape = lstm(torch), (28, 28)
+        secs = [train_epoch(torch, model, xtr, ytr, 100, 0.002, shape, adam=True, clip=1.0) for _ in range(a.epochs)]
+        rec.update(epoch_seconds=secs, test_error_pct=test_error(torch, model, xte, yte, shape))
+    elif a.what.startswith("train"):
         if a.what == "train-mlp":
             model, shape, lr = mlp(torch, a.drop), None, 0.05
         else:
