@@ -380,31 +380,7 @@ func (m *Model) Predict(dst []int32, x []float32, batch int) {
 // Classes] in logits (the 8-bit pass, before any recheck), for callers
 // that want both without running the network twice.
 func (m *Model) PredictLogits(dst []int32, logits, x []float32, batch int) {
-	if batch < 0 || len(dst) < batch || len(x) != batch*m.dim || len(logits) < batch*m.Classes {
-		panic(fmt.Sprintf("packed: Predict: dst has %d elements, logits %d, x %d, batch is %d of %d", len(dst), len(logits), len(x), batch, m.dim))
-	}
-	if m.intNet != nil {
-		m.inferFloatAPI(logits, dst, x, batch)
-		return
-	}
-	var idx []int
-	for r0 := 0; r0 < batch; r0 += m.chunk {
-		rows := min(m.chunk, batch-r0)
-		xs := x[r0*m.dim : (r0+rows)*m.dim]
-		lg := logits[r0*m.Classes : (r0+rows)*m.Classes]
-		m.Infer(lg, xs, rows)
-		idx = idx[:0]
-		for i := 0; i < rows; i++ {
-			row := lg[i*m.Classes : (i+1)*m.Classes]
-			dst[r0+i] = int32(tensor.Argmax(row))
-			if uncertain(row, tau8) {
-				idx = append(idx, i)
-			}
-		}
-		if len(idx) > 0 {
-			m.recheck(dst[r0:r0+rows], xs, idx)
-		}
-	}
+	m.PredictStats(dst, logits, x, batch)
 }
 
 // forward runs rows (<= m.chunk) samples through every stage, with 8-bit

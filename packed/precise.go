@@ -1,6 +1,7 @@
 package packed
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/resq-dev/resq/packed/internal/kernels"
@@ -23,6 +24,47 @@ const (
 	tau16 = 1e-3
 )
 
+// PredictCounts says how many samples PredictStats recomputed because
+// their logits were too close to call.
+type PredictCounts struct {
+	Wide  int `json:"wide"`  // recomputed with two-digit activation codes
+	Float int `json:"float"` // of those, recomputed again with float activations
+}
+
+// PredictStats is PredictLogits that also counts the samples it
+// recomputed (the cost of Predict over Infer depends on them: a two-digit
+// pass costs about two 8-bit ones, a float pass far more).
+func (m *Model) PredictStats(dst []int32, logits, x []float32, batch int) PredictCounts {
+	if batch < 0 || len(dst) < batch || len(x) != batch*m.dim || len(logits) < batch*m.Classes {
+		panic(fmt.Sprintf("packed: Predict: dst has %d elements, logits %d, x %d, batch is %d of %d", len(dst), len(logits), len(x), batch, m.dim))
+	}
+	if m.intNet != nil {
+		m.inferFloatAPI(logits, dst, x, batch)
+		return PredictCounts{}
+	}
+	var n PredictCounts
+	var idx []int
+	for r0 := 0; r0 < batch; r0 += m.chunk {
+		rows := min(m.chunk, batch-r0)
+		xs := x[r0*m.dim : (r0+rows)*m.dim]
+		lg := logits[r0*m.Classes : (r0+rows)*m.Classes]
+		m.Infer(lg, xs, rows)
+		idx = idx[:0]
+		for i := 0; i < rows; i++ {
+			row := lg[i*m.Classes : (i+1)*m.Classes]
+			dst[r0+i] = int32(tensor.Argmax(row))
+			if uncertain(row, tau8) {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) > 0 {
+			n.Wide += len(idx)
+			n.Float += m.recheck(dst[r0:r0+rows], xs, idx)
+		}
+	}
+	return n
+}
+
 // uncertain reports whether the top two values of logits are within
 // tau*max(1, max|logit|) of each other.
 func uncertain(logits []float32, tau float64) bool {
@@ -43,8 +85,9 @@ func uncertain(logits []float32, tau float64) bool {
 // recheck recomputes the logits of the rows of x [rows, dim] listed in
 // idx (their 8-bit logits were too close to call) with the two-digit
 // activation codes, and those still too close with float activations, and
-// writes their predictions into pred.
-func (m *Model) recheck(pred []int32, x []float32, idx []int) {
+// writes their predictions into pred. It returns the number of samples
+// that needed the float pass.
+func (m *Model) recheck(pred []int32, x []float32, idx []int) int {
 	s := m.getWideScratch()
 	defer m.pool.Put(s)
 	s.threads = 1
@@ -58,13 +101,16 @@ func (m *Model) recheck(pred []int32, x []float32, idx []int) {
 		rows := min(m.chunk, n-r0)
 		m.forwardWide(s, logits[r0*m.Classes:(r0+rows)*m.Classes], in[r0*m.dim:(r0+rows)*m.dim], rows)
 	}
+	float := 0
 	for i, r := range idx {
 		row := logits[i*m.Classes : (i+1)*m.Classes]
 		if uncertain(row, tau16) {
 			m.forwardFloat(row, in[i*m.dim:(i+1)*m.dim])
+			float++
 		}
 		pred[r] = int32(tensor.Argmax(row))
 	}
+	return float
 }
 
 // forwardWide is forward with two-digit activation codes: each weighted

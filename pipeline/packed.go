@@ -56,12 +56,26 @@ type Inferred struct {
 	Batch           int     `json:"batch"`
 	Seconds         float64 `json:"seconds"`
 	SamplesPerSec   float64 `json:"samples_per_second"`
+	// Passes is the number of times the test split ran (InferFor repeats
+	// it until its time has passed).
+	Passes int `json:"passes"`
+	// Rechecked counts the samples of one pass that Predict recomputed
+	// because their 8-bit logits were too close to call (packed.Model.PredictStats).
+	Rechecked packed.PredictCounts `json:"rechecked"`
 }
 
 // Infer runs the packed model at path over ds's test split in batches and
 // measures its error and throughput. It stops between batches when ctx is
 // done and returns ctx's error.
 func Infer(ctx context.Context, path string, ds *data.Dataset, batch int) (*Inferred, error) {
+	return InferFor(ctx, path, ds, batch, 0)
+}
+
+// InferFor is Infer that repeats the test split until at least seconds
+// have passed (one pass when seconds <= 0), so that the throughput of a
+// small test set is measured over a stable stretch of time. The error and
+// the recheck counts are those of one pass (every pass predicts the same).
+func InferFor(ctx context.Context, path string, ds *data.Dataset, batch int, seconds float64) (*Inferred, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("pipeline: batch %d, need at least 1", batch)
 	}
@@ -76,27 +90,44 @@ func Infer(ctx context.Context, path string, ds *data.Dataset, batch int) (*Infe
 	if ds.Classes > m.Classes {
 		return nil, fmt.Errorf("pipeline: %q has %d classes, dataset %s has %d", path, m.Classes, ds.Name, ds.Classes)
 	}
+	if !(seconds <= math.MaxInt32) {
+		return nil, fmt.Errorf("pipeline: %v seconds of inference: want a finite number", seconds)
+	}
 	pred := make([]int32, batch)
+	logits := make([]float32, batch*m.Classes)
 	wrong := 0
+	var counts packed.PredictCounts
 	t0 := time.Now()
-	for i := 0; i < ds.Test.N; i += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("pipeline: %q: inference stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
-		}
-		n := min(batch, ds.Test.N-i)
-		m.Predict(pred[:n], ds.Test.X[i*d:(i+n)*d], n)
-		for j, p := range pred[:n] {
-			if p != ds.Test.Y[i+j] {
-				wrong++
+	passes := 0
+	for passes == 0 || time.Since(t0).Seconds() < seconds {
+		for i := 0; i < ds.Test.N; i += batch {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("pipeline: %q: inference stopped after %d of %d samples: %w", path, i, ds.Test.N, err)
 			}
+			n := min(batch, ds.Test.N-i)
+			c := m.PredictStats(pred[:n], logits[:n*m.Classes], ds.Test.X[i*d:(i+n)*d], n)
+			if passes > 0 {
+				continue
+			}
+			counts.Wide += c.Wide
+			counts.Float += c.Float
+			for j, p := range pred[:n] {
+				if p != ds.Test.Y[i+j] {
+					wrong++
+				}
+			}
+		}
+		passes++
+		if ds.Test.N == 0 {
+			break
 		}
 	}
 	secs := time.Since(t0).Seconds()
 	r := &Inferred{Model: m.Spec, Dataset: ds.Name, DatasetChecksum: ds.Checksum, Version: version.String(),
-		TestN: ds.Test.N, Batch: batch, Seconds: secs}
+		TestN: ds.Test.N, Batch: batch, Seconds: secs, Passes: passes, Rechecked: counts}
 	if ds.Test.N > 0 {
 		r.TestErrPct = 100 * float64(wrong) / float64(ds.Test.N)
-		r.SamplesPerSec = float64(ds.Test.N) / secs
+		r.SamplesPerSec = float64(ds.Test.N) * float64(passes) / secs
 	}
 	return r, nil
 }

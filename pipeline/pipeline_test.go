@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -128,6 +129,17 @@ func TestPipeline(t *testing.T) {
 		// are the quantized model's.
 		if inf.TestErrPct != e.TestErrPct || inf.TestN != ds.Test.N {
 			t.Errorf("%s: packed inference %.2f%%, quantized model %.2f%%", mode, inf.TestErrPct, e.TestErrPct)
+		}
+		long, err := InferFor(context.Background(), ppath, ds, 7, 0.02)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Repeated passes predict the same; the time covers all of them.
+		if long.TestErrPct != inf.TestErrPct || long.Passes < 1 || inf.Passes != 1 || long.Seconds < 0.02 || long.Rechecked != inf.Rechecked {
+			t.Errorf("%s: InferFor %+v, Infer %+v", mode, long, inf)
+		}
+		if _, err := InferFor(context.Background(), ppath, ds, 7, math.NaN()); err == nil {
+			t.Errorf("%s: InferFor took NaN seconds", mode)
 		}
 		a, err := Compare(context.Background(), ppath, q, ds, 64)
 		if err != nil {

@@ -57,6 +57,7 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	df.register(fs, false)
 	batch := fs.Int("batch", 100, "samples per inference call")
 	threads := fs.Int("threads", 0, "GEMM threads (0: all cores)")
+	seconds := fs.Float64("seconds", 0, "repeat the test set until this many seconds have passed, for a stable samples/s (0: one pass)")
 	check := fs.String("check", "", "quantized checkpoint the model was exported from: also compare predictions and logits with its simulated-quantized float forward")
 	asJSON := fs.Bool("json", false, "print the results as one JSON object")
 	printTo := fs.String("print", "", "integer-only model: write one line per test sample to this file (- for stdout): the class, then the int32 logits, as the generated C harness prints them")
@@ -80,7 +81,7 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *printTo != "" {
 		return pipeline.PrintLines(pos[0], ds, *printTo, stdout)
 	}
-	r, err := pipeline.Infer(ctx, pos[0], ds, *batch)
+	r, err := pipeline.InferFor(ctx, pos[0], ds, *batch, *seconds)
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,8 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Check *pipeline.Agreement `json:"check,omitempty"`
 		}{r, a})
 	}
-	fmt.Fprintf(stdout, "%s on %s: test error %.2f%% of %d samples, %.0f samples/s (batch %d)\n", r.Model, r.Dataset, r.TestErrPct, r.TestN, r.SamplesPerSec, r.Batch)
+	fmt.Fprintf(stdout, "%s on %s: test error %.2f%% of %d samples, %.0f samples/s (batch %d, %d passes in %.1f s; %d samples rechecked with 16-bit activations, %d of them with float)\n",
+		r.Model, r.Dataset, r.TestErrPct, r.TestN, r.SamplesPerSec, r.Batch, r.Passes, r.Seconds, r.Rechecked.Wide, r.Rechecked.Float)
 	if a != nil {
 		fmt.Fprintf(stdout, "against %s (simulated-quantized float forward): %d of %d predictions differ; logit difference relative to the sample's largest logit: max %.2g, mean %.2g\n",
 			a.Checkpoint, a.Disagree, a.N, a.MaxLogitErr, a.MeanLogitErr)
