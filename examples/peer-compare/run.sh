@@ -8,7 +8,11 @@
 #      100: resq packed ternary (resq infer), resq float32 (resq eval) and
 #      PyTorch float32.
 # PyTorch runs with torch.set_num_threads(1) and OPENBLAS_NUM_THREADS=2, its
-# best setting on 2 cores (shared/method.md). Prints a table with ratios;
+# best setting on 2 cores (shared/method.md), and on OpenBLAS's best kernels
+# for this CPU: Debian's OpenBLAS falls back to its SSE3 (Prescott) kernels
+# on CPUs it does not know, so the script asks it which core type it runs
+# (OPENBLAS_VERBOSE=2) and, when `resq bench openblas-core` calls that a
+# fallback, sets OPENBLAS_CORETYPE to the best one. Prints a table with ratios;
 # ratio > 1 means resq is faster. Timings are only meaningful on a quiet
 # machine: the load average is printed with them.
 #
@@ -49,6 +53,29 @@ want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; 
 
 . "$root/examples/lib.sh"
 build_resq peer-compare
+
+# blas_core: the core type PyTorch's OpenBLAS runs, as it prints it.
+blas_core() {
+  OPENBLAS_VERBOSE=2 "$py" -c 'import torch; torch.ones(64, 64) @ torch.ones(64, 64)' 2>&1 |
+    sed -n 's/^Core: //p' | head -n 1
+}
+core=$(blas_core)
+if [ -n "$core" ]; then
+  set_core=$("$resq" bench openblas-core --running "$core" | sed -n 's/^set=//p')
+  if [ -n "$set_core" ]; then
+    echo "peer-compare: PyTorch's OpenBLAS fell back to core $core; running it with OPENBLAS_CORETYPE=$set_core" >&2
+    export OPENBLAS_CORETYPE=$set_core
+    auto_core=$core
+    core=$(blas_core)
+    [ "$core" = "$set_core" ] || echo "peer-compare: warning: OpenBLAS runs core ${core:-unknown} with OPENBLAS_CORETYPE=$set_core" >&2
+    blas_note="core $core (OPENBLAS_CORETYPE=$set_core: it had fallen back to $auto_core)"
+  else
+    blas_note=$("$resq" bench openblas-core --running "$core" | sed -n 's/^# //p')
+  fi
+else
+  blas_note="core unknown (OPENBLAS_VERBOSE=2 printed none: PyTorch may not use OpenBLAS)"
+fi
+peer_setting="torch ${tthreads}t, OpenBLAS ${OPENBLAS_NUM_THREADS}t ${core:-?}"
 mkdir -p "$out"
 "$resq" data fetch mnist >&2
 mnist=$("$resq" data list | awk '$1 == "mnist" {print $3}')
@@ -66,7 +93,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a > 0 && b > 0) printf "%.2f", a /
 rows=()
 # nice X: X with 2 decimals below 100, none above; other text unchanged.
 nice() { awk -v x="$1" 'BEGIN{ if (x ~ /^[-0-9.eE+]+$/) printf (x < 100 ? "%.2f" : "%.0f"), x; else print x }'; }
-row() { rows+=("$1|$2|$(nice "$3")|$(nice "$4")|$5"); }
+row() { rows+=("$1|$2|$(nice "$3")|$(nice "$4")|$5|$peer_setting"); }
 
 mlp_spec=mlp:784-1024x3-10,drop=0.2
 if want mlp || want infer; then
@@ -130,13 +157,14 @@ if want infer; then
 fi
 
 echo
-printf '%-48s %-10s %12s %12s %8s\n' measurement unit resq pytorch ratio
+printf '%-48s %-10s %12s %12s %8s  %s\n' measurement unit resq pytorch ratio "pytorch setting"
 for r in "${rows[@]}"; do
-  IFS='|' read -r what unit rv tv ra <<<"$r"
-  printf '%-48s %-10s %12s %12s %8s\n' "$what" "$unit" "$rv" "$tv" "$ra"
+  IFS='|' read -r what unit rv tv ra ps <<<"$r"
+  printf '%-48s %-10s %12s %12s %8s  %s\n' "$what" "$unit" "$rv" "$tv" "$ra" "$ps"
 done
 for f in mlp cnn; do
   want "$f" && [ -s "$out/$f-epochs.txt" ] && cat "$out/$f-epochs.txt"
 done
+echo "PyTorch's OpenBLAS: $blas_note"
 echo "(ratio > 1: resq faster. torch threads $tthreads, OPENBLAS_NUM_THREADS $OPENBLAS_NUM_THREADS, resq GEMM threads: all cores;"
 echo " load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: timings on a busy machine are not comparable)"
