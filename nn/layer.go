@@ -17,6 +17,11 @@ type Param struct {
 	Q           *tensor.Tensor // nil, or the quantized weights used by the layer
 	Quantizable bool           // true for dense matrices and conv kernels, false for biases and BatchNorm
 	Decay       bool           // weight decay applies (weights yes, biases/BN no)
+	// Groups > 0 splits the rows of a quantizable matrix into Groups equal
+	// contiguous blocks, the gates of a recurrent layer's Wih and Whh (4
+	// for LSTM, 3 for GRU), which per-gate quantization gives a step each;
+	// 0 for every other param.
+	Groups int
 }
 
 // Value returns the weights the layer computes with: Q when set, else W.

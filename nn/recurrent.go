@@ -53,8 +53,8 @@ func newRecurrent(in, hidden, gates int, tokens bool) Recurrent {
 	g := gates * hidden
 	return Recurrent{
 		In: in, Hidden: hidden, Tokens: tokens, gates: gates,
-		Wih: &Param{Name: "weight_ih", W: tensor.New(g, in), G: tensor.New(g, in), Quantizable: true, Decay: true},
-		Whh: &Param{Name: "weight_hh", W: tensor.New(g, hidden), G: tensor.New(g, hidden), Quantizable: true, Decay: true},
+		Wih: &Param{Name: "weight_ih", W: tensor.New(g, in), G: tensor.New(g, in), Quantizable: true, Decay: true, Groups: gates},
+		Whh: &Param{Name: "weight_hh", W: tensor.New(g, hidden), G: tensor.New(g, hidden), Quantizable: true, Decay: true, Groups: gates},
 	}
 }
 
