@@ -47,19 +47,19 @@ func (l *GRU) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	l.xp, l.hp, l.hs = grow(l.xp, n*T*g), grow(l.hp, n*T*g), grow(l.hs, n*T*h)
 	l.project("gru", l.xp, x.Data, n*T, l.B.Value().Data)
 	whh, bhh := l.Whh.Value().Data, l.BHH.Value().Data
-	for t := 0; t < T; t++ {
-		for b := 0; b < n; b++ {
-			copy(l.hp[(b*T+t)*g:(b*T+t+1)*g], bhh)
-		}
-		if t > 0 { // [n, 3H] += h_{t-1} [n, H] * Whhᵀ
-			tensor.Gemm(false, true, n, g, h, 1, l.hs[(t-1)*h:], T*h, whh, h, 1, l.hp[t*g:], T*g)
-		}
-		forRows(n, func(lo, hi int) {
+	forParts(n, func(lo, hi, threads int) {
+		for t := 0; t < T; t++ {
+			for b := lo; b < hi; b++ {
+				copy(l.hp[(b*T+t)*g:(b*T+t+1)*g], bhh)
+			}
+			if t > 0 { // [rows, 3H] += h_{t-1} [rows, H] * Whhᵀ
+				tensor.GemmThreads(threads, false, true, hi-lo, g, h, 1, l.hs[(lo*T+t-1)*h:], T*h, whh, h, 1, l.hp[(lo*T+t)*g:], T*g)
+			}
 			for b := lo; b < hi; b++ {
 				l.cell(b, t)
 			}
-		})
-	}
+		}
+	})
 	l.y = l.output(l.y, l.hs)
 	return l.y
 }
@@ -105,21 +105,22 @@ func (l *GRU) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	l.dh, l.dhz = grow(l.dh, n*h), grow(l.dhz, n*h)
 	clear(l.dh)
 	whh := l.Whh.Value().Data
-	for t := T - 1; t >= 0; t-- {
-		l.addOutputGrad(l.dh, dy, t)
-		forRows(n, func(lo, hi int) {
+	forParts(n, func(lo, hi, threads int) {
+		dh, dhz := l.dh[lo*h:hi*h], l.dhz[lo*h:hi*h]
+		for t := T - 1; t >= 0; t-- {
+			l.addOutputGrad(dh, dy, t, lo, hi)
 			for b := lo; b < hi; b++ {
-				l.cellBackward(b, t)
+				l.cellBackward(b, t, dh, dhz, lo)
 			}
-		})
-		if l.cut(t) {
-			clear(l.dh)
-			continue
+			if l.cut(t) {
+				clear(dh)
+				continue
+			}
+			// dh_{t-1} [rows, H] = dh*z + dhp_t [rows, 3H] * Whh [3H, H]
+			tensor.GemmThreads(threads, false, false, hi-lo, h, g, 1, l.dhp[(lo*T+t)*g:], T*g, whh, h, 1, dhz, h)
+			dh, dhz = dhz, dh
 		}
-		// dh_{t-1} [n, H] = dh*z + dhp_t [n, 3H] * Whh [3H, H]
-		tensor.Gemm(false, false, n, h, g, 1, l.dhp[t*g:], T*g, whh, h, 1, l.dhz, h)
-		l.dh, l.dhz = l.dhz, l.dh
-	}
+	})
 	l.recurrentGrad(l.dhp, l.hs)
 	tensor.SumRows(l.BHH.G.Data, l.dhp, n*T, g)
 	tensor.SumRows(l.B.G.Data, l.dxp, n*T, g)
@@ -127,15 +128,16 @@ func (l *GRU) Backward(dy *tensor.Tensor) *tensor.Tensor {
 }
 
 // cellBackward turns dh of sample b at step t into the pre-activation
-// gradients and leaves dh*z (the direct path to h_{t-1}) in dhz.
-func (l *GRU) cellBackward(b, t int) {
+// gradients and leaves dh*z (the direct path to h_{t-1}) in dhz; dh and
+// dhz hold the rows of the part starting at sample lo.
+func (l *GRU) cellBackward(b, t int, dhPart, dhzPart []float32, lo int) {
 	h, T := l.Hidden, l.t
 	o := (b*T + t) * h
 	xg, hg := l.xp[3*o:3*o+3*h], l.hp[3*o:3*o+3*h]
 	dx, dhp := l.dxp[3*o:3*o+3*h], l.dhp[3*o:3*o+3*h]
 	r, z, nn := xg[:h], xg[h:2*h], xg[2*h:]
 	hn := hg[2*h:]
-	dh, dhz := l.dh[b*h:(b+1)*h], l.dhz[b*h:(b+1)*h]
+	dh, dhz := dhPart[(b-lo)*h:(b-lo+1)*h], dhzPart[(b-lo)*h:(b-lo+1)*h]
 	var hp []float32
 	if t > 0 {
 		hp = l.hs[o-h : o]

@@ -53,16 +53,16 @@ func (l *LSTM) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	l.cs, l.tc, l.hs = grow(l.cs, n*T*h), grow(l.tc, n*T*h), grow(l.hs, n*T*h)
 	l.project("lstm", l.xp, x.Data, n*T, l.B.Value().Data)
 	whh := l.Whh.Value().Data
-	for t := 0; t < T; t++ {
-		if t > 0 { // [n, 4H] += h_{t-1} [n, H] * Whhᵀ
-			tensor.Gemm(false, true, n, g, h, 1, l.hs[(t-1)*h:], T*h, whh, h, 1, l.xp[t*g:], T*g)
-		}
-		forRows(n, func(lo, hi int) {
+	forParts(n, func(lo, hi, threads int) {
+		for t := 0; t < T; t++ {
+			if t > 0 { // [rows, 4H] += h_{t-1} [rows, H] * Whhᵀ
+				tensor.GemmThreads(threads, false, true, hi-lo, g, h, 1, l.hs[(lo*T+t-1)*h:], T*h, whh, h, 1, l.xp[(lo*T+t)*g:], T*g)
+			}
 			for b := lo; b < hi; b++ {
 				l.cell(b, t)
 			}
-		})
-	}
+		}
+	})
 	l.y = l.output(l.y, l.hs)
 	return l.y
 }
@@ -106,21 +106,22 @@ func (l *LSTM) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	clear(l.dh)
 	clear(l.dc)
 	whh := l.Whh.Value().Data
-	for t := T - 1; t >= 0; t-- {
-		l.addOutputGrad(l.dh, dy, t)
-		forRows(n, func(lo, hi int) {
+	forParts(n, func(lo, hi, threads int) {
+		dh, dc := l.dh[lo*h:hi*h], l.dc[lo*h:hi*h]
+		for t := T - 1; t >= 0; t-- {
+			l.addOutputGrad(dh, dy, t, lo, hi)
 			for b := lo; b < hi; b++ {
 				l.cellBackward(b, t)
 			}
-		})
-		if l.cut(t) {
-			clear(l.dh)
-			clear(l.dc)
-			continue
+			if l.cut(t) {
+				clear(dh)
+				clear(dc)
+				continue
+			}
+			// dh_{t-1} [rows, H] = dg_t [rows, 4H] * Whh [4H, H]
+			tensor.GemmThreads(threads, false, false, hi-lo, h, g, 1, l.dg[(lo*T+t)*g:], T*g, whh, h, 0, dh, h)
 		}
-		// dh_{t-1} [n, H] = dg_t [n, 4H] * Whh [4H, H]
-		tensor.Gemm(false, false, n, h, g, 1, l.dg[t*g:], T*g, whh, h, 0, l.dh, h)
-	}
+	})
 	l.recurrentGrad(l.dg, l.hs)
 	tensor.SumRows(l.B.G.Data, l.dg, n*T, g)
 	return l.projectBackward("lstm", l.dg, n*T)

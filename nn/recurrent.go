@@ -176,16 +176,16 @@ func (r *Recurrent) output(y *tensor.Tensor, hs []float32) *tensor.Tensor {
 	return y
 }
 
-// addOutputGrad adds the gradient of step t's output from dy to dh [batch,
-// Hidden].
-func (r *Recurrent) addOutputGrad(dh []float32, dy *tensor.Tensor, t int) {
-	n, T, h := r.n, r.t, r.Hidden
+// addOutputGrad adds the gradient of step t's output from dy to dh, the
+// rows [lo, hi) of the batch's [batch, Hidden] state gradient.
+func (r *Recurrent) addOutputGrad(dh []float32, dy *tensor.Tensor, t, lo, hi int) {
+	T, h := r.t, r.Hidden
 	if r.Seq {
-		for b := 0; b < n; b++ {
-			tensor.Axpy(dh[b*h:(b+1)*h], 1, dy.Data[(b*T+t)*h:(b*T+t+1)*h])
+		for b := lo; b < hi; b++ {
+			tensor.Axpy(dh[(b-lo)*h:(b-lo+1)*h], 1, dy.Data[(b*T+t)*h:(b*T+t+1)*h])
 		}
 	} else if t == T-1 {
-		tensor.Axpy(dh[:n*h], 1, dy.Data[:n*h])
+		tensor.Axpy(dh[:(hi-lo)*h], 1, dy.Data[lo*h:hi*h])
 	}
 }
 
@@ -211,17 +211,21 @@ func grow(s []float32, n int) []float32 {
 	return make([]float32, n)
 }
 
-// minRowsPerPart keeps the per-step cell work of a part large enough to
-// pay for starting a goroutine.
-const minRowsPerPart = 8
+// minRowsPerPart keeps a part's rows enough to pay for its goroutine and
+// for GEMMs of that height.
+const minRowsPerPart = 16
 
-// forRows runs f over [0, n) split into up to tensor.Threads() contiguous
-// parts, concurrently. The cells of different samples are independent, so
-// the result does not depend on the split.
-func forRows(n int, f func(lo, hi int)) {
-	parts := min(tensor.Threads(), n/minRowsPerPart)
+// forParts splits the batch [0, n) into up to tensor.Threads() contiguous
+// parts and runs f on each concurrently, for a whole sequence: the
+// samples of a batch are independent, so each part runs its own
+// recurrence, with threads goroutines for its GEMMs (the others' cores
+// are busy with their parts), and the parts meet only at the end. The
+// result does not depend on the split.
+func forParts(n int, f func(lo, hi, threads int)) {
+	all := tensor.Threads()
+	parts := min(all, n/minRowsPerPart)
 	if parts <= 1 {
-		f(0, n)
+		f(0, n, all)
 		return
 	}
 	var wg sync.WaitGroup
@@ -229,9 +233,9 @@ func forRows(n int, f func(lo, hi int)) {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
-			f(lo, hi)
+			f(lo, hi, 1)
 		}(n*p/parts, n*(p+1)/parts)
 	}
-	f(0, n/parts)
+	f(0, n/parts, 1)
 	wg.Wait()
 }

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -134,3 +135,51 @@ func recurrentOf(l Layer) *Recurrent {
 }
 
 func setSeq(l Layer, seq bool) { recurrentOf(l).Seq = seq }
+
+// TestRecurrentSplit runs a batch large enough to be split over parts
+// (forParts) and compares outputs and gradients with the unsplit run.
+func TestRecurrentSplit(t *testing.T) {
+	defer tensor.SetThreads(tensor.SetThreads(0))
+	rng := rand.New(rand.NewPCG(13, 13))
+	x := randTensor(rng, 37, 5*3)
+	for _, seq := range []bool{false, true} {
+		for _, l := range recurrentLayers(3, 6, false) {
+			setSeq(l, seq)
+			initParams(rng, l)
+			run := func(threads int) ([]float32, []float32, [][]float32) {
+				tensor.SetThreads(threads)
+				y := append([]float32(nil), l.Forward(x, true).Data...)
+				dy := tensor.New(len(y) / 37 * 37)
+				for i := range dy.Data {
+					dy.Data[i] = float32(i%7) - 3
+				}
+				dy.Shape = []int{37, len(y) / 37}
+				dx := append([]float32(nil), l.Backward(dy).Data...)
+				var gs [][]float32
+				for _, p := range l.Params() {
+					gs = append(gs, append([]float32(nil), p.G.Data...))
+				}
+				return y, dx, gs
+			}
+			y1, dx1, g1 := run(1)
+			y3, dx3, g3 := run(3) // 37/16: two parts of 18 and 19 rows
+			for i := range y1 {
+				if y1[i] != y3[i] {
+					t.Fatalf("%s seq=%v: y[%d] %v unsplit, %v split", l.Kind(), seq, i, y1[i], y3[i])
+				}
+			}
+			for i := range dx1 {
+				if math.Abs(float64(dx1[i]-dx3[i])) > 1e-5 {
+					t.Fatalf("%s seq=%v: dx[%d] %v unsplit, %v split", l.Kind(), seq, i, dx1[i], dx3[i])
+				}
+			}
+			for k := range g1 {
+				for i := range g1[k] {
+					if math.Abs(float64(g1[k][i]-g3[k][i])) > 1e-4*math.Max(1, math.Abs(float64(g1[k][i]))) {
+						t.Fatalf("%s seq=%v: grad %d[%d] %v unsplit, %v split", l.Kind(), seq, k, i, g1[k][i], g3[k][i])
+					}
+				}
+			}
+		}
+	}
+}
