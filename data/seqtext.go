@@ -242,3 +242,12 @@ func seqPermutation(n int) []int {
 	}
 	return perm
 }
+
+// MetricFor returns the error measure of the named dataset (see
+// Dataset.Metric) without loading it.
+func MetricFor(name string) string {
+	if name == "fortunes" {
+		return MetricBPC
+	}
+	return MetricErrorPct
+}

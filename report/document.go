@@ -114,6 +114,9 @@ func shortID(id string) string {
 
 func groupSection(g *Group, figs []renderedFigure) section {
 	s := section{Heading: "Group: " + g.Name}
+	if bpcGroup(g) {
+		s.Paras = append(s.Paras, "Error measure of this group: bits per character (the mean cross-entropy of the next-character predictions on the test split, in bits), in place of the percent of wrong classes in every error column, gap (in bits per character instead of percentage points), N_eff and ECR.")
+	}
 	if g.Float == nil {
 		s.Paras = append(s.Paras, "No float network of this group finished, so there is no float curve: gaps, N_eff and ECR are not available.")
 	} else {

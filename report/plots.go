@@ -414,6 +414,7 @@ func figures(g *Group) ([]*figure, error) {
 			case !spread:
 				p.Y.Label.Text = "test error (%)"
 			}
+			p.Y.Label.Text = unitLabel(g, p.Y.Label.Text)
 			figs = append(figs, &figure{name: g.Slug + "_error-vs-weights", title: "Test error vs number of weights (" + g.Name + ")", plot: p, legend: leg})
 		}
 	}
@@ -692,6 +693,7 @@ func bytesFigure(g *Group) (*figure, error) {
 		setLog(&p.Y, ylo, yhi)
 		p.Y.Label.Text = "test error (%, log scale)"
 	}
+	p.Y.Label.Text = unitLabel(g, p.Y.Label.Text)
 	return &figure{name: g.Slug + "_error-vs-bytes", title: "Test error vs stored bytes, Pareto front ringed (" + g.Name + ")", plot: p, legend: leg}, nil
 }
 

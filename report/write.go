@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/resq-dev/resq/data"
 	"io"
 	"math"
 	"os"
@@ -45,7 +46,8 @@ type Summary struct {
 // GroupSummary holds the headline numbers of one group.
 type GroupSummary struct {
 	Name         string
-	BestFloatErr float64 // lowest mean float test error over sizes (%); NaN if none
+	BestFloatErr float64 // lowest mean float test error over sizes (%, or bits per character when Metric says so); NaN if none
+	Metric       string  // the error measure: data.MetricErrorPct or data.MetricBPC
 	Gaps         []GapSummary
 }
 
@@ -71,7 +73,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "report: %d records (%d ok, %d failed) -> %s\n", s.Records, s.OK, s.Failed, s.Markdown)
 	fmt.Fprintf(&b, "report: html %s, %d plot files, %s, %s\n", s.HTML, len(s.Plots), s.ResultsCSV, s.SummaryCSV)
 	for _, g := range s.Groups {
-		fmt.Fprintf(&b, "%s: best float error %s%%\n", g.Name, fmtF(g.BestFloatErr, 2))
+		unit := "%"
+		if g.Metric == data.MetricBPC {
+			unit = " bits per character"
+		}
+		fmt.Fprintf(&b, "%s: best float error %s%s\n", g.Name, fmtF(g.BestFloatErr, 2), unit)
 		for _, q := range g.Gaps {
 			fmt.Fprintf(&b, "  %-11s gap %s pp at %s (%s), %s pp at %s (%s); ECR %s at %s, %s at %s\n", q.Prec,
 				fmtSigned(q.Smallest.GapPct), q.Smallest.Size, q.Smallest.Noise, fmtSigned(q.Largest.GapPct), q.Largest.Size, q.Largest.Noise,
@@ -186,7 +192,7 @@ func writeFile(path string, b []byte) error {
 }
 
 func summarize(g *Group) GroupSummary {
-	gs := GroupSummary{Name: g.Name, BestFloatErr: math.NaN()}
+	gs := GroupSummary{Name: g.Name, BestFloatErr: math.NaN(), Metric: data.MetricFor(g.Dataset)}
 	for _, c := range g.Cells {
 		if c.Prec.IsFloat() && c.OK > 0 && !(c.MeanErr >= gs.BestFloatErr) {
 			gs.BestFloatErr = c.MeanErr
