@@ -15,20 +15,29 @@
 // Keys and their resolved defaults:
 //
 //	name        the file name without .yaml
-//	dataset     required: mnist, fashion-mnist, cifar10 or npy:TRAIN_X.npy,TRAIN_Y.npy,TEST_X.npy,TEST_Y.npy
+//	dataset     required: mnist, fashion-mnist, cifar10, seq-mnist, fortunes (data.Names) or
+//	            npy:TRAIN_X.npy,TRAIN_Y.npy,TEST_X.npy,TEST_Y.npy
 //	limit       0: use all samples (N > 0: only the first N training and test samples)
 //	val_size    0: no validation split (rows carved from the training set)
 //	data_seed   1: seed of the validation split, the same for every cell
-//	family      mlp (cnn when only a cnn section is given)
+//	family      mlp (cnn when only a cnn section is given), cnn, lstm or gru
 //	mlp         widths (required for mlp), depths [3], act relu, dropout 0, dropin 0,
 //	            init uniform (or he: nn's init= option)
 //	cnn         base "cnn:32c5-p2-64c5-p2-fc512-10", scales [1] (feature-map multipliers)
+//	rnn         lstm and gru: hidden (required: hidden units, the size axis; cell width),
+//	            layers [1] (stacked layers; cell depth), opts "" (the model spec's options,
+//	            e.g. "head=seq,tokens" for a character model), float_epochs and
+//	            retrain_epochs [] (one entry per hidden size overriding the budgets' epochs, so
+//	            large models can train for fewer epochs; the cell config holds what it ran).
+//	            Model spec: FAMILY:IN-HIDDENxLAYERS-CLASSES[,opts], IN the last dimension of
+//	            the dataset's sample shape (the class count with tokens)
 //	bits        [2, 3] (each 2..8; 2 = ternary)
 //	modes       [float, direct, retrain]; float cells always exist, the others need their model
 //	seeds       [1]
 //	float       epochs 10, batch 100, lr 0.1, optimizer sgd, momentum 0.9, nesterov false,
 //	            weight_decay 0, schedule cosine, step_every 10, gamma 0.1 (used by the step and exp
-//	            schedules), patience 0 (train.Config fields)
+//	            schedules), patience 0, clip_norm 0 (gradient clipping, off) (train.Config
+//	            fields)
 //	retrain     every field not given is float's, except epochs 3 and lr = float.lr / 10
 //	quant       rule l2, per_channel false, first_last_bits 0 (= bits), reestimate 0 (steps fixed
 //	            from the float model, as in the paper) (quant.Config fields)
