@@ -40,7 +40,7 @@ func TestParseSpecErrors(t *testing.T) {
 		{"negative seed", "dataset: mnist\nmlp: {widths: [32]}\nseeds: [-1]\n", `spec.yaml:3: seeds: want a non-negative integer, got integer "-1"`},
 		{"bad bits", "dataset: mnist\nmlp: {widths: [32]}\n\nbits: [2, 9]\n", `spec.yaml:4: bits 9 out of range 2..8`},
 		{"bad mode", "dataset: mnist\nmlp: {widths: [32]}\nmodes: [float, quantize]\n", `spec.yaml:3: mode "quantize": want float, direct or retrain`},
-		{"bad family", "dataset: mnist\nfamily: rnn\n", `spec.yaml:2: family "rnn": want mlp or cnn`},
+		{"bad family", "dataset: mnist\nfamily: rnn\n", `spec.yaml:2: family "rnn": want mlp, cnn, lstm or gru`},
 		{"no dataset", "mlp: {widths: [32]}\n", `spec.yaml: dataset is required`},
 		{"no widths", "dataset: mnist\nfamily: mlp\n", `spec.yaml: family mlp needs mlp.widths`},
 		{"zero width", "dataset: mnist\nmlp:\n  widths: [32, 0]\n", `spec.yaml:3: width 0 out of range`},
