@@ -36,3 +36,42 @@ func TestGateMath(t *testing.T) {
 		t.Errorf("tanh32(1000) = %v", v)
 	}
 }
+
+// TestGateSlices checks the slice kernels (vectorised where available)
+// against math over odd lengths, in place and out of place.
+func TestGateSlices(t *testing.T) {
+	for _, n := range []int{1, 3, 7, 8, 17, 129, 4001} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(i)*(200/float32(n)) - 100 // [-100, 100)
+		}
+		if n == 4001 {
+			for i := range x {
+				x[i] /= 20 // dense near 0
+			}
+		}
+		y := make([]float32, n)
+		for _, k := range []struct {
+			name string
+			f    func(y, x []float32)
+			ref  func(float64) float64
+		}{
+			{"sigmoid", sigmoidSlice, func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }},
+			{"tanh", tanhSlice, math.Tanh},
+		} {
+			k.f(y, x)
+			for i, v := range x {
+				if d := math.Abs(float64(y[i]) - k.ref(float64(v))); d > 3e-7 {
+					t.Fatalf("%s n=%d: f(%v) = %v, want %v (asm %v)", k.name, n, v, y[i], k.ref(float64(v)), useGateAsm)
+				}
+			}
+			z := append([]float32(nil), x...)
+			k.f(z, z)
+			for i := range z {
+				if z[i] != y[i] {
+					t.Fatalf("%s n=%d: in place differs at %d", k.name, n, i)
+				}
+			}
+		}
+	}
+}
