@@ -50,7 +50,11 @@ func fromModel(m *nn.Model, wq weightQuant, opt Options, lenient bool) (*arch, [
 				return nil, nil, fail(i, l, "weights %v, bias %v and %d steps do not match %dx%d", w.W.Shape, b.W.Shape, len(steps), rows, cols)
 			}
 			d := &denseData{Step: append([]float32(nil), steps...), Bias: append([]float32(nil), b.W.Data...)}
-			if ok && !lenient {
+			// Sizing a sparse layer needs its codes, so lenient mode makes
+			// them too when the sparse encoding is on and they can be made.
+			codable := ok && len(w.W.Data) == rows*cols && (len(steps) == 1 || len(steps) == rows) &&
+				(len(thresh) == 0 || len(thresh) == len(steps)) && bits >= MinBits && bits <= MaxBits
+			if ok && (!lenient || (opt.Sparse && codable)) {
 				if bits < MinBits || bits > MaxBits {
 					return nil, nil, fail(i, l, "%d-bit weights not supported (%d..%d)", bits, MinBits, MaxBits)
 				}
@@ -79,6 +83,9 @@ func fromModel(m *nn.Model, wq weightQuant, opt Options, lenient bool) (*arch, [
 			al.Bits, al.Encoding, al.Steps = bits, EncBits, len(steps)
 			if bits == 2 && opt.Base3 {
 				al.Encoding = EncBase3
+			}
+			if opt.Sparse && ok && d.Codes != nil {
+				chooseSparse(&al, d)
 			}
 			lastWeighted = len(a.Layers)
 			a.Layers = append(a.Layers, al)
@@ -154,9 +161,12 @@ func storedBytes(a *arch, data []*denseData) int64 {
 			continue
 		}
 		w := int64(l.rows()) * int64(l.cols())
-		if l.Bits == 32 {
+		switch {
+		case l.Bits == 32:
 			n += 4 * w
-		} else {
+		case l.Encoding == EncSparse:
+			n += int64(len(data[i].Sparse))
+		default:
 			n += codeBytes(w, l.Bits, l.Encoding)
 		}
 		n += 4*int64(len(data[i].Step)) + 4*int64(l.rows())

@@ -65,11 +65,12 @@ type op struct {
 	// dense and conv: rows outputs (dense Out, conv K), cols inputs per
 	// output (dense In, conv C*R*S).
 	rows, cols int
-	wp         []int8    // codes in the kernels' panel layout, 1 byte per weight
-	w2         []uint8   // ternary layers: the codes in the kernels' T2 layout, 4 per byte (nil otherwise)
-	colsum     []int32   // [rows] sum of each output's codes (for the activation offset)
-	step       []float32 // [rows] (a per-tensor step is repeated)
-	bias       []float32 // [rows]
+	wp         []int8      // codes in the kernels' panel layout, 1 byte per weight
+	sp         *sparseCols // dense layers with few nonzero codes: the sparse kernel's form (nil: dense kernel)
+	w2         []uint8     // ternary layers: the codes in the kernels' T2 layout, 4 per byte (nil otherwise)
+	colsum     []int32     // [rows] sum of each output's codes (for the activation offset)
+	step       []float32   // [rows] (a per-tensor step is repeated)
+	bias       []float32   // [rows]
 	act        act
 	// amax is the largest activation code: 255 for weights of up to 7
 	// bits, 127 for 8-bit weights, so that an AVX2 VPMADDUBSW pair never
@@ -117,8 +118,8 @@ func LoadBytes(b []byte) (*Model, error) {
 	if f.Meta["format"] != FormatName {
 		return nil, fmt.Errorf("packed: not a packed model (format %q, want %q)", f.Meta["format"], FormatName)
 	}
-	if v := f.Meta["format_version"]; v != FormatVersion && v != "1" {
-		return nil, fmt.Errorf("packed: format version %q not supported (want 1 or %s)", v, FormatVersion)
+	if v := f.Meta["format_version"]; !readableVersions[v] {
+		return nil, fmt.Errorf("packed: format version %q not supported (want 1..%s)", v, FormatVersion)
 	}
 	var a arch
 	dec := json.NewDecoder(bytes.NewReader([]byte(f.Meta["arch"])))
@@ -257,6 +258,9 @@ func buildWeighted(f *safetensors.File, i int, l archLayer) (*op, error) {
 	kernels.PackW(o.wp, codes, rows, cols)
 	if l.Bits == 2 {
 		o.w2 = packT2(codes, rows, cols)
+	}
+	if o.kind == opDense {
+		o.sp = newSparseCols(codes, rows, cols, sparseDensity)
 	}
 	return o, nil
 }
@@ -446,11 +450,15 @@ func (o *op) ldx() int {
 // gemm computes acc [rows, ldc] = x [rows, ldx] . codes^T with the T2
 // kernels for ternary layers when the selected kernel has them (any rows;
 // a single sample runs a GEMV), else with Gemm on PackW's layout (x must
-// then have its rows up to a multiple of kernels.MR, the padding zero).
-// Both give the same exact sums.
+// then have its rows up to a multiple of kernels.MR, the padding zero),
+// or Gemv for a single sample. All give the same exact sums.
 func (o *op) gemm(threads, rows int, x []uint8, ldx int, acc []int32, ldc int) {
 	if o.w2 != nil && useT2 && kernels.T2Native() {
 		kernels.GemmT2(threads, rows, o.rows, o.cols, x, ldx, o.w2, acc, ldc)
+		return
+	}
+	if rows == 1 && kernels.GemvNative() {
+		kernels.Gemv(threads, o.pairMax, o.rows, o.cols, x[:ldx], o.wp, acc[:ldc])
 		return
 	}
 	mp := (rows + kernels.MR - 1) / kernels.MR * kernels.MR
@@ -470,7 +478,11 @@ func (o *op) dense(s *scratch, out, in []float32, rows int) {
 	}
 	clear(xq[rows*kp:]) // padding rows: computed, never read
 	acc := s.acc[:mp*np]
-	o.gemm(s.threads, rows, xq, kp, acc, np)
+	if o.sp != nil {
+		o.sp.gemm(rows, o.rows, o.cols, xq, kp, acc, np)
+	} else {
+		o.gemm(s.threads, rows, xq, kp, acc, np)
+	}
 	for i := 0; i < rows; i++ {
 		o.finishRow(out[i*o.rows:(i+1)*o.rows], acc[i*np:i*np+o.rows], s.off[i], s.scale[i])
 	}

@@ -19,11 +19,16 @@ import (
 // FormatName and FormatVersion identify a packed file (metadata keys
 // "format" and "format_version"). Version 2 added the integer mode
 // (metadata "mode": "integer"); a version 1 file is a version 2 file
-// without it, and Load reads both.
+// without it. Version 3 added the sparse encoding of weight codes
+// (relative indices, float mode only); a version 2 file is a version 3
+// file without it. Load reads all three.
 const (
 	FormatName    = "resq-packed"
-	FormatVersion = "2"
+	FormatVersion = "3"
 )
+
+// readableVersions are the format versions Load accepts.
+var readableVersions = map[string]bool{"1": true, "2": true, FormatVersion: true}
 
 // Limits on what Load accepts, so that a hostile header cannot make it
 // allocate absurd amounts before the tensor sizes are checked.
@@ -43,6 +48,10 @@ type Options struct {
 	// Base3 stores ternary (2-bit) layers five codes per byte (1.6
 	// bits/weight) instead of four. Other bit widths are unaffected.
 	Base3 bool
+	// Sparse stores each layer whose relative-index stream (EncSparse) is
+	// strictly smaller than its dense codes that way: pruned models. The
+	// float mode only; ExportInteger ignores it.
+	Sparse bool
 }
 
 // Meta is the provenance written into a packed file next to the
@@ -93,6 +102,10 @@ type archLayer struct {
 	// code (provenance; the engine does not use it).
 	OutMax   int     `json:"omax,omitempty"`
 	OutScale float32 `json:"oscale,omitempty"`
+	// Sparse encoding (format version 3): the gap field width and the
+	// number of entries of the relative-index stream (sparse.go).
+	GapBits int   `json:"gap_bits,omitempty"`
+	Entries int64 `json:"entries,omitempty"`
 }
 
 // weighted reports whether the layer carries codes, steps and biases.
@@ -119,6 +132,9 @@ type denseData struct {
 	Codes []int8    // [rows, cols] (dense [Out, In], conv [K, C, R, S]), in -qmax..qmax
 	Step  []float32 // [1] or [rows]
 	Bias  []float32 // [rows]
+	// Sparse is the relative-index stream of a layer stored with
+	// EncSparse (chooseSparse), nil otherwise.
+	Sparse []byte
 }
 
 // tensorName returns the safetensors name of a layer's tensor.
@@ -153,10 +169,15 @@ func encode(w io.Writer, a *arch, spec string, layers []*denseData, meta Meta) e
 				return fmt.Errorf("packed: layer %d: code %d at %d outside -%d..%d for %d bits", i, c, j, q, q, l.Bits)
 			}
 		}
-		cb := make([]byte, codeBytes(int64(len(d.Codes)), l.Bits, l.Encoding))
-		if l.Encoding == EncBase3 {
+		var cb []byte
+		switch l.Encoding {
+		case EncSparse:
+			cb = packSparse(d.Codes, l.Bits, l.GapBits)
+		case EncBase3:
+			cb = make([]byte, codeBytes(int64(len(d.Codes)), l.Bits, l.Encoding))
 			packBase3(cb, d.Codes)
-		} else {
+		default:
+			cb = make([]byte, codeBytes(int64(len(d.Codes)), l.Bits, l.Encoding))
 			packBits(cb, d.Codes, l.Bits)
 		}
 		ts = append(ts,
@@ -294,8 +315,14 @@ func (l archLayer) check(in []int) ([]int, error) {
 		if l.Bits < MinBits || l.Bits > MaxBits {
 			return nil, fmt.Errorf("%d-bit weights not supported (engine runs %d..%d)", l.Bits, MinBits, MaxBits)
 		}
-		if l.Encoding != EncBits && !(l.Encoding == EncBase3 && l.Bits == 2) {
+		if l.Encoding != EncBits && l.Encoding != EncSparse && !(l.Encoding == EncBase3 && l.Bits == 2) {
 			return nil, fmt.Errorf("encoding %q not supported for %d bits", l.Encoding, l.Bits)
+		}
+		if l.Encoding == EncSparse {
+			canon.GapBits, canon.Entries = l.GapBits, l.Entries
+			if l.GapBits < 1 || l.GapBits > maxGapBits || l.Entries < 1 || l.Entries > int64(l.rows())*int64(l.cols()) {
+				return nil, fmt.Errorf("sparse codes with %d-bit gaps and %d entries: want 1..%d bits and 1..%d entries", l.GapBits, l.Entries, maxGapBits, l.rows()*l.cols())
+			}
 		}
 		if l.Steps != 1 && l.Steps != l.rows() {
 			return nil, fmt.Errorf("%d steps, want 1 or %d", l.Steps, l.rows())
@@ -390,6 +417,18 @@ func decodeCodes(f *safetensors.File, i int, l archLayer) ([]int8, error) {
 		return nil, fmt.Errorf("tensor %s missing", name)
 	}
 	n := int64(l.rows()) * int64(l.cols())
+	if l.Encoding == EncSparse {
+		// Each entry advances at least one code, so the stream of a valid
+		// file holds at most 2 bytes per entry; check before allocating.
+		if t.DType != "U8" || len(t.Shape) != 1 || int64(t.Shape[0]) != int64(len(t.Data)) || int64(len(t.Data)) > 2*l.Entries {
+			return nil, fmt.Errorf("tensor %s is %s %v, want U8 [at most %d] for %d sparse entries", name, t.DType, t.Shape, 2*l.Entries, l.Entries)
+		}
+		codes := make([]int8, n)
+		if err := unpackSparse(codes, t.Data, l.Bits, l.GapBits, l.Entries); err != nil {
+			return nil, fmt.Errorf("tensor %s: %v", name, err)
+		}
+		return codes, nil
+	}
 	want := codeBytes(n, l.Bits, l.Encoding)
 	if t.DType != "U8" || len(t.Shape) != 1 || int64(t.Shape[0]) != want || int64(len(t.Data)) != want {
 		return nil, fmt.Errorf("tensor %s is %s %v, want U8 [%d] for %dx%d %d-bit %s codes", name, t.DType, t.Shape, want, l.rows(), l.cols(), l.Bits, l.Encoding)

@@ -75,6 +75,9 @@ func ReadImage(b []byte) (*Model, *Image, error) {
 		if !l.weighted() {
 			continue
 		}
+		if l.Encoding == EncSparse {
+			return nil, nil, fmt.Errorf("packed: layer %d stores sparse codes (relative indices); bit-error images cover dense codes only (export without the sparse encoding)", i)
+		}
 		il := ImageLayer{Kind: l.Kind, Bits: l.Bits, Encoding: l.Encoding, Rows: l.rows(), Cols: l.cols()}
 		il.Codes = append([]byte(nil), tensorData(f, i, "codes")...)
 		if img.Integer {

@@ -77,6 +77,11 @@ func (m *Model) Integer() *IntInfo { return m.intNet }
 // files may be integer-only, and float-mode arch layers carry no integer
 // fields.
 func checkMode(meta map[string]string, a *arch) error {
+	for i, l := range a.Layers {
+		if l.Encoding == EncSparse && (meta["format_version"] == "1" || meta["format_version"] == "2" || meta["mode"] != "") {
+			return fmt.Errorf("layer %d: sparse codes need format version 3 and the float mode", i)
+		}
+	}
 	switch meta["mode"] {
 	case "":
 		if a.Integer != nil {
@@ -88,8 +93,8 @@ func checkMode(meta map[string]string, a *arch) error {
 			}
 		}
 	case ModeInteger:
-		if meta["format_version"] != FormatVersion {
-			return fmt.Errorf("integer mode needs format version %s", FormatVersion)
+		if v := meta["format_version"]; v == "1" {
+			return fmt.Errorf("integer mode needs format version 2 or later, the file has %s", v)
 		}
 		if a.Integer == nil {
 			return fmt.Errorf("integer-mode file without the arch's integer object")

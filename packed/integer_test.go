@@ -258,16 +258,18 @@ func rewriteMeta(t *testing.T, b []byte, key, value string) []byte {
 	return out.Bytes()
 }
 
-// TestFormatVersions checks that version 1 files still load, that the
+// TestFormatVersions checks that version 1 and 2 files still load, that the
 // integer mode needs version 2, and that unknown modes are refused.
 func TestFormatVersions(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 5))
 	n := randNet(r, 8, []int{4}, 3, 2, "relu", false, false)
-	if _, err := LoadBytes(rewriteMeta(t, n.bytes(t), "format_version", "1")); err != nil {
-		t.Errorf("version 1 file: %v", err)
+	for _, v := range []string{"1", "2"} {
+		if _, err := LoadBytes(rewriteMeta(t, n.bytes(t), "format_version", v)); err != nil {
+			t.Errorf("version %s file: %v", v, err)
+		}
 	}
 	for _, tt := range []struct{ key, value, want string }{
-		{"format_version", "3", "not supported"},
+		{"format_version", "4", "not supported"},
 		{"mode", "fixed", "mode"},
 	} {
 		if _, err := LoadBytes(rewriteMeta(t, n.bytes(t), tt.key, tt.value)); err == nil || !strings.Contains(err.Error(), tt.want) {

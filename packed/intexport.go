@@ -61,6 +61,7 @@ func ExportInteger(path string, m *nn.Model, s *quant.State, calib []float32, n 
 	if n < 1 || len(calib) != n*d {
 		return 0, fmt.Errorf("packed: export %s: calibration data has %d values, want %d samples of %d", path, len(calib), n, d)
 	}
+	meta.Options.Sparse = false // the integer mode stores dense codes
 	a, data, err := fromModel(m, stateQuant(s), meta.Options, false)
 	if err != nil {
 		return 0, err

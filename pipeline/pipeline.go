@@ -11,6 +11,7 @@ import (
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/internal/version"
 	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/prune"
 	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/train"
@@ -35,6 +36,12 @@ type Outcome struct {
 	TrainSeconds    float64   `json:"train_seconds,omitempty"`
 	EvalSeconds     float64   `json:"eval_seconds"`
 	Out             string    `json:"out,omitempty"`
+
+	// Prune is the pruning schedule of a pruned model and Sparsity the
+	// fraction of pruned (exactly zero) weights it reached per quantizable
+	// layer, in model order; both empty for unpruned models.
+	Prune    *prune.Config `json:"prune,omitempty"`
+	Sparsity []float64     `json:"sparsity,omitempty"`
 
 	Train *train.Result `json:"train,omitempty"`
 	Quant *quant.State  `json:"quant,omitempty"` // the quantizer state of a quantized model; nil in float

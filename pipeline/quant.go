@@ -10,6 +10,7 @@ import (
 	"github.com/resq-dev/resq/ckpt"
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/nn"
+	"github.com/resq-dev/resq/prune"
 	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/tensor"
@@ -74,6 +75,7 @@ func (c *Checkpoint) Eval(ds *data.Dataset) (*Outcome, error) {
 
 // describe sets an outcome's mode, bits and quantizer from the checkpoint.
 func (c *Checkpoint) describe(o *Outcome) {
+	c.describePrune(o)
 	if c.Quant == nil {
 		return
 	}
@@ -95,8 +97,29 @@ func (c *Checkpoint) compatible(ds *data.Dataset) error {
 // the quantized checkpoint there (float shadow weights plus quantizer
 // state; `resq eval` re-creates the same quantized weights).
 func (c *Checkpoint) Quantize(ds *data.Dataset, cfg quant.Config, out string) (*Outcome, error) {
+	return c.QuantizePruned(ds, cfg, prune.Config{}, out)
+}
+
+// QuantizePruned is Quantize after one-shot magnitude pruning to pc (no
+// training; the steps are estimated over the surviving weights). A zero
+// pc prunes nothing new; a pruned checkpoint keeps its mask.
+func (c *Checkpoint) QuantizePruned(ds *data.Dataset, cfg quant.Config, pc prune.Config, out string) (*Outcome, error) {
+	if err := pc.Validate(); err != nil {
+		return nil, err
+	}
 	if err := c.quantize(ds, cfg); err != nil {
 		return nil, err
+	}
+	pr, err := c.pruner(ds, pc, train.Config{Epochs: 1, Batch: 1})
+	if err != nil {
+		return nil, err
+	}
+	if pr != nil {
+		pr.OnChange = c.Quant.SetMasks
+		if err := pr.OneShot(); err != nil {
+			return nil, err
+		}
+		c.pruned(pr, pc)
 	}
 	return c.finish(ds, results.ModeDirect, nil, 0, out)
 }
@@ -129,7 +152,25 @@ func (c *Checkpoint) quantize(ds *data.Dataset, cfg quant.Config) error {
 // quantized weights for tc's budget (forward and backward through Q(W),
 // updates to the float shadow weights, re-quantization after every step),
 // then evaluates and saves it like Quantize.
+//
+// A pruned float checkpoint (see Prune) keeps its mask: its zeros stay
+// exactly zero and the steps are estimated over the surviving weights.
 func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Config, tc train.Config, out string, log io.Writer) (*Outcome, error) {
+	return c.RetrainPruned(ctx, ds, cfg, prune.Config{}, tc, out, log)
+}
+
+// RetrainPruned is Retrain with gradual magnitude pruning to pc during the
+// retraining (package prune): the quantizer's steps are re-estimated over
+// the surviving weights at every mask change, and the pruned weights are
+// exactly zero in the saved model. A zero pc prunes nothing new (but a
+// pruned checkpoint keeps its mask).
+func (c *Checkpoint) RetrainPruned(ctx context.Context, ds *data.Dataset, cfg quant.Config, pc prune.Config, tc train.Config, out string, log io.Writer) (*Outcome, error) {
+	if err := pc.Validate(); err != nil {
+		return nil, err
+	}
+	if err := tc.Validate(); err != nil {
+		return nil, err
+	}
 	if err := c.quantize(ds, cfg); err != nil {
 		return nil, err
 	}
@@ -140,11 +181,29 @@ func (c *Checkpoint) Retrain(ctx context.Context, ds *data.Dataset, cfg quant.Co
 	seed := c.seed()
 	tc.Seed = RetrainSeed(seed)
 	c.M.ReseedDropout(tc.Seed)
-	t0 := time.Now()
-	res, err := train.Run(ctx, c.M, ds, tc, train.Hooks{AfterStep: c.Quant.Sync}, log)
+	after := c.Quant.Sync
+	pr, err := c.pruner(ds, pc, tc)
 	if err != nil {
 		return nil, err
 	}
+	if pr != nil {
+		pr.OnChange = c.Quant.SetMasks
+		if err := pr.Start(); err != nil {
+			return nil, err
+		}
+		after = func() error {
+			if err := pr.Step(); err != nil {
+				return err
+			}
+			return c.Quant.Sync()
+		}
+	}
+	t0 := time.Now()
+	res, err := train.Run(ctx, c.M, ds, tc, train.Hooks{AfterStep: after}, log)
+	if err != nil {
+		return nil, err
+	}
+	c.pruned(pr, pc)
 	return c.finish(ds, results.ModeRetrain, &trainMeta{Config: tc, Result: res, Seed: seed}, time.Since(t0).Seconds(), out)
 }
 
@@ -165,6 +224,7 @@ func RetrainSeed(seed uint64) uint64 {
 func (c *Checkpoint) finish(ds *data.Dataset, mode string, tm *trainMeta, wall float64, out string) (*Outcome, error) {
 	o := newOutcome(c.M, ds, c.seed(), mode, c.Quant.Bits)
 	o.Quant = c.Quant
+	c.describePrune(o)
 	if tm != nil {
 		o.trained(tm.Result, wall)
 	} else {

@@ -27,6 +27,11 @@ type Config struct {
 	// FirstLastBits, when not 0, keeps the first and the last quantizable
 	// layer at this precision (2..8, e.g. 8) and the others at Bits.
 	FirstLastBits int `json:"first_last_bits,omitempty"`
+	// BitsPerLayer, when not empty, gives every quantizable layer its own
+	// precision (2..8 each, in model order, one entry per layer); it
+	// overrides Bits and FirstLastBits. Bits should then be the largest
+	// entry (it names the model's precision in records).
+	BitsPerLayer []int `json:"bits_per_layer,omitempty"`
 	// Reestimate recomputes the steps from W every Reestimate calls of Sync
 	// (adaptive steps, Shin et al. 2017); 0 keeps the steps computed from
 	// the pretrained weights by Attach, as in the paper.
@@ -51,11 +56,16 @@ func (c Config) Validate() error {
 	if c.FirstLastBits != 0 && (c.FirstLastBits < MinBits || c.FirstLastBits > MaxBits) {
 		return fmt.Errorf("quant: first/last layer bits %d out of range %d..%d (0 = same as bits)", c.FirstLastBits, MinBits, MaxBits)
 	}
+	for _, b := range c.BitsPerLayer {
+		if b < MinBits || b > MaxBits {
+			return fmt.Errorf("quant: bits per layer %s: %d out of range %d..%d", FormatBits(c.BitsPerLayer), b, MinBits, MaxBits)
+		}
+	}
 	r, err := ParseRule(c.Rule)
 	if err != nil {
 		return err
 	}
-	for _, b := range []int{c.Bits, c.FirstLastBits} {
+	for _, b := range append([]int{c.Bits, c.FirstLastBits}, c.BitsPerLayer...) {
 		if b != 0 {
 			if err := (Quantizer{Bits: b, Rule: r}).Validate(); err != nil {
 				return err
@@ -75,6 +85,44 @@ func (c Config) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// LayerBits returns the precision of quantizable layer i of n: its
+// BitsPerLayer entry, FirstLastBits for the first and last layer when set,
+// else Bits.
+func (c Config) LayerBits(i, n int) int {
+	switch {
+	case len(c.BitsPerLayer) > 0:
+		return c.BitsPerLayer[i]
+	case c.FirstLastBits != 0 && (i == 0 || i == n-1):
+		return c.FirstLastBits
+	}
+	return c.Bits
+}
+
+// FormatBits writes a bit list as "8,2,2,8".
+func FormatBits(bits []int) string {
+	s := make([]string, len(bits))
+	for i, b := range bits {
+		s[i] = strconv.Itoa(b)
+	}
+	return strings.Join(s, ",")
+}
+
+// ParseBits reads a bit list "8,2,2,8" (each 2..8).
+func ParseBits(s string) ([]int, error) {
+	var bits []int
+	for _, f := range strings.Split(s, ",") {
+		b, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("quant: bits list %q: want comma-separated integers like 8,2,2,8", s)
+		}
+		if b < MinBits || b > MaxBits {
+			return nil, fmt.Errorf("quant: bits list %q: %d out of range %d..%d", s, b, MinBits, MaxBits)
+		}
+		bits = append(bits, b)
+	}
+	return bits, nil
 }
 
 // parseActRange returns the range mode ("calib", "max", "pct" or "fixed")
@@ -134,6 +182,7 @@ type State struct {
 	qs      []Quantizer
 	acts    []*ActQuant
 	calls   int       // Sync calls since Attach/LoadState
+	masks   [][]bool  // pruning masks per param (SetMasks); nil: none
 	solvers []*solver // one per estimate goroutine
 }
 
@@ -183,14 +232,15 @@ func Attach(m *nn.Model, cfg Config) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := len(cfg.BitsPerLayer); n != 0 && n != len(ps) {
+		return nil, fmt.Errorf("quant: bits per layer %s has %d entries, model %q has %d quantized layers", FormatBits(cfg.BitsPerLayer), n, m.Spec, len(ps))
+	}
 	rule, _ := ParseRule(cfg.Rule)
 	cfg.Rule = rule.String() // canonical name in the JSON
+	cfg.BitsPerLayer = slices.Clone(cfg.BitsPerLayer)
 	s := &State{Config: cfg, Format: FormatVersion, params: ps}
 	for i, p := range ps {
-		bits := cfg.Bits
-		if cfg.FirstLastBits != 0 && (i == 0 || i == len(ps)-1) {
-			bits = cfg.FirstLastBits
-		}
+		bits := cfg.LayerBits(i, len(ps))
 		q := Quantizer{Bits: bits, Rule: rule, PerChannel: cfg.PerChannel}
 		s.qs = append(s.qs, q)
 		s.Layers = append(s.Layers, LayerInfo{
@@ -241,8 +291,16 @@ func (s *State) estimate() {
 	for i, p := range s.params {
 		st, th := s.Layers[i].Step, s.Layers[i].Thresh
 		cols := len(p.W.Data) / len(st)
+		var keep []bool
+		if s.masks != nil {
+			keep = s.masks[i]
+		}
 		for r := range st {
-			j := job{s.qs[i], p.W.Data[r*cols : (r+1)*cols], &st[r], nil}
+			w := p.W.Data[r*cols : (r+1)*cols]
+			if keep != nil {
+				w = surviving(nil, w, keep[r*cols:(r+1)*cols])
+			}
+			j := job{s.qs[i], w, &st[r], nil}
 			if len(th) > 0 {
 				j.thr = &th[r]
 			}

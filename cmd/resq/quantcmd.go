@@ -32,12 +32,23 @@ func runQuantize(_ context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("quantize")
 	var df dataFlags
 	var qf quantFlags
+	var pf pruneFlags
+	var bf bitsFlag
 	df.register(fs, false)
 	qf.register(fs)
+	pf.register(fs, 0)
+	bf.register(fs)
+	fs.Lookup("sparsity").Usage = "prune this fraction of the weights by magnitude first (one shot), [0, 1)"
 	out := fs.String("out", "", "quantized checkpoint to write")
 	asJSON := fs.Bool("json", false, "print the results as one JSON object, last on stdout")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
+		return err
+	}
+	if err := bf.apply(&qf.cfg); err != nil {
+		return err
+	}
+	if err := pf.cfg.Validate(); err != nil {
 		return err
 	}
 	if err := qf.cfg.Validate(); err != nil {
@@ -50,7 +61,7 @@ func runQuantize(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	o, err := c.Quantize(ds, qf.cfg, *out)
+	o, err := c.QuantizePruned(ds, qf.cfg, pf.cfg, *out)
 	if err != nil {
 		return err
 	}
@@ -62,8 +73,12 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var df dataFlags
 	var qf quantFlags
 	var tf trainFlags
+	var pf pruneFlags
+	var bf bitsFlag
 	df.register(fs, false)
 	qf.register(fs)
+	pf.register(fs, 0)
+	bf.register(fs)
 	// A sweep's retrain defaults: 3 epochs at the float lr / 10.
 	def := train.DefaultConfig()
 	def.Epochs, def.LR = sweep.DefaultRetrainEpochs, def.LR/sweep.RetrainLRDivisor
@@ -75,6 +90,12 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	asJSON := fs.Bool("json", false, "print the results as one JSON object, last on stdout")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
+		return err
+	}
+	if err := bf.apply(&qf.cfg); err != nil {
+		return err
+	}
+	if err := pf.cfg.Validate(); err != nil {
 		return err
 	}
 	if err := qf.cfg.Validate(); err != nil {
@@ -93,7 +114,7 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	o, err := c.Retrain(ctx, ds, qf.cfg, tf.cfg, *out, logWriter(stderr))
+	o, err := c.RetrainPruned(ctx, ds, qf.cfg, pf.cfg, tf.cfg, *out, logWriter(stderr))
 	if err != nil {
 		return err
 	}

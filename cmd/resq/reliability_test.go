@@ -185,7 +185,7 @@ func TestReliabilityUserErrors(t *testing.T) {
 		m["resq"] = strings.Replace(m["resq"].(string), `"format":1`, `"format":0`, 1)
 	})
 	newerPacked := p("newer.rqm")
-	rewriteSafetensorsMeta(t, f.packed, newerPacked, func(m map[string]any) { m["format_version"] = "3" })
+	rewriteSafetensorsMeta(t, f.packed, newerPacked, func(m map[string]any) { m["format_version"] = "99" })
 	aFile := writeFile(t, p("afile"), []byte("x"))
 	existing := writeFile(t, p("existing.safetensors"), []byte("precious"))
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/resq-dev/resq/pipeline"
+	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/results"
 	"github.com/resq-dev/resq/train"
 )
@@ -68,7 +70,17 @@ func printOutcome(w io.Writer, o *pipeline.Outcome, asJSON bool) error {
 	if o.Mode != results.ModeFloat {
 		prec = fmt.Sprintf("%s %d-bit", o.Mode, o.Bits)
 	}
+	if o.Quant != nil && len(o.Quant.BitsPerLayer) > 0 {
+		prec = fmt.Sprintf("%s %s-bit", o.Mode, quant.FormatBits(o.Quant.BitsPerLayer))
+	}
 	fmt.Fprintf(w, "%s on %s (%s): test error %.2f%% of %d samples, %d weights\n", o.Model, o.Dataset, prec, o.TestErrPct, o.TestN, o.Weights)
+	if len(o.Sparsity) > 0 {
+		f := make([]string, len(o.Sparsity))
+		for i, s := range o.Sparsity {
+			f[i] = fmt.Sprintf("%.1f%%", 100*s)
+		}
+		fmt.Fprintf(w, "pruned per layer: %s\n", strings.Join(f, " "))
+	}
 	if o.Out != "" {
 		fmt.Fprintf(w, "saved %s\n", o.Out)
 	}
