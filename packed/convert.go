@@ -135,6 +135,20 @@ func fromModel(m *nn.Model, wq weightQuant, opt Options, lenient bool) (*arch, [
 		case *quant.ActQuant:
 			a.Layers = append(a.Layers, archLayer{Kind: "actquant", Bits: l.Bits, Clip: l.Clip})
 			data = append(data, nil)
+		case *nn.LSTM, *nn.GRU:
+			al, d, err := recurrentFromModel(l, wq, opt, lenient)
+			if err != nil {
+				if lenient {
+					continue
+				}
+				return nil, nil, fail(i, l, "%v", err)
+			}
+			a.Layers = append(a.Layers, al)
+			data = append(data, d)
+		case *nn.SeqRows:
+			if !lenient {
+				return nil, nil, fail(i, l, "per-step heads (head=seq) are not supported by the packed engine; export a model with head=last")
+			}
 		case *nn.Dropout:
 			// identity at inference
 		default:
@@ -157,6 +171,10 @@ func fromModel(m *nn.Model, wq weightQuant, opt Options, lenient bool) (*arch, [
 func storedBytes(a *arch, data []*denseData) int64 {
 	var n int64
 	for i, l := range a.Layers {
+		if l.recurrentKind() {
+			n += recurrentBytes(l, data[i])
+			continue
+		}
 		if !l.weighted() {
 			continue
 		}

@@ -59,6 +59,9 @@ func Describe(m *nn.Model, s *quant.State, opt Options) (*Description, error) {
 		if l := &va.Layers[i]; l.weighted() && l.Bits == 32 {
 			l.Bits, l.Encoding, l.Steps = 8, EncBits, 1
 		}
+		if l := &va.Layers[i]; l.recurrentKind() {
+			floatAs8Bit(l)
+		}
 	}
 	shapes, err := va.validate()
 	if err != nil {
@@ -68,6 +71,10 @@ func Describe(m *nn.Model, s *quant.State, opt Options) (*Description, error) {
 	for i, l := range a.Layers {
 		in, out := shapes[i], shapes[i+1]
 		st := Stage{Kind: l.Kind, InSize: tensor.Numel(in), OutSize: tensor.Numel(out)}
+		if l.recurrentKind() {
+			d.Stages = append(d.Stages, recurrentStages(l, data[i], in, out)...)
+			continue
+		}
 		switch {
 		case l.weighted():
 			st.Rows, st.Cols, st.Bits, st.Steps, st.Codes = l.rows(), l.cols(), l.Bits, len(data[i].Step), data[i].Codes

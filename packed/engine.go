@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/resq-dev/resq/internal/safetensors"
+	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/packed/internal/kernels"
 	"github.com/resq-dev/resq/tensor"
 )
@@ -30,6 +31,7 @@ type Model struct {
 	actMax, xqMax, accMax, sampleMax int
 	pool                             sync.Pool
 	intNet                           *intNet // integer mode (nil: float epilogue)
+	recurrent                        int     // number of opRecurrent ops (scratch slots)
 }
 
 // act is an activation fused into a weighted layer's epilogue.
@@ -50,8 +52,9 @@ const (
 	opDense opKind = iota
 	opConv
 	opPool
-	opAct  // a standalone activation (not after dense or conv)
-	opActQ // a signal quantizer: y = sign(x) * D * min(floor(|x|/D + 0.5), levels)
+	opAct       // a standalone activation (not after dense or conv)
+	opActQ      // a signal quantizer: y = sign(x) * D * min(floor(|x|/D + 0.5), levels)
+	opRecurrent // an LSTM or GRU layer (recurrent.go)
 )
 
 // op is one engine stage. Dense and conv compute
@@ -89,6 +92,8 @@ type op struct {
 	// conv and pool geometry: input [c, h, w], output [., oh, ow]; conv
 	// kernel r x s (pool window r x r), stride, pad.
 	c, h, w, r, s, stride, pad, oh, ow int
+
+	rec *recOp // opRecurrent
 }
 
 // Load reads and validates the packed model at path.
@@ -167,6 +172,15 @@ func LoadBytes(b []byte) (*Model, error) {
 			o = &op{kind: opActQ, grid: l.Clip / float32(levels), gridLevels: levels}
 		case "maxpool":
 			o = &op{kind: opPool, c: in[0], h: in[1], w: in[2], r: l.K, stride: l.Stride, oh: out[1], ow: out[2]}
+		case "lstm", "gru":
+			ro, err := buildRecurrent(f, i, l)
+			if err != nil {
+				return nil, fmt.Errorf("packed: layer %d (%s): %v", i, l.Kind, err)
+			}
+			ro.idx = m.recurrent
+			m.recurrent++
+			used += l.recTensors()
+			o = &op{kind: opRecurrent, rec: ro}
 		default:
 			o, err = buildWeighted(f, i, l)
 			if err != nil {
@@ -289,6 +303,7 @@ type scratch struct {
 	// the row in the chunk (cur: the sample a conv is computing).
 	hook           func(layer, sample int, codes []uint8)
 	layer, r0, cur int
+	rnn            []nn.Layer // per opRecurrent: the float LSTM or GRU it runs (recurrent.go)
 }
 
 func (m *Model) getScratch() *scratch {
@@ -402,6 +417,8 @@ func (m *Model) forward(s *scratch, dst, x []float32, rows int, wide bool) {
 			o.denseWide(s, out, in, rows)
 		case o.kind == opDense:
 			o.dense(s, out, in, rows)
+		case o.kind == opRecurrent:
+			o.rec.forward(s, out, in, rows, o.inSize)
 		case o.kind == opConv:
 			for i := 0; i < rows; i++ {
 				if wide {

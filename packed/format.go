@@ -21,14 +21,16 @@ import (
 // (metadata "mode": "integer"); a version 1 file is a version 2 file
 // without it. Version 3 added the sparse encoding of weight codes
 // (relative indices, float mode only); a version 2 file is a version 3
-// file without it. Load reads all three.
+// file without it. Version 4 added the recurrent layer kinds "lstm" and
+// "gru" (recurrent.go); a version 3 file is a version 4 file without them.
+// Load reads all four.
 const (
 	FormatName    = "resq-packed"
-	FormatVersion = "3"
+	FormatVersion = "4"
 )
 
 // readableVersions are the format versions Load accepts.
-var readableVersions = map[string]bool{"1": true, "2": true, FormatVersion: true}
+var readableVersions = map[string]bool{"1": true, "2": true, "3": true, FormatVersion: true}
 
 // Limits on what Load accepts, so that a hostile header cannot make it
 // allocate absurd amounts before the tensor sizes are checked.
@@ -106,6 +108,10 @@ type archLayer struct {
 	// number of entries of the relative-index stream (sparse.go).
 	GapBits int   `json:"gap_bits,omitempty"`
 	Entries int64 `json:"entries,omitempty"`
+	// Recurrent layers (format version 4): "lstm" and "gru" use In
+	// (features per step), Out (hidden units), Bits, Encoding and Steps
+	// for Wih, and Rec for the rest (recurrent.go).
+	Rec *recArch `json:"rec,omitempty"`
 }
 
 // weighted reports whether the layer carries codes, steps and biases.
@@ -135,6 +141,10 @@ type denseData struct {
 	// Sparse is the relative-index stream of a layer stored with
 	// EncSparse (chooseSparse), nil otherwise.
 	Sparse []byte
+	// Rec holds a recurrent layer's Whh and recurrent-side bias (Codes,
+	// Step and Bias above are Wih's and the input-side bias); nil
+	// otherwise.
+	Rec *recData
 }
 
 // tensorName returns the safetensors name of a layer's tensor.
@@ -157,6 +167,14 @@ func encode(w io.Writer, a *arch, spec string, layers []*denseData, meta Meta) e
 	var bits []string
 	for i, l := range a.Layers {
 		d := layers[i]
+		if l.recurrentKind() {
+			var err error
+			if ts, err = encodeRecurrent(ts, i, l, d); err != nil {
+				return err
+			}
+			bits = append(bits, strconv.Itoa(l.Bits), strconv.Itoa(l.Rec.HHBits))
+			continue
+		}
 		if !l.weighted() {
 			continue
 		}
@@ -264,6 +282,8 @@ func (l archLayer) check(in []int) ([]int, error) {
 	canon := archLayer{Kind: l.Kind}
 	var out []int
 	switch l.Kind {
+	case "lstm", "gru":
+		return l.checkRecurrent(in)
 	case "dense":
 		canon.In, canon.Out = l.In, l.Out
 		if tensor.Numel(in) != l.In { // a dense layer reads its input flattened (row-major)
@@ -304,7 +324,7 @@ func (l archLayer) check(in []int) ([]int, error) {
 		}
 		out = in
 	default:
-		return nil, fmt.Errorf("kind not supported by the packed engine (dense, conv, maxpool, flatten, relu, sigmoid, tanh, actquant)")
+		return nil, fmt.Errorf("kind not supported by the packed engine (dense, conv, maxpool, flatten, relu, sigmoid, tanh, actquant, lstm, gru)")
 	}
 	if l.weighted() {
 		canon.Bits, canon.Encoding, canon.Steps = l.Bits, l.Encoding, l.Steps
@@ -360,13 +380,16 @@ func readF32(f *safetensors.File, name string, n int) ([]float32, error) {
 // shape and has as many weights as the layers hold. A spec that is not an
 // nn spec (not mlp:... or cnn:...) is a free label and passes.
 func checkSpec(spec string, a *arch) error {
-	if !strings.HasPrefix(spec, "mlp:") && !strings.HasPrefix(spec, "cnn:") {
+	if !strings.HasPrefix(spec, "mlp:") && !strings.HasPrefix(spec, "cnn:") && !strings.HasPrefix(spec, "lstm:") && !strings.HasPrefix(spec, "gru:") {
 		return nil
 	}
 	var have int64
 	for _, l := range a.Layers {
 		if l.weighted() {
 			have += int64(l.rows()) * int64(l.cols())
+		}
+		if l.recurrentKind() {
+			have += int64(l.gates()*l.Out) * int64(l.In+l.Out)
 		}
 	}
 	want, _, err := nn.SpecSize(spec, a.In)

@@ -81,6 +81,9 @@ func checkMode(meta map[string]string, a *arch) error {
 		if l.Encoding == EncSparse && (meta["format_version"] == "1" || meta["format_version"] == "2" || meta["mode"] != "") {
 			return fmt.Errorf("layer %d: sparse codes need format version 3 and the float mode", i)
 		}
+		if err := checkRecurrentMode(meta, i, l); err != nil {
+			return err
+		}
 	}
 	switch meta["mode"] {
 	case "":

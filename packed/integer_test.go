@@ -269,7 +269,7 @@ func TestFormatVersions(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct{ key, value, want string }{
-		{"format_version", "4", "not supported"},
+		{"format_version", "5", "not supported"},
 		{"mode", "fixed", "mode"},
 	} {
 		if _, err := LoadBytes(rewriteMeta(t, n.bytes(t), tt.key, tt.value)); err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -66,6 +66,9 @@ func ExportInteger(path string, m *nn.Model, s *quant.State, calib []float32, n 
 	if err != nil {
 		return 0, err
 	}
+	if err := refuseRecurrent(a); err != nil {
+		return 0, fmt.Errorf("packed: export %s: %v", path, err)
+	}
 	ia, idata, err := toInteger(a, data, calib, n, opt)
 	if err != nil {
 		return 0, fmt.Errorf("packed: export %s: %v", path, err)

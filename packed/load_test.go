@@ -93,7 +93,7 @@ func TestLoadRejects(t *testing.T) {
 		{"absurd in", rewrite(t, good, editArch(t, func(a map[string]any) { a["in"] = []int{1 << 30, 1 << 30} })), "input shape"},
 		{"shape mismatch", rewrite(t, good, editArch(t, func(a map[string]any) { layer0(a)["in"] = 7 })), "does not match"},
 		{"classes", rewrite(t, good, editArch(t, func(a map[string]any) { a["classes"] = 4 })), "classes"},
-		{"conv kind", rewrite(t, good, editArch(t, func(a map[string]any) { layer0(a)["kind"] = "lstm" })), "not supported"},
+		{"conv kind", rewrite(t, good, editArch(t, func(a map[string]any) { layer0(a)["kind"] = "rnn" })), "not supported"},
 		{"base3 at 3 bits", rewrite(t, good, editArch(t, func(a map[string]any) { layer0(a)["bits"] = 3; layer0(a)["encoding"] = "base3" })), "encoding"},
 		{"steps", rewrite(t, good, editArch(t, func(a map[string]any) { layer0(a)["steps"] = 2 })), "steps"},
 		{"invalid ternary code", rewrite(t, good, setTensor("layers.0.codes", func(x *safetensors.Tensor) {

@@ -136,6 +136,8 @@ func (o *op) float(out, in []float32, rows int) {
 		}
 	case opActQ:
 		quantizeSignals(out, in[:len(out)], o.grid, float32(o.gridLevels))
+	case opRecurrent:
+		o.rec.forwardAlone(out, in, rows, o.inSize)
 	}
 }
 

@@ -24,6 +24,15 @@ type Config struct {
 	Bits       int    `json:"bits"`                  // weight precision, 2..8 (2 = ternary)
 	Rule       string `json:"rule,omitempty"`        // step rule: l2 (default), maxabs, twn, pow2
 	PerChannel bool   `json:"per_channel,omitempty"` // one step per output row instead of per tensor
+	// PerGate gives each gate of a recurrent layer's Wih and Whh a step
+	// of its own (the nn.Param.Groups blocks of rows); other weights keep
+	// one step per tensor. PerChannel, when also set, wins.
+	PerGate bool `json:"per_gate,omitempty"`
+	// StateBits, when not 0, quantizes the hidden state of every
+	// recurrent layer after each step to signed StateBits bits
+	// (nn.Recurrent.StateBits, straight-through in training); 0 keeps it
+	// float.
+	StateBits int `json:"state_bits,omitempty"`
 	// FirstLastBits, when not 0, keeps the first and the last quantizable
 	// layer at this precision (2..8, e.g. 8) and the others at Bits.
 	FirstLastBits int `json:"first_last_bits,omitempty"`
@@ -84,7 +93,7 @@ func (c Config) Validate() error {
 	if _, _, err := parseActRange(c.ActRange); err != nil {
 		return err
 	}
-	return nil
+	return c.validateRecurrent()
 }
 
 // LayerBits returns the precision of quantizable layer i of n: its
@@ -241,7 +250,7 @@ func Attach(m *nn.Model, cfg Config) (*State, error) {
 	s := &State{Config: cfg, Format: FormatVersion, params: ps}
 	for i, p := range ps {
 		bits := cfg.LayerBits(i, len(ps))
-		q := Quantizer{Bits: bits, Rule: rule, PerChannel: cfg.PerChannel}
+		q := Quantizer{Bits: bits, Rule: rule, PerChannel: cfg.PerChannel, PerGate: cfg.PerGate}
 		s.qs = append(s.qs, q)
 		s.Layers = append(s.Layers, LayerInfo{
 			Name: p.Name, Bits: bits, Step: make([]float32, nsteps(q, p)),
@@ -254,14 +263,19 @@ func Attach(m *nn.Model, cfg Config) (*State, error) {
 		p.Q = tensor.New(p.W.Shape...)
 	}
 	s.quantize()
+	setStateBits(m, cfg.StateBits)
 	return s, nil
 }
 
-// nsteps is the number of steps q keeps for p: one, or one per output row
-// (the first dimension) with PerChannel.
+// nsteps is the number of steps q keeps for p: one, one per output row
+// (the first dimension) with PerChannel, or one per gate (p.Groups) of a
+// recurrent matrix with PerGate.
 func nsteps(q Quantizer, p *nn.Param) int {
 	if q.PerChannel {
 		return p.W.Shape[0]
+	}
+	if q.PerGate && p.Groups > 0 {
+		return p.Groups
 	}
 	return 1
 }
@@ -409,6 +423,7 @@ func (s *State) Detach(m *nn.Model) {
 	for _, p := range s.params {
 		p.Q = nil
 	}
+	setStateBits(m, 0)
 	if slices.ContainsFunc(m.Layers, func(l nn.Layer) bool { _, ok := l.(*ActQuant); return ok }) {
 		ls := m.Layers[:0]
 		for _, l := range m.Layers {
@@ -458,7 +473,7 @@ func LoadState(m *nn.Model, raw json.RawMessage) (*State, error) {
 	rule, _ := ParseRule(s.Rule)
 	for i, p := range ps {
 		li := s.Layers[i]
-		q := Quantizer{Bits: li.Bits, Rule: rule, PerChannel: s.PerChannel}
+		q := Quantizer{Bits: li.Bits, Rule: rule, PerChannel: s.PerChannel, PerGate: s.PerGate}
 		if err := q.Validate(); err != nil {
 			return nil, fmt.Errorf("quant: state layer %s: %v", li.Name, err)
 		}
@@ -495,5 +510,6 @@ func LoadState(m *nn.Model, raw json.RawMessage) (*State, error) {
 	}
 	s.quantize()
 	s.insertActs(m)
+	setStateBits(m, s.StateBits)
 	return s, nil
 }

@@ -65,6 +65,7 @@ type Quantizer struct {
 	Bits       int  // 2..8
 	Rule       Rule // how Step chooses D (L2 by default)
 	PerChannel bool // one step per output row (used by the model wiring)
+	PerGate    bool // one step per gate of a recurrent matrix (used by the model wiring)
 }
 
 // Validate reports whether q can be used.

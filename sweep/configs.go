@@ -16,5 +16,6 @@ func (b Budget) TrainConfig(seed uint64) train.Config {
 
 // QuantConfig converts the quant options to a quant.Config at bits.
 func (q QuantOptions) QuantConfig(bits int) quant.Config {
-	return quant.Config{Bits: bits, Rule: q.Rule, PerChannel: q.PerChannel, FirstLastBits: q.FirstLastBits, Reestimate: q.Reestimate}
+	return quant.Config{Bits: bits, Rule: q.Rule, PerChannel: q.PerChannel, FirstLastBits: q.FirstLastBits, Reestimate: q.Reestimate,
+		PerGate: q.PerGate, StateBits: q.StateBits}
 }

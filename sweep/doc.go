@@ -40,7 +40,9 @@
 //	            fields)
 //	retrain     every field not given is float's, except epochs 3 and lr = float.lr / 10
 //	quant       rule l2, per_channel false, first_last_bits 0 (= bits), reestimate 0 (steps fixed
-//	            from the float model, as in the paper) (quant.Config fields)
+//	            from the float model, as in the paper), per_gate false and state_bits 0
+//	            (recurrent layers: a step per gate, hidden-state quantization) (quant.Config
+//	            fields)
 //	workers     0: auto (see Run)
 //	eval_batch  500
 //	budgets     weight_bytes [8KiB, 32KiB, 128KiB, 512KiB, 2MiB], energy: decades spanning the

@@ -120,6 +120,8 @@ type QuantOptions struct {
 	PerChannel    bool   `yaml:"per_channel" json:"per_channel"`
 	FirstLastBits int    `yaml:"first_last_bits" json:"first_last_bits"`
 	Reestimate    int    `yaml:"reestimate" json:"reestimate"`
+	PerGate       bool   `yaml:"per_gate" json:"per_gate,omitempty"`     // recurrent layers: a step per gate
+	StateBits     int    `yaml:"state_bits" json:"state_bits,omitempty"` // recurrent layers: hidden-state bits (0: float)
 }
 
 // Modes of a cell.

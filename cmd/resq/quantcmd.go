@@ -22,6 +22,8 @@ func (q *quantFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.Bits, "bits", 2, "weight bits, 2..8 (2 = ternary {-1,0,+1})")
 	fs.StringVar(&c.Rule, "rule", "l2", "step rule: l2 (L2-optimal), maxabs, twn, pow2")
 	fs.BoolVar(&c.PerChannel, "per-channel", false, "one step per output channel instead of per tensor")
+	fs.BoolVar(&c.PerGate, "per-gate", false, "recurrent layers: one step per gate of Wih and Whh instead of per matrix")
+	fs.IntVar(&c.StateBits, "state-bits", 0, "recurrent layers: quantize the hidden state to this many signed bits after every step (0: float state)")
 	fs.IntVar(&c.FirstLastBits, "first-last-bits", 0, "keep the first and last layers at this precision (0: same as --bits)")
 	fs.IntVar(&c.Reestimate, "reestimate", 0, "re-estimate steps every N steps while retraining (0: fixed from the float model, as in the paper)")
 	fs.IntVar(&c.ActBits, "act-bits", 0, "quantize hidden signals to this many unsigned bits (0: float signals)")
