@@ -15,6 +15,13 @@
 // StoredBytes gives the exact tensor bytes the sweep's stored-size and ECR
 // columns use, without writing anything.
 //
+// Format version 4 adds recurrent layers (lstm, gru; recurrent.go): Wih
+// stored like a dense layer's codes, Whh beside it. The engine expands
+// both to float32 code*step at load and runs nn's float32 recurrence, gate
+// nonlinearities included, so a recurrent layer's output equals the
+// simulated-quantized forward exactly; the dense head after it runs on the
+// integer kernels. Recurrent models have no integer-only mode.
+//
 // # Engine
 //
 // Load/LoadBytes validate everything (the input is untrusted: one-line

@@ -90,6 +90,19 @@
 // and "pct:P" runs on the grids it was trained with (the export's own
 // calibration uses the same Percentile rule for layers without one).
 //
+// # Recurrent layers
+//
+// The input-to-hidden and hidden-to-hidden matrices of nn's LSTM and GRU
+// layers (Wih, Whh) are quantizable params like dense weights, so every
+// quantizer, step rule, retraining with float shadow weights and
+// Sensitivity (one matrix at a time) treat them as two weight matrices
+// with the model's bit width. Config.PerGate gives each gate's block of
+// rows (nn.Param.Groups: 4 for LSTM, 3 for GRU) a step of its own;
+// PerChannel, one per row, wins when both are set. Config.StateBits
+// quantizes the hidden state h of every recurrent layer after each step to
+// signed StateBits bits (nn.Recurrent.StateBits; straight-through in
+// Backward); Attach and LoadState set it, Detach clears it.
+//
 // # Errors
 //
 // User mistakes are returned errors with one line each: bits outside 2..8,
