@@ -1,9 +1,12 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/resq-dev/resq/data"
@@ -73,5 +76,61 @@ func TestTrainNextToken(t *testing.T) {
 	m1, _ := nn.Build("lstm:5-16-5,tokens", ds.Shape, 1)
 	if _, err := Run(context.Background(), m1, ds, cfg, Hooks{}, nil); err == nil {
 		t.Fatal("a head=last model trained on per-step labels")
+	}
+}
+
+// TestTrainNPYSequences trains an LSTM on NPY sequences [N, T, D]: the
+// class is the sign of the sum of the first feature over the steps.
+func TestTrainNPYSequences(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(4, 4))
+	const steps, feat = 6, 3
+	write := func(name string, shape []int, v any) string {
+		var b bytes.Buffer
+		if err := data.WriteNPY(&b, shape, v); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	split := func(n int) ([]float32, []int64) {
+		x := make([]float32, n*steps*feat)
+		y := make([]int64, n)
+		for i := 0; i < n; i++ {
+			var s float32
+			for k := 0; k < steps*feat; k++ {
+				x[i*steps*feat+k] = float32(rng.NormFloat64())
+				if k%feat == 0 {
+					s += x[i*steps*feat+k]
+				}
+			}
+			if s > 0 {
+				y[i] = 1
+			}
+		}
+		return x, y
+	}
+	trx, try := split(600)
+	tex, tey := split(200)
+	name := "npy:" + write("trx.npy", []int{600, steps, feat}, trx) + "," + write("try.npy", []int{600}, try) + "," +
+		write("tex.npy", []int{200, steps, feat}, tex) + "," + write("tey.npy", []int{200}, tey)
+	ds, err := data.Load(name, data.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := nn.Build("lstm:3-8-2", ds.Shape, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Epochs: 6, Batch: 20, LR: 0.02, Optimizer: "adam", Schedule: "constant", ClipNorm: 1, Seed: 1}
+	res, err := Run(context.Background(), m, ds, cfg, Hooks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TestErrPct > 15 {
+		t.Fatalf("test error %.1f%% on a sign-of-sum task, want < 15%%", res.TestErrPct)
 	}
 }
