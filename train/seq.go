@@ -58,7 +58,7 @@ func evaluateBits(m *nn.Model, s *data.Split, batch int) float64 {
 	for i := 0; i < s.N; i += batch {
 		n := min(batch, s.N-i)
 		x.Data, x.Shape[0], x.Shape[1] = s.X[i*s.D:(i+n)*s.D], n, s.D // [n, D]
-		logits := m.Forward(&x, false)                                 // [n*Steps, Classes]
+		logits := m.Forward(&x, false)                                // [n*Steps, Classes]
 		sum += m.Loss.Forward(logits, s.Y[i*l:(i+n)*l]) * float64(n*l)
 	}
 	return sum / float64(s.N*l) / math.Ln2

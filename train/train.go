@@ -89,11 +89,11 @@ func newLoop(m *nn.Model, s *data.Split, cfg Config, h Hooks) *loop {
 	bs := min(cfg.Batch, max(s.N, 1)) // a batch never exceeds the split: buffers stay bounded by the data
 	l := &loop{
 		m: m, params: m.Params(), opt: cfg.NewOptimizer(), after: h.AfterStep,
-		b: data.NewBatcher(s, bs, cfg.Seed, true),
-		d: s.D,
-		x: make([]float32, bs*s.D),
-		y: make([]int32, bs*s.LabelsPer()),
-		lp: s.LabelsPer(),
+		b:    data.NewBatcher(s, bs, cfg.Seed, true),
+		d:    s.D,
+		x:    make([]float32, bs*s.D),
+		y:    make([]int32, bs*s.LabelsPer()),
+		lp:   s.LabelsPer(),
 		clip: cfg.ClipNorm,
 	}
 	l.xt.Shape = make([]int, 2)
