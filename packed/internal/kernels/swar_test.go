@@ -86,3 +86,12 @@ func TestSWARLanes(t *testing.T) {
 		}
 	}
 }
+
+// TestT2LUTLaneBound: the lookups summed in a 16-bit lane between two
+// widenings (lutSpan blocks of lutGroups groups, 4 per group) stay below
+// 2^16 at the largest entry, 4 activations of 255 times the digit 2.
+func TestT2LUTLaneBound(t *testing.T) {
+	if n := lutSpan * lutGroups * 4; n*4*255*2 > 0xffff {
+		t.Fatalf("%d lookups of up to %d overflow a 16-bit lane", n, 4*255*2)
+	}
+}
