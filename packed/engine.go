@@ -467,11 +467,15 @@ func (o *op) ldx() int {
 // gemm computes acc [rows, ldc] = x [rows, ldx] . codes^T with the T2
 // kernels for ternary layers when the selected kernel has them (any rows;
 // a single sample runs a GEMV), else with Gemm on PackW's layout (x must
-// then have its rows up to a multiple of kernels.MR, the padding zero).
-// Both give the same exact sums.
+// then have its rows up to a multiple of kernels.MR, the padding zero),
+// or Gemv for a single sample. All give the same exact sums.
 func (o *op) gemm(threads, rows int, x []uint8, ldx int, acc []int32, ldc int) {
 	if o.w2 != nil && useT2 && kernels.T2Native() {
 		kernels.GemmT2(threads, rows, o.rows, o.cols, x, ldx, o.w2, acc, ldc)
+		return
+	}
+	if rows == 1 && kernels.GemvNative() {
+		kernels.Gemv(threads, o.pairMax, o.rows, o.cols, x[:ldx], o.wp, acc[:ldc])
 		return
 	}
 	mp := (rows + kernels.MR - 1) / kernels.MR * kernels.MR

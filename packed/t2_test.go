@@ -71,3 +71,37 @@ func runLayouts(m *Model, x []float32, batch int, t2 bool) ([]float32, []int32) 
 	m.Predict(pred, x, batch)
 	return lg, pred
 }
+
+// TestSingleSampleMatchesBatch: a sample alone (the one-row kernels) gets
+// the logits it gets inside a batch (the 4-row kernels), bit for bit, for
+// every precision and kernel.
+func TestSingleSampleMatchesBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 16))
+	const batch = 6
+	for _, bits := range []int{2, 3, 8} {
+		n := randNet(r, 129, []int{80, 64}, 10, bits, "relu", bits == 3, false)
+		m, err := LoadBytes(n.bytes(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, batch*m.dim)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		for _, kern := range kernels.Available() {
+			prev, _ := kernels.Force(kern)
+			all := make([]float32, batch*m.Classes)
+			m.Infer(all, x, batch)
+			one := make([]float32, m.Classes)
+			for i := 0; i < batch; i++ {
+				m.Infer(one, x[i*m.dim:(i+1)*m.dim], 1)
+				for j, v := range one {
+					if v != all[i*m.Classes+j] {
+						t.Fatalf("bits %d kernel %s sample %d: logit %d alone %v, in a batch %v", bits, kern, i, j, v, all[i*m.Classes+j])
+					}
+				}
+			}
+			kernels.Force(prev)
+		}
+	}
+}

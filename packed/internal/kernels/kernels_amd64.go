@@ -71,3 +71,16 @@ func init() {
 	t2Asm[NameAVX2] = t2impl{x4: t2x4x16AVX2, v4: t2v64AVX2, inner: 8, sum32: sum32AVX2}
 	t2Asm[NameVNNI] = t2impl{x4: t2x4x16VNNI, x4w: t2x4x64VNNI, v4: t2v64VNNI, sum32: sum32AVX2}
 }
+
+// One-row kernels (gemv_amd64.s); see gemv.go.
+
+//go:noescape
+func kern1x64VNNI(x *uint8, w *int8, pstride uintptr, k4 uintptr, c *int32)
+
+//go:noescape
+func kern1x64AVX2(x *uint8, w *int8, pstride uintptr, k4 uintptr, c *int32)
+
+func init() {
+	gemvAsm[NameAVX2] = gemvImpl{v4: kern1x64AVX2}
+	gemvAsm[NameVNNI] = gemvImpl{v4: kern1x64VNNI}
+}

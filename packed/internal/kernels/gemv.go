@@ -1,0 +1,102 @@
+package kernels
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// gemvImpl holds the one-row kernel of an instruction set on PackW's
+// layout: v4 computes C[1, 64] from one activation row and 4 consecutive
+// panels pstride bytes apart (k4 steps each).
+type gemvImpl struct {
+	v4 func(x *uint8, w *int8, pstride uintptr, k4 uintptr, c *int32)
+}
+
+// gemvAsm maps kernel names to their one-row kernels (filled by the
+// architecture's file).
+var gemvAsm = map[string]gemvImpl{}
+
+// GemvNative reports whether the selected kernel has a one-row kernel;
+// Gemv runs Gemm on a padded 4-row block otherwise.
+func GemvNative() bool {
+	_, ok := gemvAsm[current.name]
+	return ok
+}
+
+// Gemv computes one row, c[j] = sum_p x[p] * W[j, p] for j < Pad16(n),
+// p < k, where wp is W packed by PackW: the first row of Gemm's result for
+// a block whose first row is x, read with each weight loaded once instead
+// of once per 4 rows. Columns n..Pad16(n)-1 come out zero. Preconditions
+// (programming errors, panic): len(x) >= Pad4(k), len(c) >= Pad16(n),
+// len(wp) == PackedLen(n, k), and the pair bound of Gemm's documentation;
+// threads and pairMax are Gemm's.
+func Gemv(threads, pairMax, n, k int, x []uint8, wp []int8, c []int32) {
+	kp, np := Pad4(k), Pad16(n)/16
+	switch {
+	case len(wp) != PackedLen(n, k):
+		panic(fmt.Sprintf("kernels: Gemv packed weights [%d, %d] need %d bytes, have %d", n, k, PackedLen(n, k), len(wp)))
+	case len(x) < kp || len(c) < np*16:
+		panic(fmt.Sprintf("kernels: Gemv [1, %d]x[%d, %d]: x has %d bytes, c %d ints, too short", k, k, n, len(x), len(c)))
+	}
+	if n == 0 {
+		return
+	}
+	if kp == 0 {
+		clear(c[:np*16])
+		return
+	}
+	ker := current
+	g, ok := gemvAsm[ker.name]
+	if !ok {
+		xb := make([]uint8, MR*kp)
+		copy(xb, x[:kp])
+		cb := make([]int32, MR*np*16)
+		Gemm(threads, pairMax, MR, n, k, xb, kp, wp, cb, np*16)
+		copy(c, cb[:np*16])
+		return
+	}
+	workers := threads
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// As in GemmT2: below eight million multiply-adds a second goroutine
+	// costs more than it saves (measured on 2 Zen 4 cores).
+	if work := np * 16 * kp; work < 1<<23 || workers < 2 {
+		workers = 1
+	}
+	groups := (np + 3) / 4
+	workers = min(workers, groups)
+	if workers == 1 {
+		gemvRun(ker, g, kp/4, np, 0, groups, x, wp, c)
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 0; t < workers; t++ {
+		q0, q1 := groups*t/workers, groups*(t+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gemvRun(ker, g, kp/4, np, q0, q1, x, wp, c)
+		}()
+	}
+	wg.Wait()
+}
+
+// gemvRun computes the panel groups [q0, q1) (4 panels each); a group of
+// fewer panels runs the 4-row kernel with all rows reading x (ldx 0).
+func gemvRun(ker impl, g gemvImpl, k4, np, q0, q1 int, x []uint8, wp []int8, c []int32) {
+	pstride := k4 * 64
+	for q := q0; q < q1; q++ {
+		p0, p1 := 4*q, min(4*q+4, np)
+		if p1-p0 == 4 {
+			g.v4(&x[0], &wp[p0*pstride], uintptr(pstride), uintptr(k4), &c[p0*16])
+			continue
+		}
+		var tmp [MR * 16]int32
+		for p := p0; p < p1; p++ {
+			ker.narrow(&x[0], 0, &wp[p*pstride], uintptr(k4), &tmp[0], 16)
+			copy(c[p*16:p*16+16], tmp[:16])
+		}
+	}
+}
