@@ -7,7 +7,8 @@ import (
 )
 
 // IntKernel returns the name of the integer GEMM kernel in use: "go",
-// "avx2" or "avx512vnni" (RESQ_PACKED_KERNEL pins one).
+// "avx2" or "avx512vnni" on amd64, "neon" or "dotprod" on arm64
+// (RESQ_PACKED_KERNEL pins one).
 func IntKernel() string { return kernels.Selected() }
 
 // IntKernels lists the integer kernels this CPU can run, fastest last.

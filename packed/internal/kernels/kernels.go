@@ -19,6 +19,10 @@ const (
 	NameGo   = "go"
 	NameAVX2 = "avx2"
 	NameVNNI = "avx512vnni"
+	// arm64: Advanced SIMD (every arm64 CPU), and SDOT (FEAT_DotProd,
+	// Cortex-A55/A76 and later)
+	NameNEON    = "neon"
+	NameDotProd = "dotprod"
 )
 
 // micro computes C[4, 16*np] for 4 activation rows and np panels
@@ -40,7 +44,7 @@ var (
 	current = best()
 )
 
-// init honours RESQ_PACKED_KERNEL (go, avx2 or avx512vnni) to pin a kernel,
+// init honours RESQ_PACKED_KERNEL (go, avx2, avx512vnni, neon, dotprod) to pin a kernel,
 // e.g. to rule out one while investigating a result.
 func init() {
 	if name := os.Getenv("RESQ_PACKED_KERNEL"); name != "" {
@@ -59,7 +63,7 @@ func Available() []string {
 	if hasVNNI() {
 		out = append(out, NameVNNI)
 	}
-	return out
+	return append(out, armAvailable()...)
 }
 
 // Selected returns the name of the kernel Gemm uses.
@@ -85,9 +89,14 @@ func best() impl {
 }
 
 func hasAVX2() bool { return archOK && cpu.X86.HasAVX2 }
+
 func hasVNNI() bool {
 	return archOK && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 }
+
+// rowsAVX2 reports whether the row helpers (rows.go) run their AVX2 loops:
+// with every x86 kernel but the pure-Go one.
+func rowsAVX2() bool { return archOK && current.name != NameGo }
 
 // Gemm computes c[i*ldc+j] = sum_p x[i*ldx+p] * W[j, p] for i < m,
 // j < Pad16(n), p < k, where wp is W packed by PackW(wp, W, n, k). Columns

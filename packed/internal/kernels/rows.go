@@ -17,7 +17,7 @@ func Epilogue(y []float32, acc, colsum []int32, step, bias []float32, off int32,
 		panic(fmt.Sprintf("kernels: Epilogue: %d outputs, acc %d, colsum %d, step %d, bias %d", n, len(acc), len(colsum), len(step), len(bias)))
 	}
 	done := 0
-	if current.name != NameGo && n >= 8 {
+	if rowsAVX2() && n >= 8 {
 		done = n &^ 7
 		r := 0
 		if relu {
@@ -42,7 +42,7 @@ func epilogueGo(y []float32, acc, colsum []int32, step, bias []float32, off int3
 // MinMax returns min(0, x...) and max(0, x...), ignoring NaNs.
 func MinMax(x []float32) (lo, hi float32) {
 	done := 0
-	if current.name != NameGo && len(x) >= 8 {
+	if rowsAVX2() && len(x) >= 8 {
 		done = len(x) &^ 7
 		var out [16]float32
 		minMaxAVX2(&x[0], done/8, &out)
@@ -76,7 +76,7 @@ func Quantize(u []uint8, x []float32, inv, bias, top float32) {
 		panic(fmt.Sprintf("kernels: Quantize: %d codes for %d values, top %v", len(u), len(x), top))
 	}
 	done := 0
-	if current.name != NameGo && len(x) >= 8 {
+	if rowsAVX2() && len(x) >= 8 {
 		done = len(x) &^ 7
 		quantizeAVX2(&u[0], &x[0], done/8, inv, bias, top)
 	}
