@@ -27,6 +27,7 @@ type Stage struct {
 	Bits      int    // weight bits, 2..8; 32 for float weights
 	Steps     int    // stored steps: 1 or Rows (0 for float weights)
 	Codes     []int8 // [Rows, Cols] weight codes in -QMax..QMax; nil for float weights
+	Encoding  string // how the codes are stored: EncBits, EncBase3 or EncSparse ("" for float weights)
 }
 
 // Weighted reports whether the stage has weights.
@@ -39,6 +40,8 @@ type Description struct {
 	Classes     int
 	Stages      []Stage
 	StoredBytes int64 // StoredBytes of the model: codes, steps and biases
+	// SparseLayers counts the weighted layers stored as relative indices.
+	SparseLayers int
 }
 
 // Describe returns the stages of m as Export would store them: with s,
@@ -78,6 +81,12 @@ func Describe(m *nn.Model, s *quant.State, opt Options) (*Description, error) {
 		switch {
 		case l.weighted():
 			st.Rows, st.Cols, st.Bits, st.Steps, st.Codes = l.rows(), l.cols(), l.Bits, len(data[i].Step), data[i].Codes
+			if l.Bits != 32 {
+				st.Encoding = l.Encoding
+			}
+			if l.Encoding == EncSparse {
+				d.SparseLayers++
+			}
 			st.Positions = 1
 			if l.Kind == "conv" {
 				st.Positions = out[1] * out[2]

@@ -71,13 +71,13 @@ func (r *CellRunner) costFloat(c sweep.Cell, env *sweep.Env, m *nn.Model, rec *r
 // costQuant sets the cost figures of a quantized cell's record from the
 // codes in memory and, for latency, keeps its packed bytes.
 func (r *CellRunner) costQuant(c sweep.Cell, m *nn.Model, s *quant.State, rec *results.Record) error {
-	f, err := cost.Of(m, s, r.opt.Packed, cost.DefaultBatch, r.opt.CostTable)
+	f, err := cost.Of(m, s, r.packedOptions(c.Config), cost.DefaultBatch, r.opt.CostTable)
 	if err != nil {
 		return nil // see costFloat
 	}
 	rec.Cost = f
 	if r.opt.MeasureLatency {
-		b, err := packed.Marshal(m, s, packed.Meta{Options: r.opt.Packed})
+		b, err := packed.Marshal(m, s, packed.Meta{Options: r.packedOptions(c.Config)})
 		if err == nil {
 			r.lat.addPacked(c.ID, b)
 		}

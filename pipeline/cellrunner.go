@@ -140,25 +140,40 @@ func (r *CellRunner) runQuant(ctx context.Context, c sweep.Cell, env *sweep.Env,
 	fc.EvalBatch = k.EvalBatch
 	rec.Model = fc.M.Spec
 	qcfg := k.Quant.QuantConfig(k.Bits)
+	if len(k.BitsPerLayer) > 0 {
+		qcfg.BitsPerLayer, qcfg.FirstLastBits = k.BitsPerLayer, 0
+	}
+	pc := k.PruneConfig()
 	var o *Outcome
 	if k.Mode == sweep.ModeDirect {
-		o, err = fc.Quantize(ds, qcfg, "")
+		o, err = fc.QuantizePruned(ds, qcfg, pc, "")
 	} else {
 		out := ""
 		if r.opt.SaveRetrained {
 			out = env.ModelPath(c.ID)
 		}
-		o, err = fc.Retrain(ctx, ds, qcfg, k.Retrain.TrainConfig(k.Seed), out, env.Log)
+		o, err = fc.RetrainPruned(ctx, ds, qcfg, pc, k.Retrain.TrainConfig(k.Seed), out, env.Log)
 	}
 	if err != nil {
 		return err
 	}
 	fillOutcome(rec, o)
-	rec.StoredBytes = packed.StoredBytes(fc.M, fc.Quant, r.opt.Packed)
+	rec.LayerSparsity = o.Sparsity
+	rec.StoredBytes = packed.StoredBytes(fc.M, fc.Quant, r.packedOptions(k))
 	if err := r.costQuant(c, fc.M, fc.Quant, rec); err != nil {
 		return err
 	}
 	return faultsQuant(ctx, k, ds, fc.M, fc.Quant, r.opt.Packed, rec)
+}
+
+// packedOptions returns how a cell's model is stored: pruned cells store
+// each layer sparse where that is smaller.
+func (r *CellRunner) packedOptions(k sweep.CellConfig) packed.Options {
+	opt := r.opt.Packed
+	if k.Sparsity > 0 {
+		opt.Sparse = true
+	}
+	return opt
 }
 
 // Checksum returns the checksum of the dataset of cell config k (see

@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
+	"github.com/resq-dev/resq/cost"
 	"github.com/resq-dev/resq/data"
 	"github.com/resq-dev/resq/internal/version"
+	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/packed"
+	"github.com/resq-dev/resq/quant"
 	"github.com/resq-dev/resq/tensor"
 )
 
@@ -17,21 +21,36 @@ type Exported struct {
 	Out         string  `json:"out"`
 	Model       string  `json:"model"`
 	Bits        int     `json:"bits"`
+	BitsPerLay  []int   `json:"bits_per_layer,omitempty"` // per-layer widths when they differ
 	Base3       bool    `json:"base3"`
-	FileBytes   int64   `json:"file_bytes"`   // size of the packed file
-	StoredBytes int64   `json:"stored_bytes"` // tensor bytes: codes, steps, biases
-	FloatBytes  int64   `json:"float_bytes"`  // 4 bytes per parameter: the float32 model's tensors
+	Sparse      bool    `json:"sparse"`        // the sparse encoding was considered
+	SparseLays  int     `json:"sparse_layers"` // layers stored as relative indices
+	FileBytes   int64   `json:"file_bytes"`    // size of the packed file
+	StoredBytes int64   `json:"stored_bytes"`  // tensor bytes: codes (indices included), steps, biases
+	FloatBytes  int64   `json:"float_bytes"`   // 4 bytes per parameter: the float32 model's tensors
 	Weights     int64   `json:"weights"`
-	Ratio       float64 `json:"ratio"` // FloatBytes / FileBytes
+	Ratio       float64 `json:"ratio"`        // FloatBytes / FileBytes
+	TensorRatio float64 `json:"tensor_ratio"` // FloatBytes / StoredBytes
+	// EntropyBits is the Shannon entropy of the codes (zeros included),
+	// bits per weight, and EntropyBytes the codes at that entropy plus
+	// steps and biases: the bound an ideal entropy coder would reach.
+	EntropyBits  float64 `json:"entropy_bits_per_weight"`
+	EntropyBytes int64   `json:"entropy_bytes"`
 }
 
-// Export writes the quantized checkpoint as a packed model at out.
+// Export writes the quantized checkpoint as a packed model at out; a
+// pruned checkpoint stores its layers sparse where that is smaller.
 func (c *Checkpoint) Export(out string, base3 bool) (*Exported, error) {
+	return c.ExportOptions(out, packed.Options{Base3: base3, Sparse: c.Pruned()})
+}
+
+// ExportOptions is Export with the storage options given.
+func (c *Checkpoint) ExportOptions(out string, opt packed.Options) (*Exported, error) {
 	if c.Quant == nil {
 		return nil, fmt.Errorf("pipeline: %q is a float checkpoint; quantize or retrain it first (resq quantize / resq retrain)", c.Path)
 	}
 	meta := packed.Meta{
-		Options: packed.Options{Base3: base3}, Dataset: c.Meta.Dataset, DatasetSHA256: c.Meta.DatasetChecksum,
+		Options: opt, Dataset: c.Meta.Dataset, DatasetSHA256: c.Meta.DatasetChecksum,
 		SourceCheckpoint: c.Path,
 	}
 	size, err := packed.Export(out, c.M, c.Quant, meta)
@@ -39,10 +58,63 @@ func (c *Checkpoint) Export(out string, base3 bool) (*Exported, error) {
 		return nil, err
 	}
 	w, p := c.M.Count()
-	e := &Exported{Out: out, Model: c.M.Spec, Bits: c.Quant.Bits, Base3: base3, FileBytes: size,
-		StoredBytes: packed.StoredBytes(c.M, c.Quant, meta.Options), FloatBytes: 4 * p, Weights: w}
+	e := &Exported{Out: out, Model: c.M.Spec, Bits: c.Quant.Bits, BitsPerLay: c.Quant.BitsPerLayer, Base3: opt.Base3, Sparse: opt.Sparse,
+		FileBytes: size, StoredBytes: packed.StoredBytes(c.M, c.Quant, opt), FloatBytes: 4 * p, Weights: w}
 	e.Ratio = float64(e.FloatBytes) / float64(e.FileBytes)
+	e.TensorRatio = float64(e.FloatBytes) / float64(e.StoredBytes)
+	if d, err := packed.Describe(c.M, c.Quant, opt); err == nil {
+		e.SparseLays = d.SparseLayers
+	}
+	if f, err := cost.Of(c.M, c.Quant, opt, 1, nil); err == nil {
+		e.EntropyBits, e.EntropyBytes = f.EntropyBits, f.EntropyBytes
+	}
 	return e, nil
+}
+
+// UseBits makes the checkpoint's quantizer have the given per-layer bit
+// widths: a float checkpoint is quantized directly with them (L2-optimal
+// steps over the surviving weights of a pruned model), a quantized one
+// must already have them.
+func (c *Checkpoint) UseBits(bits []int) error {
+	if c.Quant != nil {
+		have := make([]int, len(c.Quant.Layers))
+		for i, l := range c.Quant.Layers {
+			have[i] = l.Bits
+		}
+		if !slices.Equal(have, bits) {
+			return fmt.Errorf("pipeline: %q is quantized with bits %s, not %s; give the float checkpoint", c.Path, quant.FormatBits(have), quant.FormatBits(bits))
+		}
+		return nil
+	}
+	cfg := quant.Config{BitsPerLayer: bits, Bits: slices.Max(bits)}
+	s, err := quant.Attach(c.M, cfg)
+	if err != nil {
+		return err
+	}
+	if c.Pruned() {
+		if err := s.SetMasks(zeroMasks(c.M)); err != nil {
+			return err
+		}
+	}
+	c.Quant = s
+	return nil
+}
+
+// zeroMasks returns the masks of the exactly-zero weights of every
+// quantizable param (false = pruned).
+func zeroMasks(m *nn.Model) [][]bool {
+	var keep [][]bool
+	for _, p := range m.Params() {
+		if !p.Quantizable {
+			continue
+		}
+		k := make([]bool, len(p.W.Data))
+		for i, v := range p.W.Data {
+			k[i] = v != 0
+		}
+		keep = append(keep, k)
+	}
+	return keep
 }
 
 // Inferred is what Infer measured.

@@ -216,6 +216,9 @@ func (p *Pruner) Apply() {
 // was newly pruned. Masks only grow: kept weights are chosen among those
 // not yet pruned.
 func (p *Pruner) recompute(s float64) bool {
+	if p.cfg.Sparsity <= p.initial {
+		return false // nothing to prune beyond the model's zeros: the mask is fixed
+	}
 	if p.cfg.Scope == ScopeGlobal {
 		var n int
 		for _, k := range p.keep {

@@ -114,6 +114,7 @@ func TestKeepsPrunedMask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w2 := m.Params()[2].W.Data // the second layer has no zeros and must keep them all
 	w := m.Params()[0].W.Data
 	for i := 0; i < len(w); i += 2 {
 		w[i] = 0
@@ -137,6 +138,9 @@ func TestKeepsPrunedMask(t *testing.T) {
 	}
 	if got := zeros(w); got != len(w)/2 {
 		t.Errorf("%d zeros, want %d", got, len(w)/2)
+	}
+	if got := zeros(w2); got != 0 {
+		t.Errorf("second layer: %d zeros, want none", got)
 	}
 	if changes != 1 {
 		t.Errorf("%d mask changes, want 1 (the start)", changes)

@@ -17,15 +17,27 @@ import (
 // retrain) at a bit width.
 type Precision struct {
 	Mode string // "float", "direct", "retrain"
-	Bits int    // 32 for float
+	Bits int    // 32 for float; the widest layer of a per-layer allocation
+	// Alloc is a per-layer bit allocation ("8,2,2,8"; "" for uniform
+	// bits) and Sparsity the fraction of pruned weights (0: unpruned).
+	Alloc    string
+	Sparsity float64
 }
 
-// String returns "float", "direct 2b", "retrain 3b".
+// String returns "float", "direct 2b", "retrain 3b", "retrain 8,2,2,8b",
+// "retrain 2b s=0.9".
 func (p Precision) String() string {
 	if p.Mode == results.ModeFloat {
 		return results.ModeFloat
 	}
-	return fmt.Sprintf("%s %db", p.Mode, p.Bits)
+	s := fmt.Sprintf("%s %db", p.Mode, p.Bits)
+	if p.Alloc != "" {
+		s = fmt.Sprintf("%s %sb", p.Mode, p.Alloc)
+	}
+	if p.Sparsity > 0 {
+		s += " s=" + strconv.FormatFloat(p.Sparsity, 'g', -1, 64)
+	}
+	return s
 }
 
 // IsFloat reports whether p is the unquantized baseline.
@@ -38,6 +50,12 @@ func (p Precision) less(q Precision) bool {
 	}
 	if p.Bits != q.Bits {
 		return p.Bits < q.Bits
+	}
+	if p.Alloc != q.Alloc {
+		return p.Alloc < q.Alloc
+	}
+	if p.Sparsity != q.Sparsity {
+		return p.Sparsity < q.Sparsity
 	}
 	return modeRank(p.Mode) < modeRank(q.Mode) || (modeRank(p.Mode) == modeRank(q.Mode) && p.Mode < q.Mode)
 }
@@ -151,7 +169,15 @@ func precOf(r *results.Record) Precision {
 	if r.Mode == results.ModeFloat {
 		return Precision{Mode: results.ModeFloat, Bits: 32}
 	}
-	return Precision{Mode: r.Mode, Bits: r.Bits}
+	p := Precision{Mode: r.Mode, Bits: r.Bits, Sparsity: r.Sparsity}
+	if len(r.BitsPerLayer) > 0 {
+		b := make([]string, len(r.BitsPerLayer))
+		for i, v := range r.BitsPerLayer {
+			b[i] = strconv.Itoa(v)
+		}
+		p.Alloc = strings.Join(b, ",")
+	}
+	return p
 }
 
 // BuildGroups merges recs by ID (see Merge), splits them into groups, fits

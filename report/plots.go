@@ -710,15 +710,23 @@ func fade(c color.Color) color.Color {
 	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 110}
 }
 
-// shortPrec: "fp32", "d2", "r3".
+// shortPrec: "fp32", "d2", "r3", "r8,2,2,8", "r2s0.9".
 func shortPrec(p Precision) string {
-	switch p.Mode {
-	case results.ModeFloat:
+	if p.Mode == results.ModeFloat {
 		return "fp32"
-	case results.ModeDirect:
-		return "d" + strconv.Itoa(p.Bits)
-	case results.ModeRetrain:
-		return "r" + strconv.Itoa(p.Bits)
 	}
-	return p.Mode + strconv.Itoa(p.Bits)
+	bits := strconv.Itoa(p.Bits)
+	if p.Alloc != "" {
+		bits = p.Alloc
+	}
+	if p.Sparsity > 0 {
+		bits += "s" + strconv.FormatFloat(p.Sparsity, 'g', -1, 64)
+	}
+	switch p.Mode {
+	case results.ModeDirect:
+		return "d" + bits
+	case results.ModeRetrain:
+		return "r" + bits
+	}
+	return p.Mode + bits
 }

@@ -150,6 +150,7 @@ func Write(dir string, recs []results.Record, opt Options) (*Summary, error) {
 	if err := addDesigner(d, dir, groups, opt, s); err != nil {
 		return nil, err
 	}
+	addCompression(d, groups, opt.WeightBudgets)
 	if err := addFaults(d, dir, recs, s); err != nil {
 		return nil, err
 	}
@@ -250,7 +251,8 @@ func resultsCSV(groups []*Group) ([]byte, error) {
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"group", "id", "status", "reason", "resq_version", "dataset", "dataset_checksum", "model", "family",
 		"width", "depth", "scale", "mode", "bits", "seed", "weights", "params", "stored_bytes", "test_error_pct",
-		"val_error_pct", "train_seconds", "eval_seconds", "n_eff", "n_eff_range", "ecr", "nominal_ratio", "config"})
+		"val_error_pct", "train_seconds", "eval_seconds", "n_eff", "n_eff_range", "ecr", "nominal_ratio", "config",
+		"sparsity", "layer_sparsity", "bits_per_layer"})
 	for _, g := range groups {
 		for _, r := range g.Records {
 			eff := Effective{NEff: math.NaN(), Range: RangeNone, ECR: math.NaN()}
@@ -267,7 +269,8 @@ func resultsCSV(groups []*Group) ([]byte, error) {
 				strconv.FormatInt(r.Params, 10), strconv.FormatInt(r.StoredBytes, 10),
 				strconv.FormatFloat(r.TestErrPct, 'g', -1, 64), strconv.FormatFloat(r.ValErrPct, 'g', -1, 64),
 				strconv.FormatFloat(r.TrainSeconds, 'f', 3, 64), strconv.FormatFloat(r.EvalSeconds, 'f', 3, 64),
-				fmtF(eff.NEff, 0), rangeText(eff.Range, r.Mode), fmtF(eff.ECR, 4), nom, canonicalJSON(r.Config)})
+				fmtF(eff.NEff, 0), rangeText(eff.Range, r.Mode), fmtF(eff.ECR, 4), nom, canonicalJSON(r.Config),
+				strconv.FormatFloat(r.Sparsity, 'g', -1, 64), joinFloats(r.LayerSparsity), joinInts(r.BitsPerLayer)})
 		}
 	}
 	w.Flush()
@@ -291,7 +294,8 @@ func summaryCSV(groups []*Group) ([]byte, error) {
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"group", "size", "size_value", "weights", "mode", "bits", "seeds_ok", "seeds_failed",
 		"test_error_mean_pct", "test_error_std_pct", "gap_to_float_pp", "stored_bytes", "n_eff", "n_eff_range",
-		"ecr", "ecr_text", "nominal_ratio", "failure_reasons", "gap_noise_bound_pp", "gap_within_noise", "gap_noise_thin"})
+		"ecr", "ecr_text", "nominal_ratio", "failure_reasons", "gap_noise_bound_pp", "gap_within_noise", "gap_noise_thin",
+		"sparsity", "bits_per_layer"})
 	for _, g := range groups {
 		for _, c := range g.Cells {
 			nom := ""
@@ -310,7 +314,8 @@ func summaryCSV(groups []*Group) ([]byte, error) {
 				strconv.FormatInt(c.Size.Weights, 10), c.Prec.Mode, strconv.Itoa(c.Prec.Bits),
 				strconv.Itoa(c.OK), strconv.Itoa(c.Failed), fmtF(c.MeanErr, 4), fmtF(c.StdErr, 4),
 				fmtF(c.GapPct, 4), strconv.FormatInt(c.StoredBytes, 10), fmtF(c.Eff.NEff, 0), rng,
-				fmtF(c.Eff.ECR, 4), ecrText(c), nom, oneLine(strings.Join(c.Reasons, "; ")), bound, within, thin})
+				fmtF(c.Eff.ECR, 4), ecrText(c), nom, oneLine(strings.Join(c.Reasons, "; ")), bound, within, thin,
+				strconv.FormatFloat(c.Prec.Sparsity, 'g', -1, 64), c.Prec.Alloc})
 		}
 	}
 	w.Flush()

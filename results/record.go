@@ -26,6 +26,13 @@ type Record struct {
 	Mode            string  `json:"mode"`            // ModeFloat, ModeDirect or ModeRetrain
 	Bits            int     `json:"bits"`            // 32 for float
 	Seed            uint64  `json:"seed"`
+	// Sparsity is the cell's target fraction of pruned weights (0:
+	// unpruned), LayerSparsity the fraction it reached per quantized
+	// layer, and BitsPerLayer its per-layer bit allocation (Bits is then
+	// the widest layer).
+	Sparsity      float64   `json:"sparsity,omitempty"`
+	LayerSparsity []float64 `json:"layer_sparsity,omitempty"`
+	BitsPerLayer  []int     `json:"bits_per_layer,omitempty"`
 
 	Weights     int64   `json:"weights"`      // number of quantizable weights
 	Params      int64   `json:"params"`       // all parameters including biases

@@ -54,10 +54,18 @@ type CellConfig struct {
 	Mode     string  `json:"mode"`
 	Bits     int     `json:"bits"` // 32 for float cells
 
-	Quant     *QuantOptions `json:"quant,omitempty"`   // direct and retrain cells
-	Retrain   *Budget       `json:"retrain,omitempty"` // retrain cells
-	Faults    *FaultSpec    `json:"faults,omitempty"`  // bit-error experiments (specs with a faults key)
-	EvalBatch int           `json:"-"`                 // how, not what: not hashed
+	Quant   *QuantOptions `json:"quant,omitempty"`   // direct and retrain cells
+	Retrain *Budget       `json:"retrain,omitempty"` // retrain cells
+	Faults  *FaultSpec    `json:"faults,omitempty"`  // bit-error experiments (specs with a faults key)
+	// Sparsity is the fraction of weights pruned (one shot before direct
+	// quantization, gradually during retraining) and Prune its schedule;
+	// BitsPerLayer a per-layer allocation (Bits is then its widest layer).
+	// All are left out of the hash when unused, so cells of specs without
+	// them keep their IDs.
+	Sparsity     float64       `json:"sparsity,omitempty"`
+	Prune        *PruneOptions `json:"prune,omitempty"`
+	BitsPerLayer []int         `json:"bits_per_layer,omitempty"`
+	EvalBatch    int           `json:"-"` // how, not what: not hashed
 }
 
 // canonical returns the canonical JSON of c.
@@ -98,7 +106,10 @@ func (c Cell) Label() string {
 	}
 	s += fmt.Sprintf(" seed=%d %s", k.Seed, k.Mode)
 	if k.Mode != ModeFloat {
-		s += fmt.Sprintf(" %db", k.Bits)
+		s += " " + precision{bits: k.Bits, perLayer: k.BitsPerLayer}.label()
+	}
+	if k.Sparsity > 0 {
+		s += " sparsity=" + strconv.FormatFloat(k.Sparsity, 'g', -1, 64)
 	}
 	return s
 }
@@ -153,14 +164,19 @@ func (s *Spec) Cells() ([]Cell, error) {
 			}
 			fl := Cell{ID: base.ID(), Group: group, Config: base}
 			cells = append(cells, fl)
-			for _, bits := range s.Bits {
+			for _, pr := range s.cellPrecisions(sz.depth) {
 				for _, mode := range []string{ModeDirect, ModeRetrain} {
 					if !slices.Contains(s.Modes, mode) {
 						continue
 					}
 					c := base
 					q := s.Quant
-					c.Mode, c.Bits, c.Quant = mode, bits, &q
+					c.Mode, c.Bits, c.Quant = mode, pr.bits, &q
+					c.BitsPerLayer, c.Sparsity = pr.perLayer, pr.sparsity
+					if pr.sparsity > 0 {
+						po := s.Prune
+						c.Prune = &po
+					}
 					if mode == ModeRetrain {
 						r := s.Retrain
 						if isRecurrent(s.Family) {

@@ -669,6 +669,7 @@ func fill(c Cell, rec results.Record, err error) results.Record {
 	}
 	rec.Dataset, rec.Family, rec.Mode, rec.Bits, rec.Seed = k.Dataset, k.Family, k.Mode, k.Bits, k.Seed
 	rec.Width, rec.Depth, rec.Scale = k.Width, k.Depth, k.Scale
+	rec.Sparsity, rec.BitsPerLayer = k.Sparsity, k.BitsPerLayer
 	rec.Config = k.Map()
 	return rec
 }

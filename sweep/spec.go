@@ -22,25 +22,31 @@ import (
 // ParseSpec or Preset; they return it resolved (defaults filled in, see
 // doc.go) and validated. Cells expands it.
 type Spec struct {
-	Name      string       `yaml:"name" json:"name"`
-	Dataset   string       `yaml:"dataset" json:"dataset"`     // mnist, fashion-mnist, cifar10, npy:...
-	Limit     int          `yaml:"limit" json:"limit"`         // use only the first N training and test samples (0 = all)
-	ValSize   int          `yaml:"val_size" json:"val_size"`   // validation rows carved from the training set (0 = none)
-	DataSeed  uint64       `yaml:"data_seed" json:"data_seed"` // seed of the validation split (same for every cell)
-	Family    string       `yaml:"family" json:"family"`       // mlp, cnn, lstm or gru
-	MLP       MLPAxes      `yaml:"mlp" json:"mlp"`
-	CNN       CNNAxes      `yaml:"cnn" json:"cnn"`
-	RNN       RNNAxes      `yaml:"rnn" json:"rnn,omitzero"` // lstm, gru
-	Bits      []int        `yaml:"bits" json:"bits"`
-	Modes     []string     `yaml:"modes" json:"modes"`
-	Seeds     []uint64     `yaml:"seeds" json:"seeds"`
-	Float     Budget       `yaml:"float" json:"float"`
-	Retrain   Budget       `yaml:"retrain" json:"retrain"`
-	Quant     QuantOptions `yaml:"quant" json:"quant"`
-	Workers   int          `yaml:"workers" json:"workers"`                  // 0 = auto (see Run)
-	EvalBatch int          `yaml:"eval_batch" json:"eval_batch"`            // batch size of evaluation
-	Budgets   Budgets      `yaml:"budgets" json:"budgets"`                  // the report's designer's view (not hashed)
-	Faults    FaultSpec    `yaml:"faults,omitempty" json:"faults,omitzero"` // bit-error experiments per cell (hashed only when given)
+	Name     string  `yaml:"name" json:"name"`
+	Dataset  string  `yaml:"dataset" json:"dataset"`     // mnist, fashion-mnist, cifar10, npy:...
+	Limit    int     `yaml:"limit" json:"limit"`         // use only the first N training and test samples (0 = all)
+	ValSize  int     `yaml:"val_size" json:"val_size"`   // validation rows carved from the training set (0 = none)
+	DataSeed uint64  `yaml:"data_seed" json:"data_seed"` // seed of the validation split (same for every cell)
+	Family   string  `yaml:"family" json:"family"`       // mlp, cnn, lstm or gru
+	MLP      MLPAxes `yaml:"mlp" json:"mlp"`
+	CNN      CNNAxes `yaml:"cnn" json:"cnn"`
+	RNN      RNNAxes `yaml:"rnn" json:"rnn,omitzero"` // lstm, gru
+	Bits     []int   `yaml:"bits" json:"bits"`
+	// Sparsity is the pruning axis (fractions of pruned weights, each in
+	// [0, 1)); Prune its schedule; BitsPerLayer per-layer allocations such
+	// as "8,2,2,8", each quantized beside the uniform bit widths.
+	Sparsity     []float64    `yaml:"sparsity" json:"sparsity,omitempty"`
+	Prune        PruneOptions `yaml:"prune" json:"prune,omitzero"`
+	BitsPerLayer []string     `yaml:"bits_per_layer" json:"bits_per_layer,omitempty"`
+	Modes        []string     `yaml:"modes" json:"modes"`
+	Seeds        []uint64     `yaml:"seeds" json:"seeds"`
+	Float        Budget       `yaml:"float" json:"float"`
+	Retrain      Budget       `yaml:"retrain" json:"retrain"`
+	Quant        QuantOptions `yaml:"quant" json:"quant"`
+	Workers      int          `yaml:"workers" json:"workers"`                  // 0 = auto (see Run)
+	EvalBatch    int          `yaml:"eval_batch" json:"eval_batch"`            // batch size of evaluation
+	Budgets      Budgets      `yaml:"budgets" json:"budgets"`                  // the report's designer's view (not hashed)
+	Faults       FaultSpec    `yaml:"faults,omitempty" json:"faults,omitzero"` // bit-error experiments per cell (hashed only when given)
 
 	file  string         // file name for error messages
 	lines map[string]int // key path -> line, for validation errors
@@ -298,6 +304,9 @@ func (s *Spec) resolve() error {
 	if err := s.resolveFaults(); err != nil {
 		return err
 	}
+	if err := s.validatePrune(); err != nil {
+		return err
+	}
 	return s.validate()
 }
 
@@ -351,7 +360,7 @@ func (s *Spec) countCells() int {
 		}
 	}
 	n := 1
-	for _, f := range []int{sizes, len(s.Seeds), 1 + len(s.Bits)*quantModes} {
+	for _, f := range []int{sizes, len(s.Seeds), 1 + (len(s.Bits)+len(s.BitsPerLayer))*quantModes*len(s.sparsities())} {
 		if f > 0 && n > (MaxCells+1)/f {
 			return MaxCells + 1
 		}

@@ -5,18 +5,28 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/resq-dev/resq/packed"
 	"github.com/resq-dev/resq/pipeline"
+	"github.com/resq-dev/resq/quant"
 )
 
 func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export")
 	out := fs.String("out", "", "packed model file to write")
 	base3 := fs.Bool("base3", false, "pack ternary layers 5 weights per byte (1.6 bits/weight) instead of 4")
+	sparse := fs.Bool("sparse", false, "store each layer as relative indices where that is smaller (always on for pruned checkpoints)")
+	var bf bitsFlag
+	bf.register(fs)
+	fs.Lookup("bits-per-layer").Usage = "quantize a float checkpoint directly with these bits per layer first, e.g. 8,2,2,8"
 	asJSON := fs.Bool("json", false, "print the results as one JSON object")
 	var ef exportFlags
 	ef.register(fs)
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
+		return err
+	}
+	var qc quant.Config
+	if err := bf.apply(&qc); err != nil {
 		return err
 	}
 	if done, err := ef.exportOther(pos[0], *out, stdout, stderr); done {
@@ -29,11 +39,16 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if qc.BitsPerLayer != nil {
+		if err := c.UseBits(qc.BitsPerLayer); err != nil {
+			return err
+		}
+	}
 	var e *pipeline.Exported
 	if ef.integer {
 		e, err = ef.exportInteger(c, *out, *base3, stderr)
 	} else {
-		e, err = c.Export(*out, *base3)
+		e, err = c.ExportOptions(*out, packed.Options{Base3: *base3, Sparse: *sparse || c.Pruned()})
 	}
 	if err != nil {
 		return err
@@ -46,8 +61,16 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 			e.Out, e.FileBytes, e.Bits, e.StoredBytes, e.Weights, e.FloatBytes)
 		return nil
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d bytes (%d-bit codes, steps and float biases: %d bytes) for %d weights; float32 tensors %d bytes, %.1fx smaller\n",
-		e.Out, e.FileBytes, e.Bits, e.StoredBytes, e.Weights, e.FloatBytes, e.Ratio)
+	bits := fmt.Sprintf("%d-bit", e.Bits)
+	if len(e.BitsPerLay) > 0 {
+		bits = quant.FormatBits(e.BitsPerLay) + "-bit"
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d bytes (%s codes, steps and float biases: %d bytes) for %d weights; float32 tensors %d bytes, %.1fx smaller (%.1fx in tensor bytes)\n",
+		e.Out, e.FileBytes, bits, e.StoredBytes, e.Weights, e.FloatBytes, e.Ratio, e.TensorRatio)
+	if e.Sparse {
+		fmt.Fprintf(stdout, "%d layers stored as relative indices (every index byte counted); code entropy %.3f bits/weight, entropy bound %d bytes\n",
+			e.SparseLays, e.EntropyBits, e.EntropyBytes)
+	}
 	return nil
 }
 
