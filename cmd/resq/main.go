@@ -43,6 +43,7 @@ func init() {
 		"eval":        {"evaluate a checkpoint: eval FILE --data NAME", runEval},
 		"quantize":    {"quantize weights directly: quantize FILE --bits B --out FILE", runQuantize},
 		"retrain":     {"retrain with quantized weights: retrain FILE --bits B --epochs N --out FILE", runRetrain},
+		"allocate":    {"per-layer bits under a weight budget: allocate CKPT --data NAME --max-weight-bytes B --out FILE", runAllocate},
 		"prune":       {"magnitude pruning with float training: prune FILE --sparsity 0.9 --epochs N --out FILE", runPrune},
 		"sweep":       {"run a size x bits sweep: sweep SPEC.yaml --out DIR [--shard I/N]", runSweep},
 		"report":      {"write the report of a sweep folder: report DIR", runReport},
