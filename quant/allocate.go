@@ -27,7 +27,7 @@ type AllocRequest struct {
 	MinBits, MaxBits int
 	MaxBytes         int64
 	Bytes            func(layers []LayerInfo) int64 // stored bytes of the model quantized as layers describe
-	Loss             func() float64         // loss of m as it computes now (with the layers' Q)
+	Loss             func() float64                 // loss of m as it computes now (with the layers' Q)
 	Masks            [][]bool
 }
 
@@ -142,4 +142,3 @@ func quantizedWidths(m *nn.Model, ps []*nn.Param, req AllocRequest) ([][]*tensor
 	}
 	return cache, infos, nil
 }
-
