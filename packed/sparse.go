@@ -191,10 +191,15 @@ func chooseSparse(al *archLayer, d *denseData) {
 // sparseCols is a weight matrix [rows, cols] in compressed sparse
 // column form, for the engine's sparse kernel: the nonzero codes of input
 // j are ent[start[j]:start[j+1]], each entry row<<8 | uint8(code) (rows
-// are below 2^24, so one load gives both).
+// are below 2^24, so one load gives both). Ternary matrices keep the rows
+// of the +1 codes of input j in ent[start[j]:mid[j]] and those of the -1
+// codes in ent[mid[j]:start[j+1]], as plain row numbers: the kernel then
+// only adds and subtracts.
 type sparseCols struct {
-	start []int32  // [cols+1]
-	ent   []uint32 // [nnz]
+	start   []int32  // [cols+1]
+	mid     []int32  // [cols], ternary only
+	ent     []uint32 // [nnz]
+	ternary bool
 }
 
 // sparseDensity is the largest fraction of nonzero codes for which the
@@ -215,7 +220,11 @@ func newSparseCols(codes []int8, rows, cols int, maxDensity float64) *sparseCols
 	if float64(nnz) > maxDensity*float64(len(codes)) {
 		return nil
 	}
-	s := &sparseCols{start: make([]int32, cols+1), ent: make([]uint32, nnz)}
+	ternary := true
+	for _, c := range codes {
+		ternary = ternary && c >= -1 && c <= 1
+	}
+	s := &sparseCols{start: make([]int32, cols+1), ent: make([]uint32, nnz), ternary: ternary}
 	for r := 0; r < rows; r++ {
 		for j, c := range codes[r*cols : (r+1)*cols] {
 			if c != 0 {
@@ -227,6 +236,27 @@ func newSparseCols(codes []int8, rows, cols int, maxDensity float64) *sparseCols
 		s.start[j+1] += s.start[j]
 	}
 	next := append([]int32(nil), s.start[:cols]...)
+	if ternary {
+		// +1 rows first, then -1 rows, each ascending.
+		for r := 0; r < rows; r++ {
+			for j, c := range codes[r*cols : (r+1)*cols] {
+				if c == 1 {
+					s.ent[next[j]] = uint32(r)
+					next[j]++
+				}
+			}
+		}
+		s.mid = append([]int32(nil), next...)
+		for r := 0; r < rows; r++ {
+			for j, c := range codes[r*cols : (r+1)*cols] {
+				if c == -1 {
+					s.ent[next[j]] = uint32(r)
+					next[j]++
+				}
+			}
+		}
+		return s
+	}
 	for r := 0; r < rows; r++ {
 		for j, c := range codes[r*cols : (r+1)*cols] {
 			if c != 0 {
@@ -248,6 +278,10 @@ func (s *sparseCols) gemm(m, rows, cols int, u []uint8, ku int, acc []int32, ka 
 		a := acc[i*ka : i*ka+rows]
 		clear(a)
 		x := u[i*ku : i*ku+cols]
+		if s.ternary {
+			s.ternaryRow(a, x)
+			continue
+		}
 		start := s.start[:len(x)+1]
 		for j, v := range x {
 			if v == 0 {
@@ -260,3 +294,23 @@ func (s *sparseCols) gemm(m, rows, cols int, u []uint8, ku int, acc []int32, ka 
 		}
 	}
 }
+
+// ternaryRow adds the columns of the nonzero inputs x into a: +u for the
+// rows of +1 codes, -u for those of -1 codes.
+func (s *sparseCols) ternaryRow(a []int32, x []uint8) {
+	start, mid := s.start[:len(x)+1], s.mid[:len(x)]
+	for j, v := range x {
+		if v == 0 {
+			continue
+		}
+		uv := int32(v)
+		lo, m, hi := start[j], mid[j], start[j+1]
+		for _, r := range s.ent[lo:m] {
+			a[r] += uv
+		}
+		for _, r := range s.ent[m:hi] {
+			a[r] -= uv
+		}
+	}
+}
+
