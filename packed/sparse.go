@@ -313,4 +313,3 @@ func (s *sparseCols) ternaryRow(a []int32, x []uint8) {
 		}
 	}
 }
-
