@@ -13,7 +13,11 @@
 // byte. Export writes one from an nn.Model and its quant.State (atomic
 // replace; BatchNorm folded into the steps and biases, dropout dropped);
 // StoredBytes gives the exact tensor bytes the sweep's stored-size and ECR
-// columns use, without writing anything.
+// columns use, without writing anything. With Options.Sparse (pruned
+// models) each layer whose relative-index stream (format version 3: gap
+// fields with filler entries, sign-only values for ternary) is smaller
+// than its dense codes is stored that way, and StoredBytes counts the
+// whole stream.
 //
 // Format version 4 adds recurrent layers (lstm, gru; recurrent.go): Wih
 // stored like a dense layer's codes, Whh beside it. The engine expands
@@ -63,6 +67,20 @@
 // Trained signal quantizers (quant.ActQuant, stored as "actquant" layers)
 // run as float ops, and the next dense or conv layer then codes its input
 // exactly on their grid (code = level, scale = D) instead of dynamically.
+//
+// # Sparse layers
+//
+// A dense layer whose codes are at most 25% nonzero (sparseDensity) also
+// gets a compressed-sparse-column copy of its codes, whatever its storage,
+// and the 8-bit pass computes its integer sums with it: for each nonzero
+// activation code, the nonzero weights of its column are added in (for
+// ternary, +u and -u only). The sums are exact int32, so logits and
+// predictions equal the dense kernels' bit for bit (TestSparseEngineIdentical);
+// the work is the nonzero inputs times the nonzero weights of their
+// columns, which at batch 1 beats streaming the dense panel once both are
+// sparse (pruned weights, ReLU outputs and MNIST's blank pixels;
+// BenchmarkSparse, docs/PRUNING.md). The two-digit and float rechecks of
+// Predict and conv layers keep the dense kernels.
 //
 // # Accuracy
 //

@@ -32,6 +32,18 @@
 //	            Model spec: FAMILY:IN-HIDDENxLAYERS-CLASSES[,opts], IN the last dimension of
 //	            the dataset's sample shape (the class count with tokens)
 //	bits        [2, 3] (each 2..8; 2 = ternary)
+//	sparsity    [0] (each in [0, 1)): the pruning axis, crossed with sizes and bits. A direct
+//	            cell with sparsity s prunes the float model by magnitude once, then quantizes
+//	            (steps over the surviving weights); a retrain cell prunes gradually while it
+//	            retrains (package prune, Zhu and Gupta's cubic ramp). Pruned cells store each
+//	            layer sparse where smaller (packed's relative indices, counted in stored bytes)
+//	            and record the sparsity reached per layer. Hashed only into cells with s > 0,
+//	            so specs without the key keep their IDs.
+//	prune       scope layer (or global: one magnitude threshold over all layers), begin 0,
+//	            end 0.7 (the ramp, fractions of the retraining steps)
+//	bits_per_layer  [] : per-layer allocations as strings, e.g. ["8,2,2,8"] (resq allocate
+//	            prints one); each is quantized beside the uniform bits for the depths whose
+//	            layer count (depth+1) it matches, at every sparsity
 //	modes       [float, direct, retrain]; float cells always exist, the others need their model
 //	seeds       [1]
 //	float       epochs 10, batch 100, lr 0.1, optimizer sgd, momentum 0.9, nesterov false,
