@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/resq-dev/resq/cost"
@@ -17,17 +18,21 @@ import (
 // activation RAM are the same for every seed; energy and operation counts
 // of ternary layers depend on how many codes are zero).
 type Config struct {
-	Key     string   `json:"-"` // identity: the resolved cell config without the seed
-	Dataset string   `json:"dataset"`
-	Model   string   `json:"model"` // model spec, e.g. "mlp:784-128x2-10"
-	Family  string   `json:"family"`
-	Width   int      `json:"width,omitempty"`
-	Depth   int      `json:"depth,omitempty"`
-	Scale   float64  `json:"scale,omitempty"`
-	Mode    string   `json:"mode"` // float, direct, retrain
-	Bits    int      `json:"bits"` // 32 for float
-	IDs     []string `json:"ids"`  // record IDs, one per seed
-	Seeds   []uint64 `json:"seeds"`
+	Key     string  `json:"-"` // identity: the resolved cell config without the seed
+	Dataset string  `json:"dataset"`
+	Model   string  `json:"model"` // model spec, e.g. "mlp:784-128x2-10"
+	Family  string  `json:"family"`
+	Width   int     `json:"width,omitempty"`
+	Depth   int     `json:"depth,omitempty"`
+	Scale   float64 `json:"scale,omitempty"`
+	Mode    string  `json:"mode"` // float, direct, retrain
+	Bits    int     `json:"bits"` // 32 for float
+	// Sparsity and BitsPerLayer are a pruned or per-layer-allocated
+	// configuration's (zero and nil otherwise).
+	Sparsity     float64  `json:"sparsity,omitempty"`
+	BitsPerLayer []int    `json:"bits_per_layer,omitempty"`
+	IDs          []string `json:"ids"` // record IDs, one per seed
+	Seeds        []uint64 `json:"seeds"`
 
 	Err         report.Spread `json:"-"`
 	WeightBytes float64       `json:"stored_bytes"`
@@ -55,7 +60,18 @@ func (c *Config) Label() string {
 	if c.Mode == results.ModeFloat {
 		return s + " float"
 	}
-	return fmt.Sprintf("%s %s %db", s, c.Mode, c.Bits)
+	s = fmt.Sprintf("%s %s %db", s, c.Mode, c.Bits)
+	if len(c.BitsPerLayer) > 0 {
+		b := make([]string, len(c.BitsPerLayer))
+		for i, v := range c.BitsPerLayer {
+			b[i] = strconv.Itoa(v)
+		}
+		s = fmt.Sprintf("%s%sb", strings.TrimSuffix(s, strconv.Itoa(c.Bits)+"b"), strings.Join(b, ","))
+	}
+	if c.Sparsity > 0 {
+		s += fmt.Sprintf(" s=%g", c.Sparsity)
+	}
+	return s
 }
 
 // MissingCostError is returned by Candidates for ok records without cost
@@ -91,7 +107,8 @@ func Candidates(recs []results.Record, t *cost.Table) ([]*Config, error) {
 		k := configKey(r)
 		c := byKey[k]
 		if c == nil {
-			c = &Config{Key: k, Dataset: r.Dataset, Model: r.Model, Family: r.Family, Width: r.Width, Depth: r.Depth, Scale: r.Scale, Mode: r.Mode, Bits: r.Bits}
+			c = &Config{Key: k, Dataset: r.Dataset, Model: r.Model, Family: r.Family, Width: r.Width, Depth: r.Depth, Scale: r.Scale, Mode: r.Mode, Bits: r.Bits,
+				Sparsity: r.Sparsity, BitsPerLayer: r.BitsPerLayer}
 			byKey[k] = c
 			order = append(order, k)
 		}
