@@ -441,7 +441,12 @@ func (j *convJob) do() int {
 	}
 	// Forward and data gradient multiply every image by the same weights:
 	// pack them once for the call.
-	j.kern = active.Load()
+	switch j.op {
+	case convFwd:
+		j.kern = pickKernel(g.K, j.ohw)
+	case convBwdData:
+		j.kern = pickKernel(j.crs, j.ohw)
+	}
 	switch j.op {
 	case convFwd:
 		j.ws.pa = prepackA(j.kern, j.ws.pa, false, j.w, j.crs, g.K, j.crs)

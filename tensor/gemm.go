@@ -96,6 +96,46 @@ func selfTest(kern *microKernel) error {
 // active is the kernel Gemm uses.
 var active atomic.Pointer[microKernel]
 
+// In auto mode (the default, SetKernel("auto")) Gemm may use altKernel
+// instead of active for a call whose shape it computes with less padding
+// (pickKernel). altKernel is nil on CPUs where no second kernel pays.
+var (
+	autoMode  atomic.Bool
+	altKernel = findKernel(archAltKernel())
+)
+
+// altGain is the padded work (rows and columns of C rounded up to the
+// register block) an alternative kernel must stay under, as a fraction of
+// the best kernel's, to be used: a margin for its lower rate at equal work.
+const altGain = 0.98
+
+// pickKernel returns the kernel for a Gemm of C [m, n]: active, or in auto
+// mode altKernel when C is split by columns (n >= m, the small-M training
+// and convolution shapes) and altKernel pads m and n to less work. The
+// choice depends on the shape only, never on the thread count.
+func pickKernel(m, n int) *microKernel {
+	kern := active.Load()
+	alt := altKernel
+	if alt == nil || !autoMode.Load() || m > n {
+		return kern
+	}
+	pad := func(x, b int) float64 { return float64((x + b - 1) / b * b) }
+	if pad(m, alt.mr)*pad(n, alt.nr) < altGain*pad(m, kern.mr)*pad(n, kern.nr) {
+		return alt
+	}
+	return kern
+}
+
+// findKernel returns the self-tested kernel called name, or nil.
+func findKernel(name string) *microKernel {
+	for _, k := range kernels {
+		if k.name == name {
+			return k
+		}
+	}
+	return nil
+}
+
 // init selects the fastest kernel, or the one named by the environment
 // variable RESQ_GEMM_KERNEL (any SetKernel name) when it is set and valid.
 func init() {
@@ -103,6 +143,7 @@ func init() {
 		fmt.Fprintln(os.Stderr, msg)
 	}
 	active.Store(kernels[0])
+	autoMode.Store(true)
 	if name := os.Getenv("RESQ_GEMM_KERNEL"); name != "" {
 		if _, err := SetKernel(name); err != nil {
 			fmt.Fprintf(os.Stderr, "%v; using %s\n", err, Kernel())
@@ -111,28 +152,46 @@ func init() {
 }
 
 // SetKernel selects the GEMM micro-kernel by name and returns the previous
-// one's name: "auto" (the fastest this CPU supports), "generic" (pure Go,
+// one's name: "auto" (the fastest this CPU supports, with a second kernel
+// for some shapes where one pays: see Kernel), "generic" (pure Go,
 // every CPU), "sse" (every amd64 CPU), "avx2" (AVX2+FMA), "avx512"
 // (AVX-512F), or an exact variant name from Kernels. It returns an error for
 // an unknown name or one this CPU cannot run. Meant for tests and benchmarks; not safe to call while other
 // goroutines run Gemm with expectations about which kernel is used.
 func SetKernel(name string) (string, error) {
-	prev := active.Load().name
-	if name == "auto" || name == "" {
+	prev := Kernel()
+	if name == "auto" || name == "" || name == autoName() {
 		active.Store(kernels[0])
+		autoMode.Store(true)
 		return prev, nil
 	}
 	for _, k := range kernels {
 		if k.name == name || familyOf(k.name) == name {
 			active.Store(k)
+			autoMode.Store(false)
 			return prev, nil
 		}
 	}
 	return prev, fmt.Errorf("tensor: GEMM kernel %q not available on this CPU (have %v)", name, Kernels())
 }
 
-// Kernel returns the name of the GEMM micro-kernel in use.
-func Kernel() string { return active.Load().name }
+// Kernel returns the name of the GEMM micro-kernel in use; in auto mode
+// with a second kernel, both joined by "+" (e.g. "avx512-14x32+avx2-6x16",
+// a name SetKernel accepts).
+func Kernel() string {
+	if autoMode.Load() {
+		return autoName()
+	}
+	return active.Load().name
+}
+
+// autoName is Kernel's name for auto mode.
+func autoName() string {
+	if altKernel == nil || altKernel == kernels[0] {
+		return kernels[0].name
+	}
+	return kernels[0].name + "+" + altKernel.name
+}
 
 // Kernels returns the names of the micro-kernels available on this CPU,
 // fastest first; the last is always "generic".
@@ -223,7 +282,7 @@ func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 		}
 		return
 	}
-	kern := active.Load()
+	kern := pickKernel(m, n)
 	if 2*m*n*k < parallelMinFlops {
 		nt = 1
 	}

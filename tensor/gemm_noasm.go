@@ -13,3 +13,6 @@ func packSliverAsm(sl []float32, transA bool, a []float32, lda, i0, pc, rows, kc
 
 // hasPackAVX512 is always false here.
 var hasPackAVX512 = false
+
+// archAltKernel names no second kernel here.
+func archAltKernel() string { return "" }

@@ -48,3 +48,44 @@ func TestPackAAsmMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestPickKernel checks auto mode's shape rule with a stand-in second
+// kernel, and that SetKernel turns it off and back on.
+func TestPickKernel(t *testing.T) {
+	best := kernels[0]
+	alt := &microKernel{name: "alt-6x16", mr: 6, nr: 16}
+	if best.mr%6 == 0 && best.nr%16 == 0 {
+		t.Skipf("kernel %s pads like the stand-in", best.name)
+	}
+	prevAlt := altKernel
+	altKernel = alt
+	defer func() { altKernel = prevAlt }()
+	prev, _ := SetKernel("auto")
+	defer SetKernel(prev)
+	padded := func(k *microKernel, m, n int) int {
+		return (m + k.mr - 1) / k.mr * k.mr * ((n + k.nr - 1) / k.nr * k.nr)
+	}
+	for _, s := range [][2]int{{100, 1024}, {128, 784}, {32, 784}, {64, 196}, {1024, 1024}, {1024, 784}, {1, 1}, {17, 129}} {
+		m, n := s[0], s[1]
+		want := best
+		if m <= n && float64(padded(alt, m, n)) < altGain*float64(padded(best, m, n)) {
+			want = alt
+		}
+		if got := pickKernel(m, n); got != want {
+			t.Errorf("pickKernel(%d, %d) = %s, want %s", m, n, got.name, want.name)
+		}
+	}
+	if name := Kernel(); name != best.name+"+alt-6x16" {
+		t.Errorf("Kernel() = %q in auto mode", name)
+	}
+	p, err := SetKernel(best.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pickKernel(100, 1024); got != best {
+		t.Errorf("SetKernel(%s) still picks %s", best.name, got.name)
+	}
+	if _, err := SetKernel(p); err != nil || !autoMode.Load() {
+		t.Errorf("SetKernel(%q) did not restore auto mode: %v", p, err)
+	}
+}
