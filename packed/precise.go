@@ -235,6 +235,40 @@ func (o *op) code(j, q int) int8 {
 	return o.wp[(j/16)*kp*16+(q/4)*64+(j%16)*4+q%4]
 }
 
+// denseFloat is a dense layer of forwardFloat: out[j] = act(step[j] *
+// sum_q in[q]*code(j, q) + bias[j]) with float64 sums. It reads the codes
+// in PackW's panel order, 8 outputs at a time, and adds every output's
+// terms in the order q = 0, 1, ..., so the sums are those of the plain
+// loop over q, bit for bit.
+func (o *op) denseFloat(out, in []float32) {
+	kp := kernels.Pad4(o.cols)
+	in = in[:o.cols]
+	for p := 0; p < kernels.Pad16(o.rows)/16; p++ {
+		panel := o.wp[p*kp*16 : (p+1)*kp*16]
+		for h := 0; h < 2; h++ {
+			var a0, a1, a2, a3, a4, a5, a6, a7 float64
+			for q, v := range in {
+				off := q/4*64 + q%4 + 32*h
+				b := panel[off : off+29]
+				f := float64(v)
+				a0 += f * float64(b[0])
+				a1 += f * float64(b[4])
+				a2 += f * float64(b[8])
+				a3 += f * float64(b[12])
+				a4 += f * float64(b[16])
+				a5 += f * float64(b[20])
+				a6 += f * float64(b[24])
+				a7 += f * float64(b[28])
+			}
+			for i, t := range [8]float64{a0, a1, a2, a3, a4, a5, a6, a7} {
+				if j := 16*p + 8*h + i; j < o.rows {
+					out[j] = o.act.apply(float32(t*float64(o.step[j])) + o.bias[j])
+				}
+			}
+		}
+	}
+}
+
 // forwardFloat computes one sample's logits into dst with float
 // activations: every weighted layer is y = act(step * sum x*code + bias)
 // with float64 sums, the simulated-quantized float forward up to the
@@ -246,13 +280,7 @@ func (m *Model) forwardFloat(dst, x []float32) {
 		out := make([]float32, o.outSize)
 		switch o.kind {
 		case opDense:
-			for j := range out {
-				var t float64
-				for q, v := range in {
-					t += float64(v) * float64(o.code(j, q))
-				}
-				out[j] = o.act.apply(float32(t*float64(o.step[j])) + o.bias[j])
-			}
+			o.denseFloat(out, in)
 		case opConv:
 			npix := o.oh * o.ow
 			for k := 0; k < o.rows; k++ {

@@ -29,6 +29,32 @@
 // (VPADDW) before widening them once with VPMADDWD: exact, and a third
 // fewer instructions for ternary weights.
 //
+// # Ternary layout (T2) and one-row kernels
+//
+// PackT2 stores ternary codes 4 to a byte as u = code+1 in {0, 1, 2}
+// (t2.go has the byte map): the 2-bit field s of a 64-byte group is the
+// 64-byte step 4g+s of PackW's layout, so a kernel decodes a step with one
+// shift and one AND ((b >> 2s) & 3) and feeds it to the same VPDPBUSD or
+// VPMADDUBSW as PackW's bytes: every weight byte read feeds 4
+// multiply-adds, and a 1024x1024 ternary layer (256 KiB) stays in L2 where
+// its 8-bit form (1 MiB per layer, 2.9 MB for 784-1024x3-10) streams from
+// L3. The kernels sum x*u and start every row at -sum x (the row's byte
+// sum, VPSADBW), which leaves sum x*code exactly; padding holds u = 1 for
+// k < K and u = 0 beyond, so padded columns come out zero and the k..ldx
+// tail of a row is never used. GemmT2 takes any row count: blocks of 4
+// rows run C[4, 64] (VNNI) or C[4, 16] (AVX2, int16 partial sums over 8
+// groups, pairs <= 2*255*2) and the remaining rows a one-row GEMV over 4
+// panels. The VNNI GEMV needs no shifts: steps 0 and 2 are b & 3 and
+// (b >> 4) & 3, steps 1 and 3 b & 12 and (b >> 4) & 12 (4u), summed in a
+// second accumulator divided by 4 at the end (exact, every term is a
+// multiple of 4).
+//
+// Gemv is the one-row product on PackW's layout (AVX2, VNNI: C[1, 64] from
+// 4 panels, each weight loaded once instead of once per 4 rows as Gemm's
+// row blocks do). Both one-row paths split over goroutines only from 8M
+// multiply-adds: below that, waking a second goroutine costs more than it
+// saves.
+//
 // Epilogue, MinMax and Quantize are the engine's row loops (dequantize +
 // bias + ReLU; activation range; activation coding), with Go references
 // and AVX2 versions that give identical bits.
