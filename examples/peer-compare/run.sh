@@ -7,8 +7,11 @@
 #   3. inference throughput of 784-1024x3-10 over the MNIST test set, batch
 #      100: resq packed ternary (resq infer), resq float32 (resq eval) and
 #      PyTorch float32.
-# PyTorch runs with torch.set_num_threads(1) and OPENBLAS_NUM_THREADS=2, its
-# best setting on 2 cores (shared/method.md), and on OpenBLAS's best kernels
+# PyTorch runs at each thread setting of TORCH_SETTINGS (torch threads :
+# OpenBLAS threads; default "1:2 2:1": torch.set_num_threads(1) with OpenBLAS
+# on 2 threads is its best for the MLP on 2 cores (shared/method.md), 2 torch
+# threads with OpenBLAS on 1 for the CNN, whose convolutions run in oneDNN on
+# torch's threads); each row shows its fastest setting beside it. It runs on OpenBLAS's best kernels
 # for this CPU: Debian's OpenBLAS falls back to its SSE3 (Prescott) kernels
 # on CPUs it does not know, so the script asks it which core type it runs
 # (OPENBLAS_VERBOSE=2) and, when `resq bench openblas-core` calls that a
@@ -18,7 +21,7 @@
 #
 # Usage: examples/peer-compare/run.sh [mlp] [cnn] [infer]   (default: all three)
 # Env:   OUT=DIR (default /tmp/resq-peer-compare)  PYTHON=/usr/bin/python3
-#        TORCH_THREADS=1  OPENBLAS_NUM_THREADS=2  INFER_SECONDS=5
+#        TORCH_SETTINGS="1:2 2:1"  INFER_SECONDS=5
 #        ROUNDS=N  train epochs per side, taking turns; the table shows each
 #                  side's fastest (default 1; 3 on a VM whose speed drifts)
 #        LIMIT=N  smoke test only: resq trains on the first N rows (its epoch
@@ -29,8 +32,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${OUT:-/tmp/resq-peer-compare}
 py=${PYTHON:-/usr/bin/python3}
-tthreads=${TORCH_THREADS:-1}
-export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
+read -r -a settings <<<"${TORCH_SETTINGS:-1:2 2:1}"
+for st in "${settings[@]}"; do
+  [[ $st =~ ^[0-9]+:[0-9]+$ ]] || { echo "peer-compare: TORCH_SETTINGS entry $st is not TORCH:OPENBLAS threads, e.g. 1:2" >&2; exit 2; }
+done
 isec=${INFER_SECONDS:-5}
 rounds=${ROUNDS:-1}
 peer=$root/peers/torch_peer.py
@@ -75,7 +80,25 @@ if [ -n "$core" ]; then
 else
   blas_note="core unknown (OPENBLAS_VERBOSE=2 printed none: PyTorch may not use OpenBLAS)"
 fi
-peer_setting="torch ${tthreads}t, OpenBLAS ${OPENBLAS_NUM_THREADS}t ${core:-?}"
+# torch_best OUT WHAT ARGS...: runs the peer at every setting, keeps the
+# JSON of the best (lowest epoch_seconds, or highest samples_per_second)
+# in OUT and sets $best_setting; every setting's figure goes to stderr.
+torch_best() {
+  local dst=$1 what=$2 st tt ot v best=
+  shift 2
+  for st in "${settings[@]}"; do
+    tt=${st%%:*} ot=${st##*:}
+    OPENBLAS_NUM_THREADS=$ot "$py" "$peer" "$what" --mnist "$mnist" --threads "$tt" "$@" >"$dst.try"
+    if [ "$what" = infer-mlp ]; then v=$(jget samples_per_second <"$dst.try"); else v=$(jget epoch_seconds 0 <"$dst.try"); fi
+    echo "peer-compare: pytorch $what torch ${tt}t OpenBLAS ${ot}t: $v" >&2
+    if [ -z "$best" ] || awk -v a="$v" -v b="$best" -v inf="$what" 'BEGIN{ exit !(inf == "infer-mlp" ? a > b : a < b) }'; then
+      best=$v
+      best_setting="torch ${tt}t, OpenBLAS ${ot}t ${core:-?}"
+      mv "$dst.try" "$dst"
+    fi
+  done
+  rm -f "$dst.try"
+}
 mkdir -p "$out"
 "$resq" data fetch mnist >&2
 mnist=$("$resq" data list | awk '$1 == "mnist" {print $3}')
@@ -93,7 +116,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a > 0 && b > 0) printf "%.2f", a /
 rows=()
 # nice X: X with 2 decimals below 100, none above; other text unchanged.
 nice() { awk -v x="$1" 'BEGIN{ if (x ~ /^[-0-9.eE+]+$/) printf (x < 100 ? "%.2f" : "%.0f"), x; else print x }'; }
-row() { rows+=("$1|$2|$(nice "$3")|$(nice "$4")|$5|$peer_setting"); }
+row() { rows+=("$1|$2|$(nice "$3")|$(nice "$4")|$5|$6"); }
 
 mlp_spec=mlp:784-1024x3-10,drop=0.2
 if want mlp || want infer; then
@@ -106,7 +129,7 @@ fi
 # machine hits both; the row shows each side's fastest epoch and the
 # stderr line every epoch.
 epochs() {
-  local name=$1 model=$2 what=$3 rs=() ts=() i r t
+  local name=$1 model=$2 what=$3 rs=() ts=() i r t v tbest= tset=
   shift 3
   for ((i = 1; i <= rounds; i++)); do
     if [ "$i" -gt 1 ] || ! [ -s "$out/resq-$name.json" ]; then
@@ -116,9 +139,12 @@ epochs() {
     fi
     rs+=("$(jget epoch_seconds 0 <"$out/resq-$name.json")")
     echo "peer-compare: pytorch $what, 1 epoch (round $i/$rounds)" >&2
-    "$py" "$peer" "$what" --mnist "$mnist" --threads "$tthreads" "$@" >"$out/torch-$name.json"
-    ts+=("$(jget epoch_seconds 0 <"$out/torch-$name.json")")
+    torch_best "$out/torch-$name.json" "$what" "$@"
+    v=$(jget epoch_seconds 0 <"$out/torch-$name.json")
+    ts+=("$v")
+    if [ -z "$tbest" ] || awk -v a="$v" -v b="$tbest" 'BEGIN{ exit !(a < b) }'; then tbest=$v tset=$best_setting; fi
   done
+  echo "$tset" >"$out/torch-$name.setting"
   r=$(printf '%s\n' "${rs[@]}" | sort -g | head -n 1)
   t=$(printf '%s\n' "${ts[@]}" | sort -g | head -n 1)
   echo "$name epochs (s), in turn: resq ${rs[*]}; pytorch ${ts[*]}" >"$out/$name-epochs.txt"
@@ -126,33 +152,33 @@ epochs() {
 }
 if want mlp; then
   read -r r t < <(epochs mlp "$mlp_spec" train-mlp --drop 0.2)
-  row "MLP 784-1024x3-10 drop 0.2, 1 epoch" "s/epoch" "$r" "$t" "$(ratio "$t" "$r")"
+  row "MLP 784-1024x3-10 drop 0.2, 1 epoch" "s/epoch" "$r" "$t" "$(ratio "$t" "$r")" "$(cat "$out/torch-mlp.setting")"
 fi
 if want cnn; then
   rm -f "$out/resq-cnn.json"
   read -r r t < <(epochs cnn cnn:32c5-p2-64c5-p2-fc512-10 train-cnn)
-  row "CNN 32c5-p2-64c5-p2-fc512-10, 1 epoch" "s/epoch" "$r" "$t" "$(ratio "$t" "$r")"
+  row "CNN 32c5-p2-64c5-p2-fc512-10, 1 epoch" "s/epoch" "$r" "$t" "$(ratio "$t" "$r")" "$(cat "$out/torch-cnn.setting")"
 fi
 if want infer; then
   echo "peer-compare: pytorch infer-mlp, ${isec} s" >&2
-  "$py" "$peer" infer-mlp --mnist "$mnist" --threads "$tthreads" --batch 100 --seconds "$isec" >"$out/torch-infer.json"
+  torch_best "$out/torch-infer.json" infer-mlp --batch 100 --seconds "$isec"
   t=$(jget samples_per_second <"$out/torch-infer.json")
   echo "peer-compare: resq eval (float32)" >&2
   "$resq" eval "$out/mlp.st" --data mnist --json >"$out/resq-eval.json"
   n=$(jget test_n <"$out/resq-eval.json")
   s=$(jget eval_seconds <"$out/resq-eval.json")
   f=$(awk -v n="$n" -v s="$s" 'BEGIN{printf "%.0f", n / s}')
-  row "infer 784-1024x3-10 float32 (resq eval)" "samples/s" "$f" "$t" "$(ratio "$f" "$t")"
+  row "infer 784-1024x3-10 float32 (resq eval)" "samples/s" "$f" "$t" "$(ratio "$f" "$t")" "$best_setting"
   echo "peer-compare: resq quantize --bits 2, export, infer" >&2
   if "$resq" quantize "$out/mlp.st" --bits 2 --data mnist --out "$out/mlp-t.st" >"$out/quantize.log" 2>&1 &&
      "$resq" export "$out/mlp-t.st" --out "$out/mlp-t.rq" >"$out/export.log" 2>&1 &&
      "$resq" infer "$out/mlp-t.rq" --data mnist --batch 100 --json >"$out/resq-infer.json" 2>"$out/infer.log"; then
     q=$(jget samples_per_second <"$out/resq-infer.json")
-    row "infer 784-1024x3-10 packed ternary (resq infer)" "samples/s" "$q" "$t" "$(ratio "$q" "$t")"
+    row "infer 784-1024x3-10 packed ternary (resq infer)" "samples/s" "$q" "$t" "$(ratio "$q" "$t")" "$best_setting"
   else
     echo "peer-compare: packed ternary path failed:" >&2
     cat "$out/quantize.log" "$out/export.log" "$out/infer.log" 2>/dev/null | tail -n 3 >&2
-    row "infer 784-1024x3-10 packed ternary (resq infer)" "samples/s" "failed" "$t" "-"
+    row "infer 784-1024x3-10 packed ternary (resq infer)" "samples/s" "failed" "$t" "-" "$best_setting"
   fi
 fi
 
@@ -166,5 +192,5 @@ for f in mlp cnn; do
   want "$f" && [ -s "$out/$f-epochs.txt" ] && cat "$out/$f-epochs.txt"
 done
 echo "PyTorch's OpenBLAS: $blas_note"
-echo "(ratio > 1: resq faster. torch threads $tthreads, OPENBLAS_NUM_THREADS $OPENBLAS_NUM_THREADS, resq GEMM threads: all cores;"
+echo "(ratio > 1: resq faster. PyTorch at each of TORCH_SETTINGS=\"${settings[*]}\" (torch:OpenBLAS threads), its best shown; resq GEMM threads: all cores;"
 echo " load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: timings on a busy machine are not comparable)"
