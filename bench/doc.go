@@ -10,6 +10,20 @@
 // and reports the best of several such rounds in GFLOP/s (2*M*N*K per
 // call), since the machine is shared and timings are noisy.
 //
+// Peers get their best setting: each is timed at 1 thread and at resq's
+// thread count (GemmOptions.PeerThreads), the faster kept and printed
+// beside it, and every timing round starts after a pause (Settle) so that
+// OpenBLAS's worker threads, which spin for about 2^28 cycles after a
+// call, do not take a core from the next round. OpenBLAS must run its best
+// kernels too: Debian's OpenBLAS 0.3.21 falls back to its SSE3 (Prescott)
+// kernels on CPUs it does not know. ChooseBLASCore compares the core type
+// it runs with the strongest one OPENBLAS_CORETYPE accepts for this CPU's
+// features (SkylakeX for AVX-512, Zen or Haswell for AVX2, Sandybridge for
+// AVX) and ReexecForBLASCore restarts the process with OPENBLAS_CORETYPE
+// set, since the library reads it only when it loads; a user's own
+// OPENBLAS_CORETYPE is kept. `resq bench openblas-core` gives scripts the
+// same decision (examples/peer-compare, for PyTorch's OpenBLAS).
+//
 // The Go benchmarks in this package (go test -bench Gemm ./bench) report the
 // same numbers as b.ReportMetric "GFLOP/s".
 //

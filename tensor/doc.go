@@ -43,7 +43,20 @@
 // kernels are packed with an AVX 8×8 transpose (also generated). The build
 // tag purego disables all assembly; SetKernel("generic") or the environment
 // variable RESQ_GEMM_KERNEL=generic selects the pure-Go path at run time, so
-// tests exercise every kernel this CPU can run (here: avx2, sse, generic). At init every kernel is
+// tests exercise every kernel this CPU can run. The A slivers of the AVX
+// kernels are packed by hand-written assembly (pack_amd64.s: 8×8 block
+// transposes for A, masked AVX-512 moves for A^T; avo has no masked moves),
+// checked against the Go loops by TestPackAAsmMatchesGo.
+//
+// In auto mode (the default) Gemm may pick a second kernel per call
+// (pickKernel): on a CPU where it multiplies at the same rate (AMD Zen 4
+// runs 512-bit FMAs as two 256-bit halves, so the AVX2 6×16 kernel matches
+// the AVX-512 ones), a call whose C is split by columns (n >= m: the
+// small-M training and convolution shapes) uses it when rounding m and n up
+// to its register block leaves less than 0.98 of the padded work of the
+// best kernel (M = 100: 102 rows of 6 against 112 of 14). The choice
+// depends on the shape alone, so results still do not depend on the thread
+// count; Kernel() then names both ("avx512-14x32+avx2-6x16"). At init every kernel is
 // checked on one tile against a plain loop; one that disagrees (say, an
 // assembly kernel on a CPU it was never run on) is dropped with a message
 // on stderr instead of being used.
