@@ -52,10 +52,16 @@
 // 7-bit activations (u <= 127, pairs <= 32258). Every kernel uses the same
 // grid, so results do not depend on the CPU.
 //
-// Ternary weights use the same int8 path: measured on this machine, the
-// int8 GEMM already runs at about 200 G multiply-adds per second on two
-// cores (AVX2), and an add/subtract formulation would not beat one
-// VPDPBUSD per 64 weights.
+// Ternary layers also keep their codes in the kernels' T2 layout (4 per
+// byte, kernels.PackT2) and, when the selected kernel has T2 code (AVX2,
+// VNNI, or the pure-Go lookup-table kernel), run kernels.GemmT2 on it:
+// the same VPDPBUSD / VPMADDUBSW path with the codes decoded in registers,
+// so a layer reads a quarter of the weight bytes (a 1024x1024 layer fits
+// in L2) and the sums stay exact. A single sample runs one-row kernels
+// (GemmT2's GEMV, kernels.Gemv for the other precisions) that read every
+// weight once instead of once per 4-row block; op.gemm makes the choice.
+// Every path gives the same int32 sums, so logits and predictions do not
+// depend on it (TestT2MatchesByteLayout, TestSingleSampleMatchesBatch).
 //
 // The row loops around the GEMM (activation quantization, the dequantizing
 // epilogue) have AVX2 versions too; before they did, they took as long as

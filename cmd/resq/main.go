@@ -38,7 +38,7 @@ func init() {
 	commands = map[string]command{
 		"version":     {"print the resq version", runVersion},
 		"data":        {"fetch and list datasets: data fetch NAME, data list", runData},
-		"bench":       {"benchmarks: bench gemm [--json] [--peer gonum,openblas] [--peer-threads 1,2]; bench retrain [--bits B] [--json]; bench openblas-core --running CORE", runBench},
+		"bench":       {"benchmarks: bench gemm [--json] [--peer gonum,openblas] [--peer-threads 1,2]; bench infer [--batch 1,100] [--threads 1,2] [--json]; bench retrain [--bits B] [--json]; bench openblas-core --running CORE", runBench},
 		"train":       {"train a float model: train --model SPEC --data NAME --epochs N --out FILE", runTrain},
 		"eval":        {"evaluate a checkpoint: eval FILE --data NAME", runEval},
 		"quantize":    {"quantize weights directly: quantize FILE --bits B --out FILE", runQuantize},
