@@ -11,7 +11,7 @@ import (
 // TestHelpGoesToStdout: every command's -h prints its flags on the writer
 // run was given, exits 0 and writes nothing on stderr.
 func TestHelpGoesToStdout(t *testing.T) {
-	groups := map[string][]string{"bench": {"gemm", "retrain"}, "data": {"fetch", "list"}}
+	groups := map[string][]string{"bench": {"gemm", "infer", "retrain"}, "data": {"fetch", "list"}}
 	var lines [][]string
 	for n := range commands {
 		if subs, ok := groups[n]; ok {
