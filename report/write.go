@@ -73,14 +73,14 @@ func (s *Summary) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "report: %d records (%d ok, %d failed) -> %s\n", s.Records, s.OK, s.Failed, s.Markdown)
 	fmt.Fprintf(&b, "report: html %s, %d plot files, %s, %s\n", s.HTML, len(s.Plots), s.ResultsCSV, s.SummaryCSV)
 	for _, g := range s.Groups {
-		unit := "%"
+		unit, gapUnit := "%", "pp"
 		if g.Metric == data.MetricBPC {
-			unit = " bits per character"
+			unit, gapUnit = " bits per character", "bits"
 		}
 		fmt.Fprintf(&b, "%s: best float error %s%s\n", g.Name, fmtF(g.BestFloatErr, 2), unit)
 		for _, q := range g.Gaps {
-			fmt.Fprintf(&b, "  %-11s gap %s pp at %s (%s), %s pp at %s (%s); ECR %s at %s, %s at %s\n", q.Prec,
-				fmtSigned(q.Smallest.GapPct), q.Smallest.Size, q.Smallest.Noise, fmtSigned(q.Largest.GapPct), q.Largest.Size, q.Largest.Noise,
+			fmt.Fprintf(&b, "  %-11s gap %s %s at %s (%s), %s %s at %s (%s); ECR %s at %s, %s at %s\n", q.Prec,
+				fmtSigned(q.Smallest.GapPct), gapUnit, q.Smallest.Size, q.Smallest.Noise, fmtSigned(q.Largest.GapPct), gapUnit, q.Largest.Size, q.Largest.Noise,
 				q.Smallest.ECR, q.Smallest.Size, q.Largest.ECR, q.Largest.Size)
 		}
 	}
