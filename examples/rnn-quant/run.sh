@@ -61,7 +61,7 @@ if want sweeps; then
     for ((i = 0; i < shards; i++)); do
       "$resq" sweep "$here/$s.yaml" --out "$out/$s" --shard "$i/$shards" --no-report >&2
     done
-    for f in "$out/$s"/results*.jsonl; do cp "$f" "$out/all/$s-$(basename "$f")"; done
+    for f in "$out/$s"/results*.jsonl; do b=$(basename "$f"); cp "$f" "$out/all/results-$s${b#results}"; done
   done
   "$resq" report "$out/all"
   python3 "$here/table.py" "$out/all/report/summary.csv"
