@@ -10,16 +10,16 @@
 #   speed  the seed-1 network pruned once to 0, 50, 80, 90, 95% and quantized
 #          ternary directly, and the retrained 90% model: bytes, error and
 #          packed-engine samples/s at batch 1 and 100.       -> speed.csv
-#   alloc  784-256x{2,3}-10 (the paper-ffdnn family, its float recipe),
-#          seeds 1..3: resq allocate at the bytes of uniform 3 bits (seed-1
-#          float model), then both retrained with the same budget.
-#                                                            -> alloc.csv
+#   alloc  784-Wx{2,3}-10 (the paper-ffdnn family, its float recipe; W from
+#          WIDTH, default 256), seeds 1..3: resq allocate at the bytes of
+#          uniform 3 bits (seed-1 float model), then both retrained with the
+#          same budget.                                      -> alloc-wW.csv
 #
 # Usage: examples/prune/run.sh [all|lenet|speed|alloc ...]   (default: all)
 # Env:   OUT=DIR     models, sweeps, logs (default /tmp/resq-prune)
 #        HEAVY=CMD   prefix of training commands (e.g. a CPU-sharing wrapper)
 #        QUIET=CMD   prefix of the timing runs (e.g. a wrapper that waits for an idle machine)
-#        SEEDS="1 2 3"
+#        SEEDS="1 2 3"  WIDTH=256 (alloc)
 # Time:  about 15 minutes on 2 cores.
 set -euo pipefail
 
@@ -69,22 +69,23 @@ print(",".join(map(str,[s,fe,pe,"%.2f"%(float(pe)-float(fe)),e["float_bytes"],e[
 fi
 
 if selected alloc; then
-  sw=$out/alloc
+  w=${WIDTH:-256}
+  sw=$out/alloc-w$w
   spec_head() {
     cat <<YAML
 name: prune-alloc
 dataset: mnist
-mlp: {widths: [256], depths: [2, 3], act: relu, dropout: 0.2}
+mlp: {widths: [$w], depths: [2, 3], act: relu, dropout: 0.2}
 seeds: [$(echo $seeds | tr ' ' ',')]
 float: {epochs: 10, batch: 100, lr: 0.05, optimizer: sgd, momentum: 0.9, schedule: cosine}
 retrain: {epochs: 5, lr: 0.01}
 quant: {rule: l2}
 YAML
   }
-  { spec_head; echo "bits: [3]"; echo "modes: [float]"; } > "$out/alloc-float.yaml"
-  $heavy "$resq" sweep "$out/alloc-float.yaml" --out "$sw" > "$out/alloc-float.log" 2>&1
+  { spec_head; echo "bits: [3]"; echo "modes: [float]"; } > "$out/alloc-float-w$w.yaml"
+  $heavy "$resq" sweep "$out/alloc-float-w$w.yaml" --out "$sw" > "$out/alloc-float-w$w.log" 2>&1
   allocs=()
-  echo "depth,float_checkpoint,uniform3_bytes,allocation,allocation_bytes" > "$res/alloc-choice.csv"
+  echo "depth,float_checkpoint,uniform3_bytes,allocation,allocation_bytes" > "$res/alloc-choice-w$w.csv"
   s=$(echo $seeds | cut -d' ' -f1)
   for d in 2 3; do
     id=$(python3 -c '
@@ -93,18 +94,18 @@ for l in open(sys.argv[1]):
     r=json.loads(l)
     if r["mode"]=="float" and r["depth"]==int(sys.argv[2]) and r["seed"]==int(sys.argv[3]) and r["status"]=="ok": print(r["id"])' "$sw/results.jsonl" "$d" "$s" | tail -1)
     ck=$sw/models/$id.safetensors
-    b3=$("$resq" quantize "$ck" --bits 3 --out "$out/u3-d$d.st" --json >/dev/null && "$resq" export "$out/u3-d$d.st" --out "$out/u3-d$d.rq" --json | jget 'd["stored_bytes"]')
-    aj=$($heavy "$resq" allocate "$ck" --data mnist --max-weight-bytes "$b3" --out "$res/alloc-d$d.json" --json)
+    b3=$("$resq" quantize "$ck" --bits 3 --out "$out/u3-d$d-w$w.st" --json >/dev/null && "$resq" export "$out/u3-d$d-w$w.st" --out "$out/u3-d$d-w$w.rq" --json | jget 'd["stored_bytes"]')
+    aj=$($heavy "$resq" allocate "$ck" --data mnist --max-weight-bytes "$b3" --out "$res/alloc-d$d-w$w.json" --json)
     a=$(echo "$aj" | jget '",".join(map(str, d["bits_per_layer"]))')
     ab=$(echo "$aj" | jget 'd["stored_bytes"]')
-    echo "$d,$ck,$b3,\"$a\",$ab" >> "$res/alloc-choice.csv"
+    echo "$d,$ck,$b3,\"$a\",$ab" >> "$res/alloc-choice-w$w.csv"
     allocs+=("\"$a\"")
   done
-  { spec_head; echo "bits: [3]"; echo "modes: [float, retrain]"; echo "bits_per_layer: [$(IFS=,; echo "${allocs[*]}")]"; } > "$out/alloc.yaml"
-  cp "$out/alloc.yaml" "$res/alloc-spec.yaml"
-  $heavy "$resq" sweep "$out/alloc.yaml" --out "$sw" > "$out/alloc.log" 2>&1
+  { spec_head; echo "bits: [3]"; echo "modes: [float, retrain]"; echo "bits_per_layer: [$(IFS=,; echo "${allocs[*]}")]"; } > "$out/alloc-w$w.yaml"
+  cp "$out/alloc-w$w.yaml" "$res/alloc-spec-w$w.yaml"
+  $heavy "$resq" sweep "$out/alloc-w$w.yaml" --out "$sw" > "$out/alloc-w$w.log" 2>&1
   "$resq" report "$sw" > /dev/null
-  python3 - "$sw/results.jsonl" > "$res/alloc.csv" <<'PY'
+  python3 - "$sw/results.jsonl" > "$res/alloc-w$w.csv" <<'PY'
 import json, sys, statistics as st
 recs = [json.loads(l) for l in open(sys.argv[1])]
 ok = [r for r in recs if r["status"] == "ok" and r["mode"] == "retrain"]
@@ -118,7 +119,7 @@ for d in sorted({r["depth"] for r in ok}):
         sd = st.stdev(e) if len(e) > 1 else 0
         print(f'{d},"{name}",{len(e)},{st.mean(e):.3f},{sd:.3f},{rs[0]["stored_bytes"]},"{" ".join("%.2f" % x for x in e)}"')
 PY
-  cat "$res/alloc-choice.csv" "$res/alloc.csv"
+  cat "$res/alloc-choice-w$w.csv" "$res/alloc-w$w.csv"
 fi
 
 if selected speed; then
