@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/resq-dev/resq/internal/safetensors"
-	"github.com/resq-dev/resq/nn"
 	"github.com/resq-dev/resq/packed/internal/kernels"
 	"github.com/resq-dev/resq/tensor"
 )
@@ -173,7 +172,11 @@ func LoadBytes(b []byte) (*Model, error) {
 		case "maxpool":
 			o = &op{kind: opPool, c: in[0], h: in[1], w: in[2], r: l.K, stride: l.Stride, oh: out[1], ow: out[2]}
 		case "lstm", "gru":
-			ro, err := buildRecurrent(f, i, l)
+			stepIn := l.In
+			if l.Rec.Tokens {
+				stepIn = 1
+			}
+			ro, err := buildRecurrent(f, i, l, tensor.Numel(in)/stepIn)
 			if err != nil {
 				return nil, fmt.Errorf("packed: layer %d (%s): %v", i, l.Kind, err)
 			}
@@ -181,6 +184,12 @@ func LoadBytes(b []byte) (*Model, error) {
 			m.recurrent++
 			used += l.recTensors()
 			o = &op{kind: opRecurrent, rec: ro}
+			for _, d := range []*op{ro.ints.ih, ro.ints.hh} {
+				if d != nil {
+					m.xqMax = max(m.xqMax, rowChunk*d.ldx())
+					m.accMax = max(m.accMax, rowChunk*kernels.Pad16(d.rows))
+				}
+			}
 		default:
 			o, err = buildWeighted(f, i, l)
 			if err != nil {
@@ -303,7 +312,7 @@ type scratch struct {
 	// the row in the chunk (cur: the sample a conv is computing).
 	hook           func(layer, sample int, codes []uint8)
 	layer, r0, cur int
-	rnn            []nn.Layer // per opRecurrent: the float LSTM or GRU it runs (recurrent.go)
+	rec            []*recScratch // per opRecurrent: its buffers (recint.go)
 }
 
 func (m *Model) getScratch() *scratch {
@@ -418,7 +427,7 @@ func (m *Model) forward(s *scratch, dst, x []float32, rows int, wide bool) {
 		case o.kind == opDense:
 			o.dense(s, out, in, rows)
 		case o.kind == opRecurrent:
-			o.rec.forward(s, out, in, rows, o.inSize)
+			o.rec.forward(s, out, in, rows, wide)
 		case o.kind == opConv:
 			for i := 0; i < rows; i++ {
 				if wide {

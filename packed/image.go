@@ -305,7 +305,9 @@ func (m *Model) InferIntHook(logits, pred []int32, x []uint8, batch int, hook fu
 // load would; every other code reads as (code - off) * scale on the
 // sample's grid, beyond the grid's range for codes it does not use.
 // Samples run in order on the caller's goroutine; each sample's logits
-// depend only on its own input and hook, never on batch. It panics on an
+// depend only on its own input and hook, never on batch. Recurrent
+// layers are not weighted layers here: the hook does not see their codes.
+// It panics on an
 // integer-mode model or if the slices do not match batch.
 func (m *Model) InferHook(dst, x []float32, batch int, hook func(layer, sample int, codes []uint8)) {
 	if m.intNet != nil {

@@ -17,13 +17,11 @@ import (
 // HHBits, HHEncoding, HHSteps); a GRU adds its recurrent-side bias
 // hh_bias [G*Out]. G is 4 (LSTM gates i, f, g, o) or 3 (GRU r, z, n).
 //
-// The engine expands both matrices once at load to float32 weights
-// code*step, the very values the quantized model computes with (quant's
-// Q), and runs the recurrence with nn's float32 LSTM or GRU, whose gate
-// sigmoid and tanh are float32 approximations (nn/rnnmath.go): the
-// recurrent part is float, its output equals the simulated-quantized
-// forward bit for bit, and the dense head after it runs on the integer
-// kernels like any dense layer.
+// The engine runs the two matrix products on the integer kernels with
+// 8-bit activation codes (recint.go), and Predict's float pass runs nn's
+// float32 LSTM or GRU on the weights expanded to code*step, the very
+// values the quantized model computes with (quant's Q): that pass equals
+// the simulated-quantized forward bit for bit.
 
 // recArch holds the recurrent fields of an arch entry.
 type recArch struct {
@@ -254,23 +252,27 @@ func encodeRecurrent(ts []safetensors.Tensor, i int, l archLayer, d *denseData) 
 	return ts, nil
 }
 
-// recOp is a loaded recurrent layer: its weights expanded to code*step.
+// recOp is a loaded recurrent layer: its weights expanded to code*step
+// (the float pass, token projections) and its matrices as integer ops.
 type recOp struct {
 	arch         archLayer
 	wih, whh     []float32 // [G*H, In], [G*H, H]
 	bias, biasHH []float32 // [G*H]
-	idx          int       // index among the model's recurrent ops (scratch slot)
+	ints         recMats
+	steps        int // T, the sequence length
+	idx          int // index among the model's recurrent ops (scratch slot)
 }
 
 // buildRecurrent loads and checks layer i's tensors.
-func buildRecurrent(f *safetensors.File, i int, l archLayer) (*recOp, error) {
+func buildRecurrent(f *safetensors.File, i int, l archLayer, steps int) (*recOp, error) {
 	rows := l.gates() * l.Out
-	o := &recOp{arch: l}
-	var err error
-	if o.wih, err = expandMatrix(f, i, "codes", "step", rows, l.In, l.Bits, l.Encoding, l.Steps); err != nil {
+	o := &recOp{arch: l, steps: steps}
+	ihCodes, ihSteps, err := expandMatrix(&o.wih, f, i, "codes", "step", rows, l.In, l.Bits, l.Encoding, l.Steps)
+	if err != nil {
 		return nil, err
 	}
-	if o.whh, err = expandMatrix(f, i, "hh_codes", "hh_step", rows, l.Out, l.Rec.HHBits, l.Rec.HHEncoding, l.Rec.HHSteps); err != nil {
+	hhCodes, hhSteps, err := expandMatrix(&o.whh, f, i, "hh_codes", "hh_step", rows, l.Out, l.Rec.HHBits, l.Rec.HHEncoding, l.Rec.HHSteps)
+	if err != nil {
 		return nil, err
 	}
 	if o.bias, err = readF32(f, tensorName(i, "bias"), rows); err != nil {
@@ -286,24 +288,33 @@ func buildRecurrent(f *safetensors.File, i int, l archLayer) (*recOp, error) {
 			return nil, err
 		}
 	}
+	if !l.Rec.Tokens {
+		o.ints.ih = matrixOp(ihCodes, rows, l.In, l.Bits, ihSteps, o.bias)
+	}
+	hhBias := o.biasHH
+	if hhBias == nil {
+		hhBias = make([]float32, rows)
+	}
+	o.ints.hh = matrixOp(hhCodes, rows, l.Out, l.Rec.HHBits, hhSteps, hhBias)
 	return o, nil
 }
 
-// expandMatrix decodes a matrix's codes and steps into code*step.
-func expandMatrix(f *safetensors.File, i int, codesName, stepName string, rows, cols, bits int, enc string, nsteps int) ([]float32, error) {
+// expandMatrix decodes a matrix's codes and steps into *w = code*step and
+// returns the codes and the steps, one per row.
+func expandMatrix(dst *[]float32, f *safetensors.File, i int, codesName, stepName string, rows, cols, bits int, enc string, nsteps int) ([]int8, []float32, error) {
 	codes, err := decodeNamed(f, tensorName(i, codesName), rows, cols, bits, enc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	steps, err := readF32(f, tensorName(i, stepName), nsteps)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(steps) == 1 && rows > 1 {
 		steps = slices.Repeat(steps, rows)
 	}
 	if err := checkScales(tensorName(i, stepName), steps, "", nil, codes, cols); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w := make([]float32, rows*cols)
 	for r := 0; r < rows; r++ {
@@ -311,7 +322,8 @@ func expandMatrix(f *safetensors.File, i int, codesName, stepName string, rows, 
 			w[r*cols+c] = float32(codes[r*cols+c]) * steps[r]
 		}
 	}
-	return w, nil
+	*dst = w
+	return codes, steps, nil
 }
 
 // decodeNamed unpacks the codes tensor name of a rows x cols matrix.
@@ -360,21 +372,8 @@ func (o *recOp) layer() nn.Layer {
 	return nl
 }
 
-// forward runs rows samples of in [rows, inSize] into out [rows, outSize].
-func (o *recOp) forward(s *scratch, out, in []float32, rows, inSize int) {
-	for len(s.rnn) <= o.idx {
-		s.rnn = append(s.rnn, nil)
-	}
-	if s.rnn[o.idx] == nil {
-		s.rnn[o.idx] = o.layer()
-	}
-	x := tensor.Tensor{Data: in[:rows*inSize], Shape: []int{rows, inSize}}
-	y := s.rnn[o.idx].Forward(&x, false)
-	copy(out, y.Data)
-}
-
-// forwardAlone is forward with a layer of its own (the slow float recheck
-// path, which has no scratch).
+// forwardAlone runs rows samples of in [rows, inSize] into out with nn's
+// float32 recurrence on code*step (Predict's float pass).
 func (o *recOp) forwardAlone(out, in []float32, rows, inSize int) {
 	x := tensor.Tensor{Data: in[:rows*inSize], Shape: []int{rows, inSize}}
 	copy(out, o.layer().Forward(&x, false).Data)

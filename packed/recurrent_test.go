@@ -15,10 +15,10 @@ import (
 )
 
 // TestRecurrentMatchesNN exports quantized LSTM and GRU models and checks
-// that the packed engine's logits equal nn's simulated-quantized forward
-// (the recurrent layers run the same float32 recurrence on code*step,
-// only the dense head's 8-bit activation codes differ) and that its
-// predictions equal nn's.
+// that the packed engine's logits are close to nn's simulated-quantized
+// forward (the recurrent products and the dense head run with 8-bit
+// activation codes), that its predictions equal nn's, and that the float
+// pass equals nn's forward.
 func TestRecurrentMatchesNN(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 41))
 	tests := []struct {
