@@ -122,6 +122,27 @@ func (o *recOp) stepIn() int {
 	return o.arch.In
 }
 
+// accumulate adds the product of the dense op d (zero bias) over in [n,
+// d.cols] with 8-bit activation codes to the rows of y (row i at
+// y[i*ldy:], d.rows values; n <= the scratch's chunk): the epilogue takes
+// y's row as its bias, so y = product + y with the rounding of a product
+// followed by an addition.
+func (d *op) accumulate(s *scratch, y []float32, ldy int, in []float32, n int) {
+	mp := (n + kernels.MR - 1) / kernels.MR * kernels.MR
+	kp, np := d.ldx(), kernels.Pad16(d.rows)
+	xq := s.xq[:mp*kp]
+	for i := 0; i < n; i++ {
+		s.scale[i], s.off[i] = quantizeRow(xq[i*kp:(i+1)*kp], in[i*d.cols:(i+1)*d.cols], d.amax)
+	}
+	clear(xq[n*kp:])
+	acc := s.acc[:mp*np]
+	d.gemm(s.threads, n, xq, kp, acc, np)
+	for i := 0; i < n; i++ {
+		row := y[i*ldy : i*ldy+d.rows]
+		kernels.Epilogue(row, acc[i*np:i*np+d.rows], d.colsum, d.step, row, s.off[i], s.scale[i], false)
+	}
+}
+
 // forwardInt is forward with the products on the integer kernels (any
 // StateBits). The hook of InferHook does not see these products.
 func (o *recOp) forwardInt(s *scratch, out, in []float32, rows int, wide bool) {
@@ -139,8 +160,12 @@ func (o *recOp) forwardInt(s *scratch, out, in []float32, rows int, wide bool) {
 	} else {
 		o.projectTokens(b.xp, in[:rows*T])
 	}
+	lstm := l.Kind == "lstm"
 	for t := 0; t < T; t++ {
-		if t > 0 {
+		switch {
+		case t > 0 && lstm && !wide:
+			o.ints.hh.accumulate(s, b.xp[t*g:], T*g, b.h, rows)
+		case t > 0:
 			o.ints.hh.product(s, b.hg, b.h, rows, wide)
 		}
 		for i := 0; i < rows; i++ {
@@ -153,7 +178,7 @@ func (o *recOp) forwardInt(s *scratch, out, in []float32, rows int, wide bool) {
 				}
 				gruCell(hi, gt, hg, t == 0)
 			} else {
-				if t > 0 {
+				if t > 0 && wide {
 					for j, v := range b.hg[i*g : (i+1)*g] {
 						gt[j] += v
 					}
