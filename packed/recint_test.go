@@ -116,12 +116,20 @@ func TestRecurrentStepMatchesPlainLoop(t *testing.T) {
 			for _, in := range []int{1, 5, 29} {
 				for _, bits := range []int{2, 4} {
 					const steps, rows = 4, 6
-					spec := fmt.Sprintf("%s:%d-%d-3", kind, in, hidden)
-					_, pm := recModel(t, spec, []int{steps, in}, quant.Config{Bits: bits, PerGate: bits == 4}, 3*(bits-2)/2, uint64(hidden*in+bits), 3)
+					// 4 bits: a step per gate, state bits 3, token inputs.
+					tokens := bits == 4
+					spec, shape, stepIn := fmt.Sprintf("%s:%d-%d-3", kind, in, hidden), []int{steps, in}, in
+					if tokens {
+						spec, shape, stepIn = spec+",tokens", []int{steps}, 1
+					}
+					_, pm := recModel(t, spec, shape, quant.Config{Bits: bits, PerGate: tokens}, 3*(bits-2)/2, uint64(hidden*in+bits), 3)
 					ro := pm.ops[0].rec
-					x := make([]float32, rows*steps*in)
+					x := make([]float32, rows*steps*stepIn)
 					for k := range x {
 						x[k] = float32(r.NormFloat64())
+						if tokens {
+							x[k] = float32(r.IntN(in))
+						}
 					}
 					s := pm.getScratch()
 					got := make([]float32, rows*hidden)
@@ -137,7 +145,7 @@ func TestRecurrentStepMatchesPlainLoop(t *testing.T) {
 }
 
 // refRecurrence is the plain loop of recOp.forwardInt for the last step's
-// state.
+// state (token inputs: the columns of code*step plus the bias).
 func refRecurrence(o *recOp, x []float32, rows int) []float32 {
 	l, T := o.arch, o.steps
 	h, g := l.Out, l.gates()*l.Out
@@ -151,9 +159,17 @@ func refRecurrence(o *recOp, x []float32, rows int) []float32 {
 		return c
 	}
 	ih, hh := o.ints.ih, o.ints.hh
-	wih, whh := codesOf(ih), codesOf(hh)
+	whh := codesOf(hh)
 	xp := make([]float32, rows*T*g)
-	refProduct(xp, x, rows*T, wih, g, l.In, l.Bits, ih.step, ih.bias)
+	if ih != nil {
+		refProduct(xp, x, rows*T, codesOf(ih), g, l.In, l.Bits, ih.step, ih.bias)
+	} else {
+		for i, v := range x[:rows*T] {
+			for j := 0; j < g; j++ {
+				xp[i*g+j] = o.wih[j*l.In+int(v)] + o.bias[j]
+			}
+		}
+	}
 	state, c, tc := make([]float32, rows*h), make([]float32, rows*h), make([]float32, h)
 	hg := make([]float32, rows*g)
 	for t := 0; t < T; t++ {
