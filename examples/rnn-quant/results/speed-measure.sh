@@ -1,6 +1,9 @@
 #!/bin/bash
 # One sequential-MNIST epoch of lstm:28-128-10 (batch 100, Adam, clip 1):
 # resq, then PyTorch 1.13 (torch threads 1, OpenBLAS 2 threads), in one quiet run.
+# This is the record of the command behind the speed-*.log files, run in a
+# scratch folder holding a resq binary and a copy of peers/torch_peer.py; from
+# a checkout, `examples/rnn-quant/run.sh speed` makes the same measurement.
 cd /tmp/w20/speed
 export OPENBLAS_NUM_THREADS=2
 echo "start $(date -u +%T) load $(cat /proc/loadavg)"
