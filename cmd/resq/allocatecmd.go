@@ -56,8 +56,8 @@ func runAllocate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if *asJSON {
 		return printJSON(stdout, a)
 	}
-	fmt.Fprintf(stdout, "%s on %s, budget %s: bits per layer %s, %s stored (float model %.2f%% test error)\n",
-		a.Model, a.Dataset, units.FormatBytes(float64(a.BudgetBytes)), quant.FormatBits(a.BitsPerLayer), units.FormatBytes(float64(a.StoredBytes)), a.FloatTestError)
+	fmt.Fprintf(stdout, "%s on %s, budget %s: bits per layer %s, %s stored (float model test error %s)\n",
+		a.Model, a.Dataset, units.FormatBytes(float64(a.BudgetBytes)), quant.FormatBits(a.BitsPerLayer), units.FormatBytes(float64(a.StoredBytes)), errorText(a.Dataset, a.FloatTestError))
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "BITS\tSTORED BYTES\tDIRECT TEST ERROR %\tFITS THE ALLOCATION'S BYTES")
 	fmt.Fprintf(tw, "%s\t%d\t%.2f\t(allocation)\n", quant.FormatBits(a.BitsPerLayer), a.StoredBytes, a.TestErrPct)

@@ -140,3 +140,12 @@ func loadInputs(path string, df *dataFlags, stderr io.Writer) (*pipeline.Checkpo
 	}
 	return c, ds, nil
 }
+
+// errorText formats a test error in its dataset's measure: "1.23%", or
+// "2.971 bits per character" for next-character data.
+func errorText(dataset string, v float64) string {
+	if data.MetricFor(dataset) == data.MetricBPC {
+		return fmt.Sprintf("%.3f bits per character", v)
+	}
+	return fmt.Sprintf("%.2f%%", v)
+}

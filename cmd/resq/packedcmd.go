@@ -120,8 +120,8 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Check *pipeline.Agreement `json:"check,omitempty"`
 		}{r, a})
 	}
-	fmt.Fprintf(stdout, "%s on %s: test error %.2f%% of %d samples, %.0f samples/s (batch %d, %d passes in %.1f s; %d samples rechecked with 16-bit activations, %d of them with float)\n",
-		r.Model, r.Dataset, r.TestErrPct, r.TestN, r.SamplesPerSec, r.Batch, r.Passes, r.Seconds, r.Rechecked.Wide, r.Rechecked.Float)
+	fmt.Fprintf(stdout, "%s on %s: test error %s of %d samples, %.0f samples/s (batch %d, %d passes in %.1f s; %d samples rechecked with 16-bit activations, %d of them with float)\n",
+		r.Model, r.Dataset, errorText(r.Dataset, r.TestErrPct), r.TestN, r.SamplesPerSec, r.Batch, r.Passes, r.Seconds, r.Rechecked.Wide, r.Rechecked.Float)
 	if a != nil {
 		fmt.Fprintf(stdout, "against %s (simulated-quantized float forward): %d of %d predictions differ; logit difference relative to the sample's largest logit: max %.2g, mean %.2g\n",
 			a.Checkpoint, a.Disagree, a.N, a.MaxLogitErr, a.MeanLogitErr)

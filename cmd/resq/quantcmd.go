@@ -161,7 +161,7 @@ func runSensitivity(_ context.Context, args []string, stdout, stderr io.Writer) 
 		return printJSON(stdout, map[string]any{"model": c.M.Spec, "dataset": ds.Name, "dataset_checksum": ds.Checksum,
 			"float_test_error_pct": floatErr.TestErrPct, "rows": rows})
 	}
-	fmt.Fprintf(stdout, "%s on %s: float test error %.2f%%; one layer quantized at a time:\n", c.M.Spec, ds.Name, floatErr.TestErrPct)
+	fmt.Fprintf(stdout, "%s on %s: float test error %s; one layer quantized at a time:\n", c.M.Spec, ds.Name, errorText(ds.Name, floatErr.TestErrPct))
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "LAYER\tBITS\tSTEP\tTEST ERROR %\tDELTA")
 	for _, r := range rows {

@@ -73,7 +73,7 @@ func printOutcome(w io.Writer, o *pipeline.Outcome, asJSON bool) error {
 	if o.Quant != nil && len(o.Quant.BitsPerLayer) > 0 {
 		prec = fmt.Sprintf("%s %s-bit", o.Mode, quant.FormatBits(o.Quant.BitsPerLayer))
 	}
-	fmt.Fprintf(w, "%s on %s (%s): test error %.2f%% of %d samples, %d weights\n", o.Model, o.Dataset, prec, o.TestErrPct, o.TestN, o.Weights)
+	fmt.Fprintf(w, "%s on %s (%s): test error %s of %d samples, %d weights\n", o.Model, o.Dataset, prec, errorText(o.Dataset, o.TestErrPct), o.TestN, o.Weights)
 	if len(o.Sparsity) > 0 {
 		f := make([]string, len(o.Sparsity))
 		for i, s := range o.Sparsity {
