@@ -269,19 +269,7 @@ func buildWeighted(f *safetensors.File, i int, l archLayer) (*op, error) {
 	if err := checkScales(tensorName(i, "step"), o.step, tensorName(i, "bias"), bias, codes, cols); err != nil {
 		return nil, err
 	}
-	o.colsum = make([]int32, rows)
-	for j := range o.colsum {
-		var s int32
-		for _, c := range codes[j*cols : (j+1)*cols] {
-			s += int32(c)
-		}
-		o.colsum[j] = s
-	}
-	o.wp = make([]int8, kernels.PackedLen(rows, cols))
-	kernels.PackW(o.wp, codes, rows, cols)
-	if l.Bits == 2 {
-		o.w2 = packT2(codes, rows, cols)
-	}
+	o.setCodes(codes, l.Bits == 2)
 	if o.kind == opDense {
 		o.sp = newSparseCols(codes, rows, cols, sparseDensity)
 	}
@@ -450,6 +438,27 @@ func (m *Model) forward(s *scratch, dst, x []float32, rows int, wide bool) {
 
 // useT2 lets tests turn the T2 kernels off to compare with PackW's layout.
 var useT2 = true
+
+// setCodes derives the kernels' operands from the layer's codes [o.rows,
+// o.cols]: the row sums of the codes (colsum, for the activations' zero
+// point), PackW's layout and, when t2 is set, the T2 layout (nil if a code
+// is not ternary).
+func (o *op) setCodes(codes []int8, t2 bool) {
+	o.colsum = make([]int32, o.rows)
+	for j := range o.colsum {
+		var s int32
+		for _, c := range codes[j*o.cols : (j+1)*o.cols] {
+			s += int32(c)
+		}
+		o.colsum[j] = s
+	}
+	o.wp = make([]int8, kernels.PackedLen(o.rows, o.cols))
+	kernels.PackW(o.wp, codes, o.rows, o.cols)
+	o.w2 = nil
+	if t2 {
+		o.w2 = packT2(codes, o.rows, o.cols)
+	}
+}
 
 // packT2 returns the codes [rows, cols] in the T2 layout, or nil if one is
 // not ternary (a fault-injected image may hold any code).

@@ -162,17 +162,7 @@ func (m *Model) WithImage(img *Image) (*Model, error) {
 			n.step[j] = math.Float32frombits(l.Step[j%len(l.Step)])
 			n.bias[j] = math.Float32frombits(l.Bias[j])
 		}
-		n.colsum = make([]int32, o.rows)
-		for j := range n.colsum {
-			for _, c := range codes[j*o.cols : (j+1)*o.cols] {
-				n.colsum[j] += int32(c)
-			}
-		}
-		n.wp = make([]int8, kernels.PackedLen(o.rows, o.cols))
-		kernels.PackW(n.wp, codes, o.rows, o.cols)
-		if o.w2 != nil {
-			n.w2 = packT2(codes, o.rows, o.cols)
-		}
+		n.setCodes(codes, o.w2 != nil)
 		nm.ops = append(nm.ops, &n)
 	}
 	if li != len(img.Layers) {

@@ -44,19 +44,7 @@ func matrixOp(codes []int8, rows, cols, bits int, steps, bias []float32) *op {
 	if len(steps) == 1 && rows > 1 {
 		o.step = slices.Repeat(steps, rows)
 	}
-	o.colsum = make([]int32, rows)
-	for j := range o.colsum {
-		var s int32
-		for _, c := range codes[j*cols : (j+1)*cols] {
-			s += int32(c)
-		}
-		o.colsum[j] = s
-	}
-	o.wp = make([]int8, kernels.PackedLen(rows, cols))
-	kernels.PackW(o.wp, codes, rows, cols)
-	if bits == 2 {
-		o.w2 = packT2(codes, rows, cols)
-	}
+	o.setCodes(codes, bits == 2)
 	return o
 }
 
