@@ -48,20 +48,9 @@ func t2LUT(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc 
 	if work := m * np * 16 * Pad16(k); work < 1<<20 || workers < 2 {
 		workers = 1
 	}
-	workers = min(workers, np)
-	if workers == 1 {
-		t2LUTPanels(0, np, m, n, k, x, ldx, w2, c, ldc, neg)
-		return
-	}
-	var wg sync.WaitGroup
-	for t := 0; t < workers; t++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t2LUTPanels(np*t/workers, np*(t+1)/workers, m, n, k, x, ldx, w2, c, ldc, neg)
-		}()
-	}
-	wg.Wait()
+	parallel(min(workers, np), np, func(p0, p1 int) {
+		t2LUTPanels(p0, p1, m, n, k, x, ldx, w2, c, ldc, neg)
+	})
 }
 
 // t2LUTPanels computes panels [p0, p1) of every row, four rows at a time.
