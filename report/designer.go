@@ -373,13 +373,6 @@ func addDesigner(d *doc, dir string, groups []*Group, opt Options, s *Summary) e
 	if sec == nil {
 		return nil
 	}
-	at := len(d.Sections)
-	for i, x := range d.Sections {
-		if x.Heading == "Failed cells" {
-			at = i
-			break
-		}
-	}
-	d.Sections = append(d.Sections[:at], append([]section{*sec}, d.Sections[at:]...)...)
+	d.insertBeforeFailed(*sec)
 	return nil
 }

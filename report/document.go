@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -423,4 +424,14 @@ func (d *doc) html() ([]byte, error) {
 		return nil, fmt.Errorf("report: report.html: %v", err)
 	}
 	return b.Bytes(), nil
+}
+
+// insertBeforeFailed adds sec to the document just before its "Failed
+// cells" section (at the end when there is none).
+func (d *doc) insertBeforeFailed(sec section) {
+	at := slices.IndexFunc(d.Sections, func(x section) bool { return x.Heading == "Failed cells" })
+	if at < 0 {
+		at = len(d.Sections)
+	}
+	d.Sections = slices.Insert(d.Sections, at, sec)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot/plotter"
@@ -244,10 +243,6 @@ func addFaults(d *doc, dir string, recs []results.Record, s *Summary) error {
 	if err := writeFile(filepath.Join(dir, "faults.csv"), c); err != nil {
 		return err
 	}
-	at := slices.IndexFunc(d.Sections, func(x section) bool { return x.Heading == "Failed cells" })
-	if at < 0 {
-		at = len(d.Sections)
-	}
-	d.Sections = slices.Insert(d.Sections, at, faultsSection(rows, rendered))
+	d.insertBeforeFailed(faultsSection(rows, rendered))
 	return nil
 }

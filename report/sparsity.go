@@ -201,14 +201,7 @@ func addCompression(d *doc, groups []*Group, budgets []float64) {
 	if sec == nil {
 		return
 	}
-	at := len(d.Sections)
-	for i, x := range d.Sections {
-		if x.Heading == "Failed cells" {
-			at = i
-			break
-		}
-	}
-	d.Sections = append(d.Sections[:at], append([]section{*sec}, d.Sections[at:]...)...)
+	d.insertBeforeFailed(*sec)
 }
 
 // joinFloats writes values as "0.9,0.8" (empty for none).
