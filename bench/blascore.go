@@ -75,21 +75,41 @@ type BLASCore struct {
 	// UserSet is OPENBLAS_CORETYPE as the user set it ("" when unset
 	// or set by ReexecForBLASCore).
 	UserSet string
+	// Overrides is true when Set replaces a UserSet that is weaker than
+	// this CPU allows (a machine-wide OPENBLAS_CORETYPE=Haswell on an
+	// AVX-512 CPU would make every peer comparison flatter resq).
+	Overrides bool `json:",omitempty"`
 	// Autodetected is the core type OpenBLAS had chosen itself before
 	// ReexecForBLASCore restarted the process with Set ("" if it did not).
 	Autodetected string `json:",omitempty"`
+	// Overrode is the user's OPENBLAS_CORETYPE that ReexecForBLASCore
+	// replaced with Set ("" if it replaced none).
+	Overrode string `json:",omitempty"`
 }
+
+// KeepCoreEnv, set to 1, keeps a user's OPENBLAS_CORETYPE even when it is
+// weaker than this CPU allows (to time a peer on chosen kernels on purpose).
+const KeepCoreEnv = "RESQ_KEEP_OPENBLAS_CORETYPE"
 
 // ChooseBLASCore decides whether an OpenBLAS that runs core type running
 // on a CPU with features f should be forced to a stronger one. userSet is
-// the OPENBLAS_CORETYPE already in the environment; a user's choice is
-// never overridden, and neither is a core type this package does not know.
-func ChooseBLASCore(f CPUFeatures, running, userSet string) BLASCore {
+// the OPENBLAS_CORETYPE already in the environment. A peer is timed on its
+// best kernels: a user's choice is kept unless it is a known core type
+// weaker than this CPU allows, and then too when keepUser is true; a core
+// type this package does not know is never overridden.
+func ChooseBLASCore(f CPUFeatures, running, userSet string, keepUser bool) BLASCore {
 	best, tier := bestBLASCore(f)
 	d := BLASCore{Running: running, Best: best, UserSet: userSet}
 	have := blasTier[strings.ToLower(strings.TrimSpace(running))]
-	if userSet == "" && have > 0 && have < tier {
+	if have == 0 || have >= tier {
+		return d
+	}
+	if userSet == "" {
 		d.Set = best
+		return d
+	}
+	if !keepUser && blasTier[strings.ToLower(strings.TrimSpace(userSet))] > 0 {
+		d.Set, d.Overrides = best, true
 	}
 	return d
 }
@@ -100,8 +120,12 @@ func (d BLASCore) String() string {
 	switch {
 	case d.Running == "":
 		return "core unknown"
+	case d.Autodetected != "" && d.Overrode != "":
+		return fmt.Sprintf("core %s (OPENBLAS_CORETYPE=%s, replacing the environment's weaker %s; %s=1 keeps it)", d.Running, d.Running, d.Overrode, KeepCoreEnv)
 	case d.Autodetected != "":
 		return fmt.Sprintf("core %s (OPENBLAS_CORETYPE=%s: it had fallen back to %s)", d.Running, d.Running, d.Autodetected)
+	case d.Overrides:
+		return fmt.Sprintf("core %s from the environment's OPENBLAS_CORETYPE, weaker than this CPU allows: OPENBLAS_CORETYPE=%s is its best (%s=1 keeps it)", d.Running, d.Set, KeepCoreEnv)
 	case d.Set != "":
 		return fmt.Sprintf("core %s, a fallback: OPENBLAS_CORETYPE=%s is its best for this CPU", d.Running, d.Set)
 	case d.UserSet != "":
@@ -111,8 +135,12 @@ func (d BLASCore) String() string {
 }
 
 // reexecEnv marks a process that ReexecForBLASCore restarted; it holds
-// the core type OpenBLAS had autodetected.
-const reexecEnv = "RESQ_OPENBLAS_AUTODETECTED"
+// the core type OpenBLAS had run. overrodeEnv holds the user's
+// OPENBLAS_CORETYPE it replaced, if any.
+const (
+	reexecEnv   = "RESQ_OPENBLAS_AUTODETECTED"
+	overrodeEnv = "RESQ_OPENBLAS_OVERRODE"
+)
 
 // openblasCore returns the core type of the linked OpenBLAS; nil unless
 // the binary is built with -tags openblas.
@@ -129,8 +157,11 @@ func LinkedBLASCore() (d BLASCore, ok bool) {
 	if auto != "" {
 		user = "" // set by ReexecForBLASCore, not by the user
 	}
-	d = ChooseBLASCore(HostFeatures(), openblasCore(), user)
+	d = ChooseBLASCore(HostFeatures(), openblasCore(), user, os.Getenv(KeepCoreEnv) == "1")
 	d.Autodetected = auto
+	if auto != "" {
+		d.Overrode = os.Getenv(overrodeEnv)
+	}
 	return d, true
 }
 
@@ -148,7 +179,16 @@ func ReexecForBLASCore() error {
 	if err != nil {
 		return fmt.Errorf("bench: OpenBLAS runs core %s; cannot restart with OPENBLAS_CORETYPE=%s: %w", d.Running, d.Set, err)
 	}
-	env := append(os.Environ(), "OPENBLAS_CORETYPE="+d.Set, reexecEnv+"="+d.Running)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "OPENBLAS_CORETYPE="+d.Set, reexecEnv+"="+d.Running)
+	if d.Overrides {
+		env = append(env, overrodeEnv+"="+d.UserSet)
+	}
 	if err := syscall.Exec(exe, os.Args, env); err != nil {
 		return fmt.Errorf("bench: OpenBLAS runs core %s; cannot restart with OPENBLAS_CORETYPE=%s: %w", d.Running, d.Set, err)
 	}

@@ -14,24 +14,29 @@ func TestChooseBLASCore(t *testing.T) {
 		name          string
 		f             CPUFeatures
 		running, user string
+		keep          bool
 		best, set     string
 	}{
-		{"AVX-512 CPU OpenBLAS does not know", avx512, "Prescott", "", "SkylakeX", "SkylakeX"},
-		{"AVX-512 CPU on AVX2 kernels", avx512, "Haswell", "", "SkylakeX", "SkylakeX"},
-		{"lower-case name", avx512, "prescott", "", "SkylakeX", "SkylakeX"},
-		{"Cooperlake autodetected", avx512, "Cooperlake", "", "SkylakeX", ""},
-		{"SkylakeX autodetected", avx512, "SkylakeX", "", "SkylakeX", ""},
-		{"user's choice kept", avx512, "Prescott", "Prescott", "SkylakeX", ""},
-		{"unknown core kept", avx512, "Futurelake", "", "SkylakeX", ""},
-		{"Zen 3 fallback", zen3, "Nehalem", "", "Zen", "Zen"},
-		{"Zen 3 fine", zen3, "Zen", "", "Zen", ""},
-		{"Intel AVX2", intelAVX2, "Sandybridge", "", "Haswell", "Haswell"},
-		{"AVX2 CPU on Zen kernels", intelAVX2, "Zen", "", "Haswell", ""},
-		{"SSE-only CPU", CPUFeatures{}, "Prescott", "", "Prescott", ""},
-		{"AVX-512F without BW", CPUFeatures{AVX: true, AVX2: true, FMA: true, AVX512F: true}, "Haswell", "", "Haswell", ""},
+		{"AVX-512 CPU OpenBLAS does not know", avx512, "Prescott", "", false, "SkylakeX", "SkylakeX"},
+		{"AVX-512 CPU on AVX2 kernels", avx512, "Haswell", "", false, "SkylakeX", "SkylakeX"},
+		{"lower-case name", avx512, "prescott", "", false, "SkylakeX", "SkylakeX"},
+		{"Cooperlake autodetected", avx512, "Cooperlake", "", false, "SkylakeX", ""},
+		{"SkylakeX autodetected", avx512, "SkylakeX", "", false, "SkylakeX", ""},
+		{"user's weaker choice replaced", avx512, "Prescott", "Prescott", false, "SkylakeX", "SkylakeX"},
+		{"environment's Haswell on AVX-512 replaced", avx512, "Haswell", "Haswell", false, "SkylakeX", "SkylakeX"},
+		{"user's weaker choice kept on request", avx512, "Haswell", "Haswell", true, "SkylakeX", ""},
+		{"user's equal choice kept", avx512, "SkylakeX", "SkylakeX", false, "SkylakeX", ""},
+		{"user's unknown core kept", avx512, "Prescott", "Futurelake", false, "SkylakeX", ""},
+		{"unknown core kept", avx512, "Futurelake", "", false, "SkylakeX", ""},
+		{"Zen 3 fallback", zen3, "Nehalem", "", false, "Zen", "Zen"},
+		{"Zen 3 fine", zen3, "Zen", "", false, "Zen", ""},
+		{"Intel AVX2", intelAVX2, "Sandybridge", "", false, "Haswell", "Haswell"},
+		{"AVX2 CPU on Zen kernels", intelAVX2, "Zen", "", false, "Haswell", ""},
+		{"SSE-only CPU", CPUFeatures{}, "Prescott", "", false, "Prescott", ""},
+		{"AVX-512F without BW", CPUFeatures{AVX: true, AVX2: true, FMA: true, AVX512F: true}, "Haswell", "", false, "Haswell", ""},
 	}
 	for _, c := range cases {
-		d := ChooseBLASCore(c.f, c.running, c.user)
+		d := ChooseBLASCore(c.f, c.running, c.user, c.keep)
 		if d.Best != c.best || d.Set != c.set || d.Running != c.running || d.UserSet != c.user {
 			t.Errorf("%s: got %+v, want best %s set %q", c.name, d, c.best, c.set)
 		}
@@ -39,11 +44,20 @@ func TestChooseBLASCore(t *testing.T) {
 			t.Errorf("%s: %q does not name the running core", c.name, s)
 		}
 	}
-	d := ChooseBLASCore(avx512, "Prescott", "")
+	d := ChooseBLASCore(avx512, "Prescott", "", false)
 	if s := d.String(); !strings.Contains(s, "fallback") || !strings.Contains(s, "OPENBLAS_CORETYPE=SkylakeX") {
 		t.Errorf("fallback described as %q", s)
 	}
-	d = ChooseBLASCore(avx512, "SkylakeX", "")
+	d = ChooseBLASCore(avx512, "Haswell", "Haswell", false)
+	if s := d.String(); !strings.Contains(s, "weaker") || !strings.Contains(s, "OPENBLAS_CORETYPE=SkylakeX") || !strings.Contains(s, KeepCoreEnv) {
+		t.Errorf("replaced user core described as %q", s)
+	}
+	d = ChooseBLASCore(avx512, "SkylakeX", "", false)
+	d.Autodetected, d.Overrode = "Haswell", "Haswell"
+	if s := d.String(); !strings.Contains(s, "replacing the environment's weaker Haswell") {
+		t.Errorf("forced core over a user's described as %q", s)
+	}
+	d = ChooseBLASCore(avx512, "SkylakeX", "", false)
 	d.Autodetected = "Prescott"
 	if s := d.String(); !strings.Contains(s, "Prescott") || !strings.Contains(s, "SkylakeX") {
 		t.Errorf("forced core described as %q", s)

@@ -20,8 +20,11 @@
 // it runs with the strongest one OPENBLAS_CORETYPE accepts for this CPU's
 // features (SkylakeX for AVX-512, Zen or Haswell for AVX2, Sandybridge for
 // AVX) and ReexecForBLASCore restarts the process with OPENBLAS_CORETYPE
-// set, since the library reads it only when it loads; a user's own
-// OPENBLAS_CORETYPE is kept. `resq bench openblas-core` gives scripts the
+// set, since the library reads it only when it loads. A user's own
+// OPENBLAS_CORETYPE is kept unless it names a core weaker than this CPU
+// allows (some machines set OPENBLAS_CORETYPE=Haswell for every process,
+// which on an AVX-512 CPU runs the peer at about two thirds of its speed);
+// RESQ_KEEP_OPENBLAS_CORETYPE=1 keeps even that. `resq bench openblas-core` gives scripts the
 // same decision (examples/peer-compare, for PyTorch's OpenBLAS).
 //
 // The Go benchmarks in this package (go test -bench Gemm ./bench) report the

@@ -75,7 +75,7 @@ func runBenchBLASCore(args []string, stdout io.Writer) error {
 	if *running == "" {
 		return fmt.Errorf("%w: bench openblas-core needs --running CORE (as OPENBLAS_VERBOSE=2 prints it)", errUsage)
 	}
-	d := bench.ChooseBLASCore(bench.HostFeatures(), *running, os.Getenv("OPENBLAS_CORETYPE"))
+	d := bench.ChooseBLASCore(bench.HostFeatures(), *running, os.Getenv("OPENBLAS_CORETYPE"), os.Getenv(bench.KeepCoreEnv) == "1")
 	fmt.Fprintf(stdout, "running=%s\nbest=%s\nset=%s\n# %s\n", d.Running, d.Best, d.Set, d)
 	return nil
 }

@@ -15,7 +15,9 @@
 # for this CPU: Debian's OpenBLAS falls back to its SSE3 (Prescott) kernels
 # on CPUs it does not know, so the script asks it which core type it runs
 # (OPENBLAS_VERBOSE=2) and, when `resq bench openblas-core` calls that a
-# fallback, sets OPENBLAS_CORETYPE to the best one. Prints a table with ratios;
+# fallback (or an OPENBLAS_CORETYPE in the environment weaker than this CPU
+# allows, unless RESQ_KEEP_OPENBLAS_CORETYPE=1), sets OPENBLAS_CORETYPE to the
+# best one. Prints a table with ratios;
 # ratio > 1 means resq is faster. Timings are only meaningful on a quiet
 # machine: the load average is printed with them.
 #
@@ -66,14 +68,20 @@ blas_core() {
 }
 core=$(blas_core)
 if [ -n "$core" ]; then
-  set_core=$("$resq" bench openblas-core --running "$core" | sed -n 's/^set=//p')
+  decision=$("$resq" bench openblas-core --running "$core")
+  set_core=$(echo "$decision" | sed -n 's/^set=//p')
   if [ -n "$set_core" ]; then
-    echo "peer-compare: PyTorch's OpenBLAS fell back to core $core; running it with OPENBLAS_CORETYPE=$set_core" >&2
+    echo "peer-compare: PyTorch's OpenBLAS: $(echo "$decision" | sed -n 's/^# //p'); running it with OPENBLAS_CORETYPE=$set_core" >&2
+    user_core=${OPENBLAS_CORETYPE:-}
     export OPENBLAS_CORETYPE=$set_core
     auto_core=$core
     core=$(blas_core)
     [ "$core" = "$set_core" ] || echo "peer-compare: warning: OpenBLAS runs core ${core:-unknown} with OPENBLAS_CORETYPE=$set_core" >&2
-    blas_note="core $core (OPENBLAS_CORETYPE=$set_core: it had fallen back to $auto_core)"
+    if [ -n "$user_core" ]; then
+      blas_note="core $core (OPENBLAS_CORETYPE=$set_core, replacing the environment's weaker $user_core; RESQ_KEEP_OPENBLAS_CORETYPE=1 keeps it)"
+    else
+      blas_note="core $core (OPENBLAS_CORETYPE=$set_core: it had fallen back to $auto_core)"
+    fi
   else
     blas_note=$("$resq" bench openblas-core --running "$core" | sed -n 's/^# //p')
   fi
