@@ -150,7 +150,7 @@ func BenchmarkGemvT2(b *testing.B) {
 	}
 }
 
-// BenchmarkGemmT2Batch is [100x1024]x[1024x1024] on one thread, T2 against
+// BenchmarkGemmT2Batch is [100x1024]x[1024x1024] on one and two threads, T2 against
 // the 8-bit layout on the same ternary codes.
 func BenchmarkGemmT2Batch(b *testing.B) {
 	const m, n, k = 100, 1024, 1024
@@ -163,18 +163,20 @@ func BenchmarkGemmT2Batch(b *testing.B) {
 	c := make([]int32, m*n)
 	for _, name := range Available()[1:] {
 		prev, _ := Force(name)
-		b.Run("t2_"+name, func(b *testing.B) {
-			for b.Loop() {
-				GemmT2(1, m, n, k, x, k, w2, c, n)
-			}
-			b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		})
-		b.Run("byte_"+name, func(b *testing.B) {
-			for b.Loop() {
-				Gemm(1, 2*255, m, n, k, x, k, wp, c, n)
-			}
-			b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		})
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("t2_%s/threads=%d", name, threads), func(b *testing.B) {
+				for b.Loop() {
+					GemmT2(threads, m, n, k, x, k, w2, c, n)
+				}
+				b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+			b.Run(fmt.Sprintf("byte_%s/threads=%d", name, threads), func(b *testing.B) {
+				for b.Loop() {
+					Gemm(threads, 2*255, m, n, k, x, k, wp, c, n)
+				}
+				b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+		}
 		Force(prev)
 	}
 }
