@@ -80,9 +80,7 @@ func (l *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 // dx [batch, C, H, W] (nil when SkipInputGrad is set).
 func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkSame(dy, l.y, "conv", l.idx)
-	ohw := l.g.OutH() * l.g.OutW()
-	tensor.ConvBackwardFilter(l.W.G.Data, dy.Data, l.x.Data, l.g, &l.ws)
-	tensor.SumChannels(l.B.G.Data, dy.Data, l.g.N, l.K, ohw)
+	tensor.ConvBackwardFilterBias(l.W.G.Data, l.B.G.Data, dy.Data, l.x.Data, l.g, &l.ws)
 	if l.SkipInputGrad {
 		return nil
 	}

@@ -56,10 +56,13 @@ func (g ConvGeom) mustCheck(op string, lens ...int) {
 // same geometry allocate nothing. A ConvWork must not be used by two calls
 // at once. A nil *ConvWork is allowed and allocates per call.
 type ConvWork struct {
-	cols [][]float32 // per worker: [C*R*S, OH*OW]
-	pa   []float32   // the weights as packed GEMM A panels (forward, data gradient)
-	dws  [][]float32 // per image range except 0 (ConvBackwardFilter): [K, C*R*S]
-	job  convJob     // the call in progress (kept here so it does not escape per call)
+	cols [][]float32  // per worker: [C*R*S, OH*OW]
+	pa   []float32    // the weights as packed GEMM A panels (forward, data gradient)
+	dws  [][]float32  // per image range (ConvBackwardFilter): dw^T [C*R*S(+1), K]
+	wk   []convWorker // per worker: the pixel-major paths' scratch (conv_pix.go)
+	pb   []float32    // the weights as packed GEMM B panels (pixel-major forward)
+	offs []int32      // per kernel tap: its offset in the padded image (pixel-major forward)
+	job  convJob      // the call in progress (kept here so it does not escape per call)
 	join join
 }
 
@@ -347,6 +350,9 @@ type convJob struct {
 	ws                  *ConvWork
 	out, in, w          []float32 // op-specific: see run
 	bias                []float32 // convFwd: added per image when non-nil
+	db                  []float32 // convBwdFilter: the bias gradient, when wanted
+	pix                 bool      // convFwd: pixel-major (runForwardPix)
+	mrows               int       // convBwdFilter: rows of dw^T, crs (+1 with db)
 	ohw, crs, chw, kcrs int
 	parts               int          // goroutines
 	chunks              int          // image ranges (>= parts)
@@ -362,9 +368,16 @@ type convJob struct {
 //	convBwdFilter: out = dw, in = dy, w = x
 func (j *convJob) run(t, chunk, lo, hi int) {
 	g, ohw, crs, chw := j.g, j.ohw, j.crs, j.chw
-	col := j.ws.cols[t][:crs*ohw]
+	var col []float32
+	if j.op != convBwdFilter && !j.pix {
+		col = j.ws.cols[t][:crs*ohw]
+	}
 	switch j.op {
 	case convFwd:
+		if j.pix {
+			j.runForwardPix(t, lo, hi)
+			return
+		}
 		for n := lo; n < hi; n++ {
 			xn := j.in[n*chw : (n+1)*chw]
 			if g.isPointwise() {
@@ -392,24 +405,7 @@ func (j *convJob) run(t, chunk, lo, hi int) {
 			}
 		}
 	case convBwdFilter:
-		acc := j.out[:j.kcrs]
-		if chunk > 0 {
-			acc = j.ws.dws[chunk][:j.kcrs]
-		}
-		for n := lo; n < hi; n++ {
-			xn := j.w[n*chw : (n+1)*chw]
-			if g.isPointwise() {
-				col = xn
-			} else {
-				Im2col(col, xn, g)
-			}
-			beta := float32(1)
-			if n == lo {
-				beta = 0
-			}
-			// acc [K, CRS] += dy[n] [K, OHW] * col^T [OHW, CRS]
-			gemmN(1, false, true, g.K, crs, ohw, 1, j.in[n*g.K*ohw:], ohw, col, ohw, beta, acc, crs)
-		}
+		j.runFilter(t, chunk, lo, hi)
 	}
 }
 
@@ -432,26 +428,44 @@ func (j *convJob) do() int {
 		// depend on Threads().
 		j.chunks = min(g.N, convFilterChunks)
 		nt = min(nt, j.chunks)
-		for c := 1; c < j.chunks; c++ {
-			j.ws.dw(c, j.kcrs)
+		j.mrows = j.crs
+		if j.db != nil {
+			j.mrows++
 		}
-	}
-	for t := 0; t < nt; t++ {
-		j.ws.col(t, j.crs*j.ohw)
+		for c := 0; c < j.chunks; c++ {
+			j.ws.dw(c, j.mrows*g.K)
+		}
+		// By CRS, not the rows: dw has the same bits with and without db.
+		j.kern = pickKernel(j.crs, g.K)
 	}
 	// Forward and data gradient multiply every image by the same weights:
 	// pack them once for the call.
 	switch j.op {
 	case convFwd:
+		if kern := pickKernel(j.ohw, g.K); g.usePixelMajor(kern) {
+			j.kern, j.pix = kern, true
+			j.ws.offs = convTapOffsets(j.ws.offs, g)
+			j.ws.pb = prepackB(kern, j.ws.pb, true, j.w, j.crs, j.crs, g.K)
+			break
+		}
 		j.kern = pickKernel(g.K, j.ohw)
-	case convBwdData:
-		j.kern = pickKernel(j.crs, j.ohw)
-	}
-	switch j.op {
-	case convFwd:
 		j.ws.pa = prepackA(j.kern, j.ws.pa, false, j.w, j.crs, g.K, j.crs)
 	case convBwdData:
+		j.kern = pickKernel(j.crs, j.ohw)
 		j.ws.pa = prepackA(j.kern, j.ws.pa, true, j.w, j.crs, j.crs, g.K)
+	}
+	if j.pix {
+		for len(j.ws.wk) < nt {
+			j.ws.wk = append(j.ws.wk, convWorker{})
+		}
+	} else {
+		rows := j.crs
+		if j.op == convBwdFilter {
+			rows = j.mrows
+		}
+		for t := 0; t < nt; t++ {
+			j.ws.col(t, rows*j.ohw)
+		}
 	}
 	j.parts = nt
 	j.next.Store(0)
@@ -522,13 +536,28 @@ func ConvBackwardFilter(dw, dy, x []float32, g ConvGeom, ws *ConvWork) {
 	if ws == nil {
 		ws = new(ConvWork)
 	}
-	ws.job = convJob{op: convBwdFilter, g: g, ws: ws, out: dw, in: dy, w: x}
-	used := ws.job.do()
-	kcrs := ws.job.kcrs
-	ws.job = convJob{}
-	for t := 1; t < used; t++ {
-		Axpy(dw[:kcrs], 1, ws.dws[t][:kcrs])
+	convBackwardFilter(dw, nil, dy, x, g, ws)
+}
+
+// ConvBackwardFilterBias computes dw = dL/dw and db = dL/db (the bias
+// gradient, sum over images and pixels of dy per output channel), both
+// summed over the batch and overwritten, in one pass: the same dw as
+// ConvBackwardFilter. db [K]; otherwise the contract of ConvBackwardFilter.
+func ConvBackwardFilterBias(dw, db, dy, x []float32, g ConvGeom, ws *ConvWork) {
+	g.mustCheck("ConvBackwardFilterBias", len(x), len(dw), len(dy))
+	checkLen("ConvBackwardFilterBias db", len(db), g.K)
+	if ws == nil {
+		ws = new(ConvWork)
 	}
+	convBackwardFilter(dw, db[:g.K], dy, x, g, ws)
+}
+
+func convBackwardFilter(dw, db, dy, x []float32, g ConvGeom, ws *ConvWork) {
+	ws.job = convJob{op: convBwdFilter, g: g, ws: ws, out: dw, in: dy, w: x, db: db}
+	used := ws.job.do()
+	m, crs := ws.job.mrows, ws.job.crs
+	ws.job = convJob{}
+	finishFilter(dw, db, ws, used, m, crs, g.K)
 }
 
 // ConvForwardRef is the direct 7-loop convolution, the oracle for

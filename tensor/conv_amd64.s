@@ -1,0 +1,40 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Hand-written (avo v0.5.0 has no masked moves); see conv_amd64.go.
+
+// func convPackAVX512(kc int, offs *int32, src *float32, lo, hi, mr int, dst *float32)
+TEXT ·convPackAVX512(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ offs+8(FP), R11
+	MOVQ src+16(FP), SI
+	MOVQ lo+24(FP), BX
+	MOVQ hi+32(FP), R8
+	MOVQ mr+40(FP), DX
+	MOVQ dst+48(FP), DI
+	// K2 = lanes [lo, hi): (1<<hi - 1) &^ (1<<lo - 1).
+	MOVL $1, AX
+	SHLXL R8, AX, R9
+	DECL R9
+	SHLXL BX, AX, R10
+	DECL R10
+	ANDNL R9, R10, R9
+	KMOVW R9, K2
+	// Lane i reads src[offs[p] + i - lo].
+	SHLQ $2, BX
+	SUBQ BX, SI
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JLE pdone
+ploop:
+	MOVLQSX (R11), AX
+	VMOVUPS.Z (SI)(AX*4), K2, Z0
+	VMOVUPS Z0, K2, (DI)
+	ADDQ $4, R11
+	ADDQ DX, DI
+	DECQ CX
+	JNZ ploop
+pdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,17 @@
+//go:build !amd64 || purego
+
+package tensor
+
+// hasConvPack reports whether packConvA has an assembly sliver packer for
+// kernels of mr rows: never without assembly, where the convolutions keep
+// to the im2col path.
+func hasConvPack(mr int) bool { return false }
+
+// convPackSeg sets dst[p*mr+i] = src[offs[p]+i-lo] for lo <= i < hi,
+// p < len(offs).
+func convPackSeg(dst []float32, offs []int32, src []float32, lo, hi, mr int) {
+	for p, o := range offs {
+		d := dst[p*mr+lo : p*mr+hi]
+		copy(d, src[int(o):int(o)+len(d)])
+	}
+}

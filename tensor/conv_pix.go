@@ -1,0 +1,212 @@
+package tensor
+
+// Pixel-major GEMM orientations of the convolution.
+//
+// The im2col orientation of the forward pass, y[n] [K, OH*OW] = w [K, CRS]
+// * col [CRS, OH*OW], pads both C dimensions to the micro-kernel's
+// register block: for the MNIST CNN's second layer (K = 64, OH*OW = 196)
+// the 14×32 kernel computes 70×224 for 64×196, a quarter more work, and
+// the first layer (K = 32) wastes more. Transposed, y[n]^T [OH*OW, K] =
+// col^T [OH*OW, CRS] * w^T [CRS, K], the same shapes pad to nothing
+// (196 = 14·14, 784 = 14·56 rows, 32 and 64 columns), and A = col^T is
+// packed straight from the zero-padded image: with stride 1 the mr pixels
+// of a sliver that share an output row read mr consecutive floats of the
+// padded image for every kernel tap (c, r, s), at a fixed offset per tap,
+// so a sliver is one masked load and store per tap (convPackAVX512) and
+// the im2col matrix is never written. The K×OH*OW output is transposed
+// back to NCHW (with the bias added) while it is in cache.
+//
+// The filter gradient is computed as dw^T [CRS, K] = col [CRS, OH*OW] *
+// dy[n]^T [OH*OW, K] for the same reason (M = CRS pads by less than M = K),
+// with a row of ones appended to col when the bias gradient is wanted: its
+// output row is the bias gradient, sum over pixels of dy, at no extra cost
+// while CRS+1 stays within the padding of M.
+
+// convWorker is one worker's scratch for the pixel-major paths.
+type convWorker struct {
+	pad []float32 // the zero-padded image [C, H+2*Pad, W+2*Pad]
+	pa  []float32 // its taps packed as GEMM A slivers (packConvA)
+	yt  []float32 // y[n]^T [OH*OW, K]
+}
+
+// usePixelMajor reports whether the forward pass runs pixel-major with
+// kernel kern: stride 1, an assembly sliver packer for kern, and tap
+// offsets that fit int32.
+func (g ConvGeom) usePixelMajor(kern *microKernel) bool {
+	hp, wp := g.H+2*g.Pad, g.W+2*g.Pad
+	return g.Stride == 1 && hasConvPack(kern.mr) && int64(g.C)*int64(hp)*int64(wp) < 1<<31
+}
+
+// convTapOffsets returns, for every tap (c, r, s) in weight order, the
+// offset c*Hp*Wp + r*Wp + s of the padded-image pixel that output pixel
+// (0, 0) reads (dst reused).
+func convTapOffsets(dst []int32, g ConvGeom) []int32 {
+	hp, wp := g.H+2*g.Pad, g.W+2*g.Pad
+	dst = dst[:0]
+	for c := 0; c < g.C; c++ {
+		for r := 0; r < g.R; r++ {
+			for s := 0; s < g.S; s++ {
+				dst = append(dst, int32(c*hp*wp+r*wp+s))
+			}
+		}
+	}
+	return dst
+}
+
+// padImage returns image x [C, H, W] zero-padded by g.Pad on every side,
+// in buf when it is large enough; x itself when g.Pad is 0.
+func padImage(buf, x []float32, g ConvGeom) []float32 {
+	if g.Pad == 0 {
+		return x[:g.C*g.H*g.W]
+	}
+	hp, wp := g.H+2*g.Pad, g.W+2*g.Pad
+	if cap(buf) < g.C*hp*wp {
+		buf = make([]float32, g.C*hp*wp)
+	}
+	buf = buf[:g.C*hp*wp]
+	clear(buf)
+	for c := 0; c < g.C; c++ {
+		for i := 0; i < g.H; i++ {
+			copy(buf[(c*hp+i+g.Pad)*wp+g.Pad:][:g.W], x[(c*g.H+i)*g.W:][:g.W])
+		}
+	}
+	return buf
+}
+
+// packConvA packs A = col^T [OH*OW, CRS] of a stride-1 convolution from
+// the padded image xp as prepackA would pack it for kern (K panels of
+// panelK taps; in each, the mr-pixel slivers of all OH*OW pixels), where
+// col^T[q, p] = xp[offs[p] + (q/OW)*Wp + q%OW]. It returns the packed
+// buffer (dst reused when large and aligned enough).
+func packConvA(dst, xp []float32, offs []int32, g ConvGeom, kern *microKernel) []float32 {
+	ow := g.OutW()
+	ohw := g.OutH() * ow
+	wp := g.W + 2*g.Pad
+	mr := kern.mr
+	mR := (ohw + mr - 1) / mr * mr
+	crs := len(offs)
+	KC := panelK(kern, crs)
+	dst = aligned(dst, mR*crs)
+	for pc := 0; pc < crs; pc += KC {
+		kc := min(KC, crs-pc)
+		o := offs[pc : pc+kc]
+		last := int(o[kc-1])
+		for q0 := 0; q0 < ohw; q0 += mr {
+			sl := dst[mR*pc+q0*kc:][:kc*mr]
+			qe := min(ohw, q0+mr)
+			if qe-q0 < mr || q0/ow != (qe-1)/ow {
+				// Lanes no segment writes (rows past OH*OW) must be zero.
+				clear(sl)
+			}
+			// One segment per output row the sliver's pixels lie in.
+			for q := q0; q < qe; {
+				j := q % ow
+				e := min(qe, q+ow-j)
+				base := (q/ow)*wp + j
+				src := xp[base : base+last+e-q]
+				convPackSeg(sl, o, src, q-q0, e-q0, mr)
+				q = e
+			}
+		}
+	}
+	return dst
+}
+
+// unpackPixelMajor writes yt [ohw, k] (plus bias[c] on channel c when bias
+// is non-nil) to y [k, ohw]; tr, when non-nil, is the kernel's 8×8 block
+// transpose.
+func unpackPixelMajor(y, yt, bias []float32, ohw, k int, tr func(blocks int, src *float32, lds int, dst *float32, ldd int)) {
+	yt, y = yt[:ohw*k], y[:k*ohw]
+	if bias != nil {
+		bias = bias[:k]
+		for q := 0; q < ohw; q++ {
+			addRow(yt[q*k:q*k+k], bias)
+		}
+	}
+	q8 := 0
+	if tr != nil && k%8 == 0 {
+		q8 = ohw / 8 * 8
+		for q := 0; q < q8; q += 8 {
+			// Rows q..q+7 of yt, all k columns, to columns q..q+7 of y.
+			_ = yt[(q+7)*k+k-1]
+			_ = y[(k-1)*ohw+q+7]
+			tr(k/8, &yt[q*k], k, &y[q], ohw)
+		}
+	}
+	for q := q8; q < ohw; q++ {
+		row := yt[q*k : q*k+k]
+		for c, v := range row {
+			y[c*ohw+q] = v
+		}
+	}
+}
+
+// runForwardPix is convFwd on images [lo, hi) in the pixel-major
+// orientation (see the top of this file).
+func (j *convJob) runForwardPix(t, lo, hi int) {
+	g, ohw, crs, chw := j.g, j.ohw, j.crs, j.chw
+	w := &j.ws.wk[t] // allocated by do
+	if cap(w.yt) < ohw*g.K {
+		w.yt = make([]float32, ohw*g.K)
+	}
+	yt := w.yt[:ohw*g.K]
+	for n := lo; n < hi; n++ {
+		xp := padImage(w.pad, j.in[n*chw:(n+1)*chw], g)
+		if g.Pad > 0 {
+			w.pad = xp
+		}
+		w.pa = packConvA(w.pa, xp, j.ws.offs, g, j.kern)
+		// y[n]^T [OHW, K] = col^T [OHW, CRS] * w^T [CRS, K], both packed.
+		gemmSerial(j.kern, w.pa, j.ws.pb, false, false, ohw, g.K, crs, 1, nil, 0, nil, 0, 0, yt, g.K)
+		unpackPixelMajor(j.out[n*g.K*ohw:], yt, j.bias, ohw, g.K, j.kern.transpose)
+	}
+}
+
+// runFilter is convBwdFilter on images [lo, hi), image range chunk: the
+// range's dw^T [CRS(+1), K] (with the bias gradient as its last row when
+// j.db is non-nil) is summed into ws.dws[chunk].
+func (j *convJob) runFilter(t, chunk, lo, hi int) {
+	g, ohw, crs, chw := j.g, j.ohw, j.crs, j.chw
+	m := j.mrows
+	acc := j.ws.dws[chunk][:m*g.K]
+	col := j.ws.cols[t][:m*ohw]
+	if m > crs {
+		ones := col[crs*ohw : m*ohw]
+		for i := range ones {
+			ones[i] = 1
+		}
+	}
+	for n := lo; n < hi; n++ {
+		xn := j.w[n*chw : (n+1)*chw]
+		if g.isPointwise() {
+			copy(col, xn)
+		} else {
+			Im2col(col[:crs*ohw], xn, g)
+		}
+		beta := float32(1)
+		if n == lo {
+			beta = 0
+		}
+		// acc [M, K] += col [M, OHW] * dy[n]^T [OHW, K]
+		gemmSerial(j.kern, nil, nil, false, true, m, g.K, ohw, 1, col, ohw, j.in[n*g.K*ohw:], ohw, beta, acc, g.K)
+	}
+}
+
+// finishFilter sums the image ranges' dw^T partials (range order, fixed)
+// and writes dw [K, CRS] and, when db is non-nil, db [K].
+func finishFilter(dw, db []float32, ws *ConvWork, chunks, m, crs, k int) {
+	acc := ws.dws[0][:m*k]
+	for c := 1; c < chunks; c++ {
+		Axpy(acc, 1, ws.dws[c][:m*k])
+	}
+	dw = dw[:k*crs]
+	for i := 0; i < crs; i++ {
+		row := acc[i*k : i*k+k]
+		for c, v := range row {
+			dw[c*crs+i] = v
+		}
+	}
+	if db != nil {
+		copy(db[:k], acc[crs*k:crs*k+k])
+	}
+}

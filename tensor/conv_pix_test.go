@@ -1,0 +1,135 @@
+package tensor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// pixGeoms are stride-1 geometries for the pixel-major paths: the MNIST
+// CNN's layers, output widths that are and are not multiples of the
+// kernels' mr (slivers inside one output row and across rows), odd sizes.
+func pixGeoms() []ConvGeom {
+	return []ConvGeom{
+		{N: 2, C: 1, H: 28, W: 28, K: 32, R: 5, S: 5, Stride: 1, Pad: 2},
+		{N: 3, C: 32, H: 14, W: 14, K: 64, R: 5, S: 5, Stride: 1, Pad: 2},
+		{N: 1, C: 1, H: 1, W: 1, K: 1, R: 1, S: 1, Stride: 1},
+		{N: 3, C: 3, H: 17, W: 17, K: 17, R: 3, S: 3, Stride: 1, Pad: 1},
+		{N: 1, C: 3, H: 3, W: 17, K: 3, R: 3, S: 1, Stride: 1, Pad: 0},
+		{N: 2, C: 17, H: 5, W: 3, K: 129, R: 1, S: 1, Stride: 1},
+		{N: 2, C: 2, H: 9, W: 7, K: 8, R: 7, S: 3, Stride: 1, Pad: 3},
+	}
+}
+
+// im2colT returns col^T [OH*OW, CRS] of image x by the reference im2col.
+func im2colT(x []float32, g ConvGeom) []float32 {
+	ohw, crs := g.OutH()*g.OutW(), g.C*g.R*g.S
+	col := make([]float32, crs*ohw)
+	im2colRef(col, x, g)
+	t := make([]float32, len(col))
+	for p := 0; p < crs; p++ {
+		for q := 0; q < ohw; q++ {
+			t[q*crs+p] = col[p*ohw+q]
+		}
+	}
+	return t
+}
+
+// TestPackConvAMatchesPrepackA checks, bit for bit, that packConvA packs
+// from the padded image what prepackA packs from the explicit col^T, for
+// every kernel with a sliver packer, over the pixel-major geometries.
+func TestPackConvAMatchesPrepackA(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	for _, kern := range kernels {
+		if !hasConvPack(kern.mr) {
+			continue
+		}
+		for _, g := range pixGeoms() {
+			x := randSlice(rng, g.C*g.H*g.W)
+			ohw, crs := g.OutH()*g.OutW(), g.C*g.R*g.S
+			want := prepackA(kern, nil, false, im2colT(x, g), crs, ohw, crs)
+			xp := padImage(nil, x, g)
+			garbage := aligned(nil, len(want))
+			for i := range garbage {
+				garbage[i] = 7
+			}
+			got := packConvA(garbage, xp, convTapOffsets(nil, g), g, kern)
+			sameBits(t, fmt.Sprintf("%s %+v", kern.name, g), got, want)
+		}
+	}
+}
+
+// TestConvPixMatchesRef checks the convolutions on the pixel-major
+// geometries against the direct loops, with every kernel and 1 and 2
+// threads, and ConvBackwardFilterBias: dw bit for bit ConvBackwardFilter's,
+// db against the plain per-channel sum of dy.
+func TestConvPixMatchesRef(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(12, 12))
+		var ws ConvWork
+		for _, g := range pixGeoms() {
+			for _, th := range []int{1, 2} {
+				prev := SetThreads(th)
+				name := fmt.Sprintf("%+v threads=%d", g, th)
+				ohw, crs := g.OutH()*g.OutW(), g.C*g.R*g.S
+				x := randSlice(rng, g.N*g.C*g.H*g.W)
+				w := randSlice(rng, g.K*crs)
+				bias := randSlice(rng, g.K)
+				dy := randSlice(rng, g.N*g.K*ohw)
+
+				y, yr := randSlice(rng, len(dy)), make([]float32, len(dy))
+				ConvForwardBias(y, x, w, bias, g, &ws)
+				ConvForwardRef(yr, x, w, g)
+				AddBiasChannels(yr, bias, g.N, g.K, ohw)
+				checkClose(t, "forward "+name, y, yr, crs)
+
+				dw, dwr := randSlice(rng, len(w)), make([]float32, len(w))
+				ConvBackwardFilter(dw, dy, x, g, &ws)
+				ConvBackwardFilterRef(dwr, dy, x, g)
+				checkClose(t, "backward filter "+name, dw, dwr, g.N*ohw)
+
+				dwb, db := randSlice(rng, len(w)), randSlice(rng, g.K)
+				ConvBackwardFilterBias(dwb, db, dy, x, g, &ws)
+				sameBits(t, "ConvBackwardFilterBias dw "+name, dwb, dw)
+				dbr := make([]float32, g.K)
+				for n := 0; n < g.N; n++ {
+					for k := 0; k < g.K; k++ {
+						for _, v := range dy[(n*g.K+k)*ohw : (n*g.K+k+1)*ohw] {
+							dbr[k] += v
+						}
+					}
+				}
+				checkClose(t, "ConvBackwardFilterBias db "+name, db, dbr, g.N*ohw)
+				SetThreads(prev)
+			}
+		}
+	})
+}
+
+// TestConvBiasThreadsBitIdentical checks that ConvForwardBias and
+// ConvBackwardFilterBias give the same bits for 1, 2 and 3 threads.
+func TestConvBiasThreadsBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	g := ConvGeom{N: 7, C: 3, H: 17, W: 17, K: 16, R: 5, S: 5, Stride: 1, Pad: 2}
+	ohw := g.OutH() * g.OutW()
+	x := randSlice(rng, g.N*g.C*g.H*g.W)
+	w := randSlice(rng, g.K*g.C*g.R*g.S)
+	bias := randSlice(rng, g.K)
+	dy := randSlice(rng, g.N*g.K*ohw)
+	var want [3][]float32
+	for _, th := range []int{1, 2, 3} {
+		prev := SetThreads(th)
+		var ws ConvWork
+		y, dw, db := make([]float32, len(dy)), make([]float32, len(w)), make([]float32, g.K)
+		ConvForwardBias(y, x, w, bias, g, &ws)
+		ConvBackwardFilterBias(dw, db, dy, x, g, &ws)
+		SetThreads(prev)
+		if th == 1 {
+			want = [3][]float32{y, dw, db}
+			continue
+		}
+		sameBits(t, fmt.Sprintf("forward threads=%d", th), y, want[0])
+		sameBits(t, fmt.Sprintf("filter threads=%d", th), dw, want[1])
+		sameBits(t, fmt.Sprintf("bias threads=%d", th), db, want[2])
+	}
+}
