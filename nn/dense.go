@@ -20,10 +20,12 @@ type Dense struct {
 	// gradient nobody reads.
 	SkipInputGrad bool
 
-	idx int
-	x   *tensor.Tensor // [batch, In], the last input (owned by the caller)
-	y   *tensor.Tensor // [batch, Out]
-	dx  *tensor.Tensor // [batch, In]
+	idx    int
+	frozen *tensor.PackedB // W.Value() packed for inference (Model.Freeze); nil otherwise
+	packed *tensor.PackedB // frozen's buffers, kept between freezes
+	x      *tensor.Tensor  // [batch, In], the last input (owned by the caller)
+	y      *tensor.Tensor  // [batch, Out]
+	dx     *tensor.Tensor  // [batch, In]
 }
 
 // NewDense returns a Dense layer with zero weights and bias (see Build for
@@ -59,10 +61,25 @@ func (d *Dense) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	n := x.Shape[0]
 	d.x = x
 	d.y = ensure(d.y, n, d.Out)
-	tensor.Gemm(false, true, n, d.Out, d.In, 1, x.Data, d.In, w.Data, d.In, 0, d.y.Data, d.Out)
+	if d.frozen != nil && !train {
+		tensor.GemmPacked(d.y.Data, d.Out, 0, 1, false, n, x.Data, d.In, d.frozen)
+	} else {
+		tensor.Gemm(false, true, n, d.Out, d.In, 1, x.Data, d.In, w.Data, d.In, 0, d.y.Data, d.Out)
+	}
 	tensor.AddBiasRows(d.y.Data, d.B.Value().Data, n, d.Out)
 	return d.y
 }
+
+// freeze packs W.Value() for inference batches of about batch rows: until
+// thaw, Forward without training multiplies with the packed copy. The
+// packing buffers are kept for the next freeze.
+func (d *Dense) freeze(batch int) {
+	w := d.W.Value() // [Out, In]
+	d.packed = tensor.PackB(d.packed, batch, true, d.In, d.Out, w.Data, d.In)
+	d.frozen = d.packed
+}
+
+func (d *Dense) thaw() { d.frozen = nil }
 
 // Backward takes dy [batch, Out]; it overwrites W.G = dyᵀ*x and
 // B.G = column sums of dy, and returns dx = dy*W [batch, In] (nil when

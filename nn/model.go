@@ -254,6 +254,33 @@ func (m *Model) Predict(dst []int32, x *tensor.Tensor) {
 	}
 }
 
+// Freeze prepares m for inference in batches of about batch rows: dense
+// layers pack their (quantized, if quantized) weights once, so that every
+// Forward without training until Thaw skips that packing (results are
+// unchanged). The weights must not change until Thaw: a Forward with train
+// set ignores the packed copy, but an inference Forward after a weight
+// update would use stale weights. The packed copy's memory (about one more
+// copy of the dense weights) is kept for the next Freeze.
+//
+//	m.Freeze(100)
+//	defer m.Thaw()
+func (m *Model) Freeze(batch int) {
+	for _, l := range m.Layers {
+		if d, ok := l.(*Dense); ok {
+			d.freeze(max(1, batch))
+		}
+	}
+}
+
+// Thaw ends Freeze: inference uses the weights as they are again.
+func (m *Model) Thaw() {
+	for _, l := range m.Layers {
+		if d, ok := l.(*Dense); ok {
+			d.thaw()
+		}
+	}
+}
+
 // String describes the layers with their per-sample output shapes, one per
 // line.
 func (m *Model) String() string {

@@ -470,3 +470,64 @@ func copyParams(from, to *Model) {
 		copy(to.Params()[i].W.Data, p.W.Data)
 	}
 }
+
+// TestFreeze checks that a frozen model predicts bitwise as before, that a
+// training Forward still sees weight updates and that Thaw makes inference
+// see them too.
+func TestFreeze(t *testing.T) {
+	for _, spec := range []string{"mlp:17-33x2-5", "mlp:3-1-2", "cnn:4c3-p2-fc9-3"} {
+		in := []int{17}
+		if spec == "mlp:3-1-2" {
+			in = []int{3}
+		}
+		if spec[:3] == "cnn" {
+			in = []int{1, 8, 8}
+		}
+		m, err := Build(spec, in, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(8, 8))
+		const batch = 7
+		d := tensor.Numel(m.In)
+		x := tensor.New(batch, d)
+		for i := range x.Data {
+			x.Data[i] = rng.Float32()*2 - 1
+		}
+		want := append([]float32(nil), m.Forward(x, false).Data...)
+		m.Freeze(batch)
+		got := m.Forward(x, false).Data
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s frozen: logit %d = %g, want %g (bitwise)", spec, i, got[i], want[i])
+			}
+		}
+		for _, l := range m.Layers {
+			if dl, ok := l.(*Dense); ok {
+				for i := range dl.W.W.Data {
+					dl.W.W.Data[i] *= -1
+				}
+			}
+		}
+		live := append([]float32(nil), m.Forward(x, true).Data...)
+		if stale := m.Forward(x, false).Data; equalFloats(stale, live) {
+			t.Fatalf("%s: frozen inference saw a weight update made after Freeze", spec)
+		}
+		m.Thaw()
+		if thawed := m.Forward(x, false).Data; !equalFloats(thawed, live) {
+			t.Fatalf("%s: after Thaw inference does not see the updated weights", spec)
+		}
+	}
+}
+
+func equalFloats(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -372,6 +372,8 @@ func Evaluate(m *nn.Model, s *data.Split, batch int) (errPct float64) {
 	pred := make([]int32, batch)
 	x := tensor.Tensor{Shape: make([]int, 2)}
 	wrong := 0
+	m.Freeze(batch)
+	defer m.Thaw()
 	for i := 0; i < s.N; i += batch {
 		n := min(batch, s.N-i)
 		x.Data, x.Shape[0], x.Shape[1] = s.X[i*s.D:(i+n)*s.D], n, s.D // [n, D]
