@@ -37,6 +37,10 @@ type Outcome struct {
 	EvalSeconds     float64   `json:"eval_seconds"`
 	Out             string    `json:"out,omitempty"`
 
+	// Throughput is the float forward's speed over repeated test passes
+	// (Checkpoint.EvalFor); nil when it was not timed.
+	Throughput *Throughput `json:"throughput,omitempty"`
+
 	// Prune is the pruning schedule of a pruned model and Sparsity the
 	// fraction of pruned (exactly zero) weights it reached per quantizable
 	// layer, in model order; both empty for unpruned models.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/resq-dev/resq/ckpt"
@@ -70,6 +71,49 @@ func (c *Checkpoint) Eval(ds *data.Dataset) (*Outcome, error) {
 	o := newOutcome(c.M, ds, c.seed(), results.ModeFloat, 32)
 	c.describe(o)
 	o.evaluate(ds, c.evalBatch())
+	return o, nil
+}
+
+// Throughput is the speed of a model's forward pass over the test split:
+// the whole split, Passes times, in batches of Batch rows.
+type Throughput struct {
+	Batch         int     `json:"batch"`
+	Passes        int     `json:"passes"`
+	Seconds       float64 `json:"seconds"`
+	SamplesPerSec float64 `json:"samples_per_second"`
+}
+
+// EvalFor is Eval in batches of batch rows (0: the default) that then
+// repeats the test split until at least seconds have passed and records
+// the forward pass's throughput in the outcome (none when seconds <= 0).
+// The first, measuring pass warms the buffers and is not timed. It stops
+// between passes when ctx is done and returns ctx's error.
+func (c *Checkpoint) EvalFor(ctx context.Context, ds *data.Dataset, batch int, seconds float64) (*Outcome, error) {
+	if batch < 0 {
+		return nil, fmt.Errorf("pipeline: batch %d, need at least 1", batch)
+	}
+	if !(seconds <= math.MaxInt32) {
+		return nil, fmt.Errorf("pipeline: %v seconds of evaluation: want a finite number", seconds)
+	}
+	if batch > 0 {
+		c.EvalBatch = batch
+	}
+	o, err := c.Eval(ds)
+	if err != nil || seconds <= 0 || ds.Test.N == 0 {
+		return o, err
+	}
+	tp := &Throughput{Batch: c.evalBatch()}
+	t0 := time.Now()
+	for tp.Passes == 0 || time.Since(t0).Seconds() < seconds {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("pipeline: %q: evaluation stopped after %d passes: %w", c.Path, tp.Passes, err)
+		}
+		train.Evaluate(o.M, &ds.Test, tp.Batch)
+		tp.Passes++
+	}
+	tp.Seconds = time.Since(t0).Seconds()
+	tp.SamplesPerSec = float64(ds.Test.N) * float64(tp.Passes) / tp.Seconds
+	o.Throughput = tp
 	return o, nil
 }
 

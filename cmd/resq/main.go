@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -63,7 +64,36 @@ var errUsage = errors.New("usage")
 func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	os.Exit(runSignals(os.Args[1:], sigs, os.Stdout, os.Stderr))
+	stop, err := startCPUProfile(os.Getenv("RESQ_CPUPROFILE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := runSignals(os.Args[1:], sigs, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// startCPUProfile writes a CPU profile of the whole command to path (go
+// tool pprof reads it) when path is not empty; stop ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("resq: RESQ_CPUPROFILE: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("resq: RESQ_CPUPROFILE %s: %v", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "resq: RESQ_CPUPROFILE %s: %v\n", path, err)
+		}
+	}, nil
 }
 
 // gracePeriod is how long a command may take, after SIGINT or SIGTERM

@@ -41,24 +41,38 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return printOutcome(stdout, o, *asJSON)
 }
 
-func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval")
 	var df dataFlags
 	df.register(fs, false)
 	asJSON := fs.Bool("json", false, "print the results as one JSON object, last on stdout")
+	batch := fs.Int("batch", 0, "samples per forward pass (0: the checkpoint's evaluation batch, 500 unless set)")
+	threads := fs.Int("threads", 0, "GEMM threads (0: all cores)")
+	seconds := fs.Float64("seconds", 0, "after the measuring pass, repeat the test set until this many seconds have passed and report the forward pass's samples/s (0: no timing)")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
+		return err
+	}
+	if *batch < 0 {
+		return fmt.Errorf("%w: --batch %d, want 1 or more (0: the default)", errUsage, *batch)
+	}
+	if err := (&trainFlags{threads: *threads}).apply(); err != nil {
 		return err
 	}
 	c, ds, err := loadInputs(pos[0], &df, stderr)
 	if err != nil {
 		return err
 	}
-	o, err := c.Eval(ds)
+	o, err := c.EvalFor(ctx, ds, *batch, *seconds)
 	if err != nil {
 		return err
 	}
-	return printOutcome(stdout, o, *asJSON)
+	if err := printOutcome(stdout, o, *asJSON); err != nil || *asJSON || o.Throughput == nil {
+		return err
+	}
+	tp := o.Throughput
+	_, err = fmt.Fprintf(stdout, "float32 forward: %.0f samples/s (batch %d, %d passes in %.1f s)\n", tp.SamplesPerSec, tp.Batch, tp.Passes, tp.Seconds)
+	return err
 }
 
 // printOutcome prints an outcome as text or as one JSON line.

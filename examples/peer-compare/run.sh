@@ -172,15 +172,13 @@ if want infer; then
   torch_best "$out/torch-infer.json" infer-mlp --batch 100 --seconds "$isec"
   t=$(jget samples_per_second <"$out/torch-infer.json")
   echo "peer-compare: resq eval (float32)" >&2
-  "$resq" eval "$out/mlp.st" --data mnist --json >"$out/resq-eval.json"
-  n=$(jget test_n <"$out/resq-eval.json")
-  s=$(jget eval_seconds <"$out/resq-eval.json")
-  f=$(awk -v n="$n" -v s="$s" 'BEGIN{printf "%.0f", n / s}')
+  "$resq" eval "$out/mlp.st" --data mnist --batch 100 --seconds "$isec" --json >"$out/resq-eval.json"
+  f=$(jget throughput <"$out/resq-eval.json" | "$py" -c 'import ast,sys; print("%.0f" % ast.literal_eval(sys.stdin.read())["samples_per_second"])')
   row "infer 784-1024x3-10 float32 (resq eval)" "samples/s" "$f" "$t" "$(ratio "$f" "$t")" "$best_setting"
   echo "peer-compare: resq quantize --bits 2, export, infer" >&2
   if "$resq" quantize "$out/mlp.st" --bits 2 --data mnist --out "$out/mlp-t.st" >"$out/quantize.log" 2>&1 &&
      "$resq" export "$out/mlp-t.st" --out "$out/mlp-t.rq" >"$out/export.log" 2>&1 &&
-     "$resq" infer "$out/mlp-t.rq" --data mnist --batch 100 --json >"$out/resq-infer.json" 2>"$out/infer.log"; then
+     "$resq" infer "$out/mlp-t.rq" --data mnist --batch 100 --seconds "$isec" --json >"$out/resq-infer.json" 2>"$out/infer.log"; then
     q=$(jget samples_per_second <"$out/resq-infer.json")
     row "infer 784-1024x3-10 packed ternary (resq infer)" "samples/s" "$q" "$t" "$(ratio "$q" "$t")" "$best_setting"
   else
