@@ -96,6 +96,7 @@ func (c *Checkpoint) EvalFor(ctx context.Context, ds *data.Dataset, batch int, s
 		return nil, fmt.Errorf("pipeline: %v seconds of evaluation: want a finite number", seconds)
 	}
 	if batch > 0 {
+		defer func(prev int) { c.EvalBatch = prev }(c.EvalBatch)
 		c.EvalBatch = batch
 	}
 	o, err := c.Eval(ds)
