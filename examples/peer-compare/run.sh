@@ -26,6 +26,8 @@
 #        TORCH_SETTINGS="1:2 2:1"  INFER_SECONDS=5
 #        ROUNDS=N  train epochs per side, taking turns; the table shows each
 #                  side's fastest (default 1; 3 on a VM whose speed drifts)
+#        BUSY=1   run a niced CPU-bound busy loop (nice -n 19) beside both sides
+#                 for the whole run: a shared machine, as users' machines are
 #        LIMIT=N  smoke test only: resq trains on the first N rows (its epoch
 #                 time is then not comparable)
 set -euo pipefail
@@ -40,6 +42,8 @@ for st in "${settings[@]}"; do
 done
 isec=${INFER_SECONDS:-5}
 rounds=${ROUNDS:-1}
+busy=${BUSY:-0}
+[[ $busy =~ ^[01]$ ]] || { echo "peer-compare: BUSY=$busy, want 0 or 1" >&2; exit 2; }
 peer=$root/peers/torch_peer.py
 limit=()
 [ -n "${LIMIT:-}" ] && limit=(--limit "$LIMIT")
@@ -60,6 +64,12 @@ want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; 
 
 . "$root/examples/lib.sh"
 build_resq peer-compare
+if [ "$busy" = 1 ]; then
+  nice -n 19 sh -c 'while :; do :; done' &
+  busy_pid=$!
+  trap 'kill "$busy_pid" 2>/dev/null' EXIT
+  echo "peer-compare: busy loop $busy_pid (nice 19) beside the whole run" >&2
+fi
 
 # blas_core: the core type PyTorch's OpenBLAS runs, as it prints it.
 blas_core() {
@@ -199,4 +209,5 @@ for f in mlp cnn; do
 done
 echo "PyTorch's OpenBLAS: $blas_note"
 echo "(ratio > 1: resq faster. PyTorch at each of TORCH_SETTINGS=\"${settings[*]}\" (torch:OpenBLAS threads), its best shown; resq GEMM threads: all cores;"
+[ "$busy" = 1 ] && echo " both sides timed beside a niced CPU-bound busy loop (BUSY=1)"
 echo " load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: timings on a busy machine are not comparable)"
