@@ -61,7 +61,8 @@ type ConvWork struct {
 	dws  [][]float32  // per image range (ConvBackwardFilter): dw^T [C*R*S(+1), K]
 	wk   []convWorker // per worker: the pixel-major paths' scratch (conv_pix.go)
 	pb   []float32    // the weights as packed GEMM B panels (pixel-major forward)
-	offs []int32      // per kernel tap: its offset in the padded image (pixel-major forward)
+	offs []int32      // per kernel tap: its offset in the padded image (pixel-major forward, padded im2col)
+	rows []int32      // per output row: its offset in the padded image (padded im2col)
 	job  convJob      // the call in progress (kept here so it does not escape per call)
 	join join
 }
@@ -352,6 +353,7 @@ type convJob struct {
 	bias                []float32 // convFwd: added per image when non-nil
 	db                  []float32 // convBwdFilter: the bias gradient, when wanted
 	pix                 bool      // convFwd: pixel-major (runForwardPix)
+	padded              bool      // gradients: im2col/col2im through the padded image (im2col_pad.go)
 	mrows               int       // convBwdFilter: rows of dw^T, crs (+1 with db)
 	ohw, crs, chw, kcrs int
 	parts               int          // goroutines
@@ -400,7 +402,11 @@ func (j *convJob) run(t, chunk, lo, hi int) {
 			}
 			// col [CRS, OHW] = w^T [CRS, K] * dy[n] [K, OHW], w^T prepacked
 			gemmSerial(j.kern, j.ws.pa, nil, true, false, crs, ohw, g.K, 1, j.w, crs, j.in[n*g.K*ohw:], ohw, 0, col, ohw)
-			if !g.isPointwise() {
+			switch {
+			case j.padded:
+				w := &j.ws.wk[t]
+				w.pad = col2imPadded(dxn, col, w.pad, j.ws.offs, j.ws.rows, g)
+			case !g.isPointwise():
 				col2imScratch(dxn, col, g)
 			}
 		}
@@ -454,11 +460,17 @@ func (j *convJob) do() int {
 		j.kern = pickKernel(j.crs, j.ohw)
 		j.ws.pa = prepackA(j.kern, j.ws.pa, true, j.w, j.crs, j.crs, g.K)
 	}
-	if j.pix {
+	if j.op != convFwd && g.usePadded() {
+		j.padded = true
+		j.ws.offs = convTapOffsets(j.ws.offs, g)
+		j.ws.rows = convRowOffsets(j.ws.rows, g)
+	}
+	if j.pix || j.padded {
 		for len(j.ws.wk) < nt {
 			j.ws.wk = append(j.ws.wk, convWorker{})
 		}
-	} else {
+	}
+	if !j.pix {
 		rows := j.crs
 		if j.op == convBwdFilter {
 			rows = j.mrows

@@ -19,3 +19,20 @@ func hasConvPack(mr int) bool { return hasPackAVX512 && mr <= 16 }
 func convPackSeg(dst []float32, offs []int32, src []float32, lo, hi, mr int) {
 	convPackAVX512(len(offs), &offs[0], &src[0], lo, hi, mr, &dst[0])
 }
+
+// convAddAVX512 sets dst[offs[i]+j] += src[i*lds+j] for j < n <= 16,
+// i < rows: one col2im tap's row segments added into the padded image.
+//
+//go:noescape
+func convAddAVX512(rows int, offs *int32, dst *float32, src *float32, lds, n int)
+
+// convRowsSeg sets col[i*ldc+j] = xp[offs[i]+j] (add false) or
+// xp[offs[i]+j] += col[i*ldc+j] (add true) for j < n <= 16, i <
+// len(offs); the caller has checked the bounds.
+func convRowsSeg(add bool, col []float32, ldc int, xp []float32, offs []int32, n int) {
+	if add {
+		convAddAVX512(len(offs), &offs[0], &xp[0], &col[0], ldc, n)
+		return
+	}
+	convPackAVX512(len(offs), &offs[0], &xp[0], 0, n, ldc, &col[0])
+}

@@ -38,3 +38,33 @@ ploop:
 pdone:
 	VZEROUPPER
 	RET
+
+// func convAddAVX512(rows int, offs *int32, dst *float32, src *float32, lds, n int)
+TEXT ·convAddAVX512(SB), NOSPLIT, $0-48
+	MOVQ rows+0(FP), CX
+	MOVQ offs+8(FP), R11
+	MOVQ dst+16(FP), DI
+	MOVQ src+24(FP), SI
+	MOVQ lds+32(FP), R10
+	MOVQ n+40(FP), R8
+	// K2 = lanes [0, n).
+	MOVL $1, AX
+	SHLXL R8, AX, R9
+	DECL R9
+	KMOVW R9, K2
+	SHLQ $2, R10
+	TESTQ CX, CX
+	JLE adone
+aloop:
+	MOVLQSX (R11), AX
+	VMOVUPS.Z (DI)(AX*4), K2, Z0
+	VMOVUPS.Z (SI), K2, Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K2, (DI)(AX*4)
+	ADDQ $4, R11
+	ADDQ R10, SI
+	DECQ CX
+	JNZ aloop
+adone:
+	VZEROUPPER
+	RET

@@ -15,3 +15,18 @@ func convPackSeg(dst []float32, offs []int32, src []float32, lo, hi, mr int) {
 		copy(d, src[int(o):int(o)+len(d)])
 	}
 }
+
+// convRowsSeg sets col[i*ldc+j] = xp[offs[i]+j] (add false) or
+// xp[offs[i]+j] += col[i*ldc+j] (add true) for j < n, i < len(offs).
+func convRowsSeg(add bool, col []float32, ldc int, xp []float32, offs []int32, n int) {
+	for i, o := range offs {
+		c, x := col[i*ldc:i*ldc+n], xp[int(o):int(o)+n]
+		if add {
+			for j, v := range c {
+				x[j] += v
+			}
+			continue
+		}
+		copy(c, x)
+	}
+}

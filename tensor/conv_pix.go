@@ -178,9 +178,17 @@ func (j *convJob) runFilter(t, chunk, lo, hi int) {
 	}
 	for n := lo; n < hi; n++ {
 		xn := j.w[n*chw : (n+1)*chw]
-		if g.isPointwise() {
+		switch {
+		case g.isPointwise():
 			copy(col, xn)
-		} else {
+		case j.padded:
+			w := &j.ws.wk[t]
+			xp := padImage(w.pad, xn, g)
+			if g.Pad > 0 {
+				w.pad = xp
+			}
+			im2colPadded(col[:crs*ohw], xp, j.ws.offs, j.ws.rows, g)
+		default:
 			Im2col(col[:crs*ohw], xn, g)
 		}
 		beta := float32(1)

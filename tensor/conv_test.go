@@ -213,6 +213,8 @@ func BenchmarkIm2col(b *testing.B) {
 		g := c.g
 		n := g.C * g.R * g.S * g.OutH() * g.OutW()
 		x, col := randSlice(rng, g.C*g.H*g.W), randSlice(rng, n)
+		offs, rows := convTapOffsets(nil, g), convRowOffsets(nil, g)
+		xp := padImage(nil, x, g)
 		for _, k := range []struct {
 			name string
 			f    func()
@@ -222,6 +224,8 @@ func BenchmarkIm2col(b *testing.B) {
 			{"col2im", func() { Col2im(x, col, g) }},
 			{"col2im-scratch", func() { col2imScratch(x, col, g) }},
 			{"col2im-ref", func() { col2imRef(x, col, g) }},
+			{"im2col-padded", func() { im2colPadded(col, padImage(xp, x, g), offs, rows, g) }},
+			{"col2im-padded", func() { col2imPadded(x, col, xp, offs, rows, g) }},
 		} {
 			b.Run(k.name+"/"+c.name, func(b *testing.B) {
 				for range b.N {
