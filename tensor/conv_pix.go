@@ -123,14 +123,19 @@ func unpackPixelMajor(y, yt, bias []float32, ohw, k int, tr func(blocks int, src
 			addRow(yt[q*k:q*k+k], bias)
 		}
 	}
-	q8 := 0
-	if tr != nil && k%8 == 0 {
-		q8 = ohw / 8 * 8
+	q8, k8 := 0, 0
+	if tr != nil && k >= 8 {
+		q8, k8 = ohw/8*8, k/8*8
 		for q := 0; q < q8; q += 8 {
-			// Rows q..q+7 of yt, all k columns, to columns q..q+7 of y.
-			_ = yt[(q+7)*k+k-1]
-			_ = y[(k-1)*ohw+q+7]
-			tr(k/8, &yt[q*k], k, &y[q], ohw)
+			// Rows q..q+7 of yt, columns [0, k8), to columns q..q+7 of y.
+			_ = yt[(q+7)*k+k8-1]
+			_ = y[(k8-1)*ohw+q+7]
+			tr(k8/8, &yt[q*k], k, &y[q], ohw)
+			for c := k8; c < k; c++ {
+				for i := q; i < q+8; i++ {
+					y[c*ohw+i] = yt[i*k+c]
+				}
+			}
 		}
 	}
 	for q := q8; q < ohw; q++ {
