@@ -54,8 +54,9 @@ func (p *MaxPool) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	arg := p.arg[:n*c*oh*ow]
 	y := p.y.Data
 	if p.K == 2 && p.Stride == 2 {
-		// The common case: vectorised, same results as the loop below.
-		tensor.MaxPool2x2(y, arg, x.Data, n*c, h, w)
+		// The common case: vectorised and split by planes across
+		// threads, same results as the loop below.
+		tensor.MaxPool2x2Par(y, arg, x.Data, n*c, h, w)
 		return p.y
 	}
 	o := 0
@@ -88,6 +89,11 @@ func (p *MaxPool) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkSame(dy, p.y, "maxpool", p.idx)
 	p.dx = ensure(p.dx, p.inShape...)
 	dx := p.dx.Data
+	if p.K == 2 && p.Stride == 2 {
+		s := p.inShape
+		tensor.MaxPool2x2BackwardPar(dx, dy.Data, p.arg[:len(dy.Data)], s[0]*s[1], s[2], s[3])
+		return p.dx
+	}
 	clear(dx)
 	for o, g := range dy.Data {
 		dx[p.arg[o]] += g
