@@ -44,10 +44,18 @@
 // tail of a row is never used. GemmT2 takes any row count: blocks of 4
 // rows run C[4, 64] (VNNI) or C[4, 16] (AVX2, int16 partial sums over 8
 // groups, pairs <= 2*255*2) and the remaining rows a one-row GEMV over 4
-// panels. The VNNI GEMV needs no shifts: steps 0 and 2 are b & 3 and
-// (b >> 4) & 3, steps 1 and 3 b & 12 and (b >> 4) & 12 (4u), summed in a
-// second accumulator divided by 4 at the end (exact, every term is a
-// multiple of 4).
+// panels (AVX2: 1 to 4). The VNNI GEMV needs no shifts: steps 0 and 2 are
+// b & 3 and (b >> 4) & 3, steps 1 and 3 b & 12 and (b >> 4) & 12 (4u),
+// summed in a second accumulator divided by 4 at the end (exact, every
+// term is a multiple of 4). The AVX2 GEMV decodes the same way with one
+// word shift per 32 bytes, the 4u products in their own int16 sums (4
+// groups, pairs <= 2*255*8), widened with VPMADDWD by 1, and the u sums
+// (16 groups) by 4, into int32 sums that hold 4 times the result: 27.25
+// vector instructions per 256 multiply-adds against 24 for the 8-bit
+// GEMV, which on Zen 5 reads its 4x larger weights from L3 (ternary
+// 129-141, 8-bit 89-95 G multiply-adds/s at [1x2048]x[2048x2048]). Its
+// blocks of 4 groups run unrolled: as a loop of 4 short iterations the
+// same instructions ran at 104-112.
 //
 // Gemv is the one-row product on PackW's layout (AVX2, VNNI: C[1, 64] from
 // 4 panels, each weight loaded once instead of once per 4 rows as Gemm's

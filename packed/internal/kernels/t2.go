@@ -57,6 +57,9 @@ type t2impl struct {
 	x4  func(x *uint8, ldx uintptr, w *uint8, g uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
 	x4w func(x *uint8, ldx uintptr, w *uint8, pstride uintptr, g uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
 	v4  func(x *uint8, w *uint8, pstride uintptr, g uintptr, c *int32, neg int32, inner uintptr)
+	// vn, when set, replaces v4 for 1 to 4 panels (the count in its last
+	// argument): a layer of fewer than 64 columns runs it too.
+	vn func(x *uint8, w *uint8, pstride uintptr, g uintptr, c *int32, neg int32, panels uintptr)
 	// inner is the int16 block length in groups (0: no int16 sums).
 	inner int
 	// sum32 returns the sum of n32*32 bytes, or is nil.
@@ -177,6 +180,10 @@ func t2run(k t2impl, m, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []i
 			}
 		}
 		for ; i < m; i++ {
+			if k.vn != nil {
+				k.vn(&x[i*ldx], &w2[p0*pstride], uintptr(pstride), uintptr(g), &c[i*ldc+p0*16], neg[i], uintptr(p1-p0))
+				continue
+			}
 			if p1-p0 == 4 && k.v4 != nil {
 				k.v4(&x[i*ldx], &w2[p0*pstride], uintptr(pstride), uintptr(g), &c[i*ldc+p0*16], neg[i], uintptr(k.inner))
 				continue

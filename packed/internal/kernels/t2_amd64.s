@@ -542,8 +542,8 @@ t2x4x16avx2loop:
 	VZEROUPPER
 	RET
 
-// func t2v64AVX2(x *uint8, w *uint8, pstride uintptr, ng uintptr, c *int32, neg int32, inner uintptr)
-// One row, 4 panels, one panel at a time (inner is not used). Each group is
+// func t2vAVX2(x *uint8, w *uint8, pstride uintptr, ng uintptr, c *int32, neg int32, panels uintptr)
+// One row, 1 to 4 panels pstride bytes apart, one panel at a time. Each group is
 // decoded with one shift per 32 bytes: steps 0 and 2 are b & 3 and (b >> 4)
 // & 3 (u), steps 1 and 3 b & 12 and (b >> 4) & 12 (4u). The u products add
 // into int16 sums A (pairs <= 2*255*2, 2 a group: 16 groups), the 4u
@@ -555,7 +555,7 @@ t2x4x16avx2loop:
 // block of 4 groups runs unrolled (with a loop of 4 short iterations the
 // kernel ran at 104-112 G multiply-adds/s on Zen 5, unrolled at 140); the
 // last block of a panel may have fewer.
-TEXT ·t2v64AVX2(SB), NOSPLIT, $0-56
+TEXT ·t2vAVX2(SB), NOSPLIT, $0-56
 	MOVQ x+0(FP), R8
 	MOVQ w+8(FP), R13
 	MOVQ pstride+16(FP), R12
@@ -572,8 +572,8 @@ TEXT ·t2v64AVX2(SB), NOSPLIT, $0-56
 	VPCMPEQW Y8, Y8, Y8
 	VPSRLW $15, Y8, Y8 // int16 ones
 	VPSLLW $2, Y8, Y9  // int16 fours
-	MOVQ $4, R9
-t2v64avx2panel:
+	MOVQ panels+48(FP), R9
+t2vavx2panel:
 	MOVQ R8, SI
 	MOVQ R13, DI
 	MOVQ R11, CX
@@ -585,14 +585,14 @@ t2v64avx2panel:
 	VPXOR Y2, Y2, Y2
 	VPXOR Y3, Y3, Y3
 	MOVQ $4, R10
-t2v64avx2block:
+t2vavx2block:
 	MOVQ $4, AX
 	CMPQ CX, AX
 	CMOVQLT CX, AX // AX = min(4, groups left)
 	SUBQ AX, CX
-t2v64avx2loop:
+t2vavx2loop:
 	CMPQ AX, $4
-	JNE t2v64avx2one
+	JNE t2vavx2one
 	VMOVDQU (DI), Y10
 	VMOVDQU 32(DI), Y11
 	VPSRLW $4, Y10, Y12
@@ -723,8 +723,8 @@ t2v64avx2loop:
 	VPADDW Y15, Y3, Y3
 	ADDQ $256, DI
 	ADDQ $64, SI
-	JMP t2v64avx2blockend
-t2v64avx2one:
+	JMP t2vavx2blockend
+t2vavx2one:
 	VMOVDQU (DI), Y10
 	VMOVDQU 32(DI), Y11
 	VPSRLW $4, Y10, Y12
@@ -760,8 +760,8 @@ t2v64avx2one:
 	ADDQ $64, DI
 	ADDQ $16, SI
 	DECQ AX
-	JNZ t2v64avx2one
-t2v64avx2blockend:
+	JNZ t2vavx2one
+t2vavx2blockend:
 	VPMADDWD Y8, Y2, Y2
 	VPADDD Y2, Y4, Y4
 	VPXOR Y2, Y2, Y2
@@ -769,7 +769,7 @@ t2v64avx2blockend:
 	VPADDD Y3, Y5, Y5
 	VPXOR Y3, Y3, Y3
 	DECQ R10
-	JNZ t2v64avx2nowiden
+	JNZ t2vavx2nowiden
 	VPMADDWD Y9, Y0, Y0
 	VPADDD Y0, Y4, Y4
 	VPXOR Y0, Y0, Y0
@@ -777,9 +777,9 @@ t2v64avx2blockend:
 	VPADDD Y1, Y5, Y5
 	VPXOR Y1, Y1, Y1
 	MOVQ $4, R10
-t2v64avx2nowiden:
+t2vavx2nowiden:
 	TESTQ CX, CX
-	JNZ t2v64avx2block
+	JNZ t2vavx2block
 	VPMADDWD Y9, Y0, Y0
 	VPADDD Y0, Y4, Y4
 	VPMADDWD Y9, Y1, Y1
@@ -791,7 +791,7 @@ t2v64avx2nowiden:
 	ADDQ $64, DX
 	ADDQ R12, R13
 	DECQ R9
-	JNZ t2v64avx2panel
+	JNZ t2vavx2panel
 	VZEROUPPER
 	RET
 
