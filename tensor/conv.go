@@ -395,6 +395,10 @@ func (j *convJob) run(t, chunk, lo, hi int) {
 			}
 		}
 	case convBwdData:
+		if j.padded {
+			j.runBackwardDataPadded(t, lo, hi)
+			return
+		}
 		for n := lo; n < hi; n++ {
 			dxn := j.out[n*chw : (n+1)*chw]
 			if g.isPointwise() {
@@ -402,11 +406,7 @@ func (j *convJob) run(t, chunk, lo, hi int) {
 			}
 			// col [CRS, OHW] = w^T [CRS, K] * dy[n] [K, OHW], w^T prepacked
 			gemmSerial(j.kern, j.ws.pa, nil, true, false, crs, ohw, g.K, 1, j.w, crs, j.in[n*g.K*ohw:], ohw, 0, col, ohw)
-			switch {
-			case j.padded:
-				w := &j.ws.wk[t]
-				w.pad = col2imPadded(dxn, col, w.pad, j.ws.offs, j.ws.rows, g)
-			case !g.isPointwise():
+			if !g.isPointwise() {
 				col2imScratch(dxn, col, g)
 			}
 		}
@@ -458,6 +458,12 @@ func (j *convJob) do() int {
 		j.ws.pa = prepackA(j.kern, j.ws.pa, false, j.w, j.crs, g.K, j.crs)
 	case convBwdData:
 		j.kern = pickKernel(j.crs, j.ohw)
+		if g.usePadded() {
+			// Image pairs (runBackwardDataPadded).
+			j.kern = pickKernel(j.crs, convDataGroup*j.ohw)
+			j.chunks = (g.N + convDataGroup - 1) / convDataGroup
+			nt = min(nt, j.chunks)
+		}
 		j.ws.pa = prepackA(j.kern, j.ws.pa, true, j.w, j.crs, j.crs, g.K)
 	}
 	if j.op != convFwd && g.usePadded() {
@@ -472,8 +478,11 @@ func (j *convJob) do() int {
 	}
 	if !j.pix {
 		rows := j.crs
-		if j.op == convBwdFilter {
+		switch {
+		case j.op == convBwdFilter:
 			rows = j.mrows
+		case j.padded:
+			rows *= convDataGroup
 		}
 		for t := 0; t < nt; t++ {
 			j.ws.col(t, rows*j.ohw)

@@ -160,7 +160,7 @@ func TestIm2colPaddedMatchesRef(t *testing.T) {
 
 		c := randSlice(rng, n)
 		dx, dxRef := randSlice(rng, len(x)), make([]float32, len(x))
-		col2imPadded(dx, c, randSlice(rng, 5), offs, rows, g)
+		col2imPadded(dx, c, g.OutH()*g.OutW(), randSlice(rng, 5), offs, rows, g)
 		col2imRef(dxRef, c, g)
 		sameBits(t, fmt.Sprintf("col2imPadded %+v", g), dx, dxRef)
 	}

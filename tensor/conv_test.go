@@ -225,7 +225,7 @@ func BenchmarkIm2col(b *testing.B) {
 			{"col2im-scratch", func() { col2imScratch(x, col, g) }},
 			{"col2im-ref", func() { col2imRef(x, col, g) }},
 			{"im2col-padded", func() { im2colPadded(col, padImage(xp, x, g), offs, rows, g) }},
-			{"col2im-padded", func() { col2imPadded(x, col, xp, offs, rows, g) }},
+			{"col2im-padded", func() { col2imPadded(x, col, g.OutH()*g.OutW(), xp, offs, rows, g) }},
 		} {
 			b.Run(k.name+"/"+c.name, func(b *testing.B) {
 				for range b.N {

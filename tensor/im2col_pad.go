@@ -30,18 +30,19 @@ func convRowOffsets(dst []int32, g ConvGeom) []int32 {
 // (padImage), with offs from convTapOffsets and rows from
 // convRowOffsets: the same bits.
 func im2colPadded(col, xp []float32, offs, rows []int32, g ConvGeom) {
-	im2colPadRows(false, col, xp, offs, rows, g)
+	im2colPadRows(false, col, g.OutH()*g.OutW(), xp, offs, rows, g)
 }
 
-// col2imPadded is Col2im with stride 1 (dx overwritten), accumulating in
-// the padded image buf (reused when large enough; returned) and copying
-// its interior to dx. Each pixel receives its additions in the order
-// col2imRef makes them, from +0: the same bits.
-func col2imPadded(dx, col, buf []float32, offs, rows []int32, g ConvGeom) []float32 {
+// col2imPadded is Col2im with stride 1 (dx overwritten) from col rows ld
+// floats apart (ld >= OH*OW), accumulating in the padded image buf
+// (reused when large enough; returned) and copying its interior to dx.
+// Each pixel receives its additions in the order col2imRef makes them,
+// from +0: the same bits.
+func col2imPadded(dx, col []float32, ld int, buf []float32, offs, rows []int32, g ConvGeom) []float32 {
 	chw := g.C * g.H * g.W
 	if g.Pad == 0 {
 		clear(dx[:chw])
-		im2colPadRows(true, col, dx[:chw], offs, rows, g)
+		im2colPadRows(true, col, ld, dx[:chw], offs, rows, g)
 		return buf
 	}
 	hp, wp := g.H+2*g.Pad, g.W+2*g.Pad
@@ -50,7 +51,7 @@ func col2imPadded(dx, col, buf []float32, offs, rows []int32, g ConvGeom) []floa
 	}
 	xp := buf[:g.C*hp*wp]
 	clear(xp)
-	im2colPadRows(true, col, xp, offs, rows, g)
+	im2colPadRows(true, col, ld, xp, offs, rows, g)
 	for c := 0; c < g.C; c++ {
 		for i := 0; i < g.H; i++ {
 			copy(dx[(c*g.H+i)*g.W:][:g.W], xp[(c*hp+i+g.Pad)*wp+g.Pad:][:g.W])
@@ -59,18 +60,19 @@ func col2imPadded(dx, col, buf []float32, offs, rows []int32, g ConvGeom) []floa
 	return buf
 }
 
-// im2colPadRows copies every col row from xp (add false) or adds it into
-// xp (add true), tap by tap in weight order, 16 columns at a time.
-func im2colPadRows(add bool, col, xp []float32, offs, rows []int32, g ConvGeom) {
+// im2colPadRows copies every col row (ld floats apart) from xp (add
+// false) or adds it into xp (add true), tap by tap in weight order, 16
+// columns at a time.
+func im2colPadRows(add bool, col []float32, ld int, xp []float32, offs, rows []int32, g ConvGeom) {
 	oh, ow := g.OutH(), g.OutW()
 	ohw := oh * ow
 	last := int(rows[oh-1])
-	_ = col[len(offs)*ohw-1]
+	_ = col[(len(offs)-1)*ld+ohw-1]
 	for p, o := range offs {
 		for j0 := 0; j0 < ow; j0 += 16 {
 			n := min(16, ow-j0)
 			x := xp[int(o)+j0 : int(o)+j0+last+n]
-			c := col[p*ohw+j0 : p*ohw+(oh-1)*ow+j0+n]
+			c := col[p*ld+j0 : p*ld+(oh-1)*ow+j0+n]
 			convRowsSeg(add, c, ow, x, rows, n)
 		}
 	}
