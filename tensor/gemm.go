@@ -29,6 +29,9 @@ type microKernel struct {
 	// packed sliver; packB uses it for op(B) = B. The pure-Go kernel's is
 	// copyRows2, in Go.
 	copyRows func(rows int, src *float32, lds int, dst *float32, ldd int)
+	// altAnyShape, on auto mode's second kernel, lets pickKernel use it
+	// for any shape it pads less, not only for C split by columns.
+	altAnyShape bool
 }
 
 // kernels lists every micro-kernel usable on this CPU, best first; the
@@ -101,8 +104,18 @@ var active atomic.Pointer[microKernel]
 // (pickKernel). altKernel is nil on CPUs where no second kernel pays.
 var (
 	autoMode  atomic.Bool
-	altKernel = findKernel(archAltKernel())
+	altKernel = newAltKernel()
 )
+
+// newAltKernel returns the self-tested kernel archAltKernel names, or nil.
+func newAltKernel() *microKernel {
+	name, anyShape := archAltKernel()
+	k := findKernel(name)
+	if k != nil {
+		k.altAnyShape = anyShape
+	}
+	return k
+}
 
 // altGain is the padded work (rows and columns of C rounded up to the
 // register block) an alternative kernel must stay under, as a fraction of
@@ -110,13 +123,14 @@ var (
 const altGain = 0.98
 
 // pickKernel returns the kernel for a Gemm of C [m, n]: active, or in auto
-// mode altKernel when C is split by columns (n >= m, the small-M training
-// and convolution shapes) and altKernel pads m and n to less work. The
-// choice depends on the shape only, never on the thread count.
+// mode altKernel when it pads m and n to less work and C is split by
+// columns (n >= m, the small-M training and convolution shapes) or
+// altKernel.altAnyShape. The choice depends on the shape only, never on
+// the thread count.
 func pickKernel(m, n int) *microKernel {
 	kern := active.Load()
 	alt := altKernel
-	if alt == nil || !autoMode.Load() || m > n {
+	if alt == nil || !autoMode.Load() || m > n && !alt.altAnyShape {
 		return kern
 	}
 	pad := func(x, b int) float64 { return float64((x + b - 1) / b * b) }
@@ -500,8 +514,6 @@ func gemmSerial(kern *microKernel, preA, preB []float32, transA, transB bool, m,
 			kc := min(KC, k-pc)
 			if preB != nil {
 				bp = preB[jc*k+(nc+nr-1)/nr*nr*pc:]
-			} else {
-				packB(kern, bp, transB, b, ldb, pc, jc, kc, nc)
 			}
 			load := pc > 0 || beta != 0
 			for ic := 0; ic < m; ic += MC {
@@ -512,8 +524,15 @@ func gemmSerial(kern *microKernel, preA, preB []float32, transA, transB bool, m,
 				} else {
 					packA(ap, transA, a, lda, ic, pc, mc, kc, mr)
 				}
+				// The first row block packs each B sliver just
+				// before its first use, while the sliver is still
+				// in L1 (as GotoBLAS does); later blocks reuse it.
+				packNow := preB == nil && ic == 0
 				for jr := 0; jr < nc; jr += nr {
 					nw := min(nr, nc-jr)
+					if packNow {
+						packB(kern, bp[jr*kc:], transB, b, ldb, pc, jc+jr, kc, nw)
+					}
 					bs := bp[jr*kc : jr*kc+kc*nr]
 					for ir := 0; ir < mc; ir += mr {
 						mh := min(mr, mc-ir)
@@ -667,6 +686,14 @@ func gather3(dst, src []float32, lds, kc int) {
 func packB(kern *microKernel, dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc int) {
 	nr := kern.nr
 	s0 := 0 // first sliver the generic loop below packs
+	if !transB && kern.copyRows != nil && nc == nr {
+		// One sliver (gemmSerial packs B sliver by sliver): kc rows of
+		// nr floats, one call.
+		_ = dst[kc*nr-1]
+		_ = b[(pc+kc-1)*ldb+jc+nr-1]
+		kern.copyRows(kc, &b[pc*ldb+jc], ldb, &dst[0], nr)
+		return
+	}
 	if full := nc / nr; !transB && kern.copyRows != nil && full > 0 {
 		// Walk B row by row (sequential reads, which the hardware
 		// prefetchers follow), scattering each row's full slivers; the

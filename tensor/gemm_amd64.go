@@ -3,6 +3,7 @@
 package tensor
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/resq-dev/resq/internal/host"
@@ -33,40 +34,90 @@ func newAsmKernel(name string, fn asmKernel, mr, nr, kc, mc, nc int) *microKerne
 		k.copyRows = copyRowsAVX32
 	case 48:
 		k.copyRows = copyRowsAVX48
+	case 64:
+		k.copyRows = copyRowsAVX64
 	}
 	return k
 }
 
 // archAltKernel names the second kernel auto mode uses for shapes it pads
-// less (see pickKernel), or "". On AMD Zen 4 (family 25 with AVX-512),
+// less (see pickKernel), or "", and whether it may be used whatever the
+// shape (else only for C split by columns). On AMD Zen 4 (family 25 with AVX-512),
 // which executes a 512-bit FMA as two 256-bit halves, the AVX2 6×16
 // kernel multiplies at the AVX-512 kernels' rate (BenchmarkMicroKernel:
 // 113-115 GFLOP/s each) and its 6-row slivers pad M = 100 to 102 rows
 // where 14-row ones pad it to 112; measured faster there at the small-M
-// training shapes. CPUs with two 512-bit FMA units run AVX2 at half rate.
-func archAltKernel() string {
-	c := host.CPU()
-	if cpu.X86.HasAVX512F && strings.Contains(c, "AMD") && strings.Contains(c, "(family 25 ") {
-		return "avx2-6x16"
+// training shapes (C split by columns). On AMD Zen 5 (family 26) the
+// 8×48 register-broadcast kernel backs the 6×64 one for any shape it
+// pads less: N = 784 pads to 816 columns against 832, and the two run at
+// the same rate (see archKernels). CPUs with two 512-bit FMA units run
+// AVX2 at half rate.
+func archAltKernel() (name string, anyShape bool) {
+	switch {
+	case !cpu.X86.HasAVX512F:
+		return "", false
+	case amdFamily() == 25:
+		return "avx2-6x16", false
+	case amdFamily() >= 26:
+		return "avx512-8x48r", true
 	}
-	return ""
+	return "", false
+}
+
+// amdFamily returns the CPU family of an AMD processor (25: Zen 3 and
+// Zen 4, 26: Zen 5), 0 for other vendors or when it is not known.
+func amdFamily() int {
+	c := host.CPU()
+	if !strings.Contains(c, "AMD") {
+		return 0
+	}
+	_, f, ok := strings.Cut(c, "(family ")
+	if !ok {
+		return 0
+	}
+	f, _, _ = strings.Cut(f, " ")
+	n, err := strconv.Atoi(f)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // archKernels returns the assembly kernels this CPU supports, best first.
 // AVX2 blocking was tuned by measurement on this project's dev machine
 // (AMD EPYC without AVX-512 exposed): KC = 256 keeps the 16 KiB B sliver
 // in L1, MC = 144 keeps the 144 KiB packed A block in L2 and covers a batch
-// of 128 in one block. The AVX-512 blocking follows the same rules for a
-// 32 KiB L1 / 1 MiB L2 (Zen 4) but has not been tuned by measurement.
+// of 128 in one block. The embedded-broadcast AVX-512 blocking follows the
+// same rules for a 32 KiB L1 / 1 MiB L2 (Zen 4) but has not been tuned by
+// measurement.
+//
+// The register-broadcast AVX-512 kernels (6×64 and 8×48, "r": one
+// broadcast per row of A feeds all its FMAs, see tensor/internal/asmgen)
+// come first on AMD Zen 5 (family 26), which runs two full 512-bit FMAs a
+// cycle: they reach its FMA peak where the embedded-broadcast kernels
+// stay at 75-85% of it, and their wide B slivers halve the A bytes
+// streamed from L2 per FMA against 14×32. Their blocking was measured on
+// Zen 5 (48 KiB L1, 1 MiB L2): KC = 192 (a 48 KiB 6×64 B sliver at most;
+// 128 and 256 measured no better), MC = 144 and 128 (72 and 288 no
+// better). Elsewhere they come after the other AVX-512 kernels, untuned.
 func archKernels() []*microKernel {
 	var ks []*microKernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks,
+		emb := []*microKernel{
 			newAsmKernel("avx512-14x32", sgemmAVX512_14x32, 14, 32, 192, 140, 4096),
 			newAsmKernel("avx512-12x32", sgemmAVX512_12x32, 12, 32, 192, 132, 4096),
 			newAsmKernel("avx512-8x48", sgemmAVX512_8x48, 8, 48, 128, 128, 4080),
 			newAsmKernel("avx512-28x16", sgemmAVX512_28x16, 28, 16, 256, 140, 4096),
-		)
+		}
+		reg := []*microKernel{
+			newAsmKernel("avx512-6x64r", sgemmAVX512_6x64r, 6, 64, 192, 144, 4096),
+			newAsmKernel("avx512-8x48r", sgemmAVX512_8x48r, 8, 48, 192, 128, 4080),
+		}
+		if amdFamily() >= 26 {
+			ks = append(append(ks, reg...), emb...)
+		} else {
+			ks = append(append(ks, emb...), reg...)
+		}
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, newAsmKernel("avx2-6x16", sgemmAVX2_6x16, 6, 16, 256, 144, 4080))

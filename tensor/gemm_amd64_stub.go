@@ -16,6 +16,12 @@ func sgemmAVX512_8x48(k int, a *float32, b *float32, c *float32, ldc int, alpha 
 // sgemmAVX512_28x16 computes a 28×16 tile with AVX-512F.
 func sgemmAVX512_28x16(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, load bool)
 
+// sgemmAVX512_6x64r computes a 6×64 tile with AVX-512F.
+func sgemmAVX512_6x64r(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, load bool)
+
+// sgemmAVX512_8x48r computes a 8×48 tile with AVX-512F.
+func sgemmAVX512_8x48r(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, load bool)
+
 // sgemmAVX2_6x16 computes a 6×16 tile with AVX2 and FMA.
 func sgemmAVX2_6x16(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, load bool)
 
@@ -33,3 +39,6 @@ func copyRowsAVX32(rows int, src *float32, lds int, dst *float32, ldd int)
 
 // copyRowsAVX48 copies rows rows of 48 floats from src (lds apart) to dst (ldd apart) (AVX).
 func copyRowsAVX48(rows int, src *float32, lds int, dst *float32, ldd int)
+
+// copyRowsAVX64 copies rows rows of 64 floats from src (lds apart) to dst (ldd apart) (AVX).
+func copyRowsAVX64(rows int, src *float32, lds int, dst *float32, ldd int)

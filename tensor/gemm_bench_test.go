@@ -24,6 +24,52 @@ func BenchmarkMicroKernel(b *testing.B) {
 	}
 }
 
+// gemmBenchShapes are the GEMMs of training the 784-1024-1024-1024-10 MLP
+// at batch 100 and 128 (as in resq bench gemm) and a square reference:
+// {m, n, k, transA, transB}.
+var gemmBenchShapes = []struct {
+	name           string
+	m, n, k        int
+	transA, transB bool
+}{
+	{"Train100x784x1024", 100, 1024, 784, false, true},
+	{"Train128x784x1024", 128, 1024, 784, false, true},
+	{"Train128x1024x1024", 128, 1024, 1024, false, true},
+	{"BwdData128x1024x784", 128, 784, 1024, false, false},
+	{"BwdFilter1024x128x784", 1024, 784, 128, true, false},
+	{"BwdData100x1024x784", 100, 784, 1024, false, false},
+	{"BwdFilter1024x100x784", 1024, 784, 100, true, false},
+	{"Square1024", 1024, 1024, 1024, false, false},
+}
+
+// BenchmarkGemm times Gemm (auto kernel) at the training shapes on 1 and 2
+// goroutines.
+func BenchmarkGemm(b *testing.B) {
+	for _, s := range gemmBenchShapes {
+		rng := rand.New(rand.NewPCG(1, 1))
+		a := randSlice(rng, s.m*s.k)
+		bb := randSlice(rng, s.k*s.n)
+		c := make([]float32, s.m*s.n)
+		lda, ldb := s.k, s.n
+		if s.transA {
+			lda = s.m
+		}
+		if s.transB {
+			ldb = s.k
+		}
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads%d", s.name, th), func(b *testing.B) {
+				prev := SetThreads(th)
+				defer SetThreads(prev)
+				for b.Loop() {
+					Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
 // BenchmarkConv times one CNN layer (N=100, C=32, 14×14, K=64, 5×5, pad 2)
 // forward and both backward passes; GFLOP/s counts 2*N*K*OH*OW*C*R*S per pass.
 func BenchmarkConv(b *testing.B) {

@@ -128,6 +128,10 @@ func TestGemmBlockEdges(t *testing.T) {
 			{m: k.mc + 3, n: 9, k: k.kc + 5, alpha: 1, beta: 0},
 			{m: 5, n: k.nc + k.nr + 1, k: 2*k.kc + 1, transB: true, alpha: 1.5, beta: 0.5},
 			{m: k.mc*2 + 1, n: k.nr + 1, k: k.kc + 1, transA: true, alpha: 1, beta: 1},
+			// B slivers packed by the first row block and reused by
+			// the next two, untransposed and transposed.
+			{m: 2*k.mc + k.mr + 1, n: 3*k.nr + 1, k: k.kc + 7, alpha: 0.5, beta: 1},
+			{m: 2*k.mc + 1, n: 2 * k.nr, k: 2*k.kc + 3, transB: true, alpha: 1, beta: 0},
 		}
 		if testing.Short() {
 			cases = cases[:1]
@@ -179,6 +183,46 @@ func TestSetKernel(t *testing.T) {
 	SetKernel(prev)
 	if ks := Kernels(); ks[len(ks)-1] != "generic" {
 		t.Fatalf("Kernels() = %v, want generic last", ks)
+	}
+}
+
+// TestPickKernelAnyShape checks auto mode's shape rule with stand-ins for
+// both kernels: a second kernel marked altAnyShape is used for C split by
+// rows too, an unmarked one only for C split by columns, each only where
+// it pads to under altGain of the best kernel's work.
+func TestPickKernelAnyShape(t *testing.T) {
+	prev, _ := SetKernel("auto")
+	defer SetKernel(prev)
+	prevBest, prevAlt := active.Load(), altKernel
+	defer func() { active.Store(prevBest); altKernel = prevAlt }()
+	best := &microKernel{name: "best-6x64", mr: 6, nr: 64}
+	active.Store(best)
+	padded := func(k *microKernel, m, n int) float64 {
+		return float64((m + k.mr - 1) / k.mr * k.mr * ((n + k.nr - 1) / k.nr * k.nr))
+	}
+	for _, anyShape := range []bool{false, true} {
+		alt := &microKernel{name: "alt-8x48", mr: 8, nr: 48, altAnyShape: anyShape}
+		altKernel = alt
+		for _, s := range [][2]int{{100, 1024}, {128, 784}, {100, 784}, {1024, 784}, {1024, 1024}, {784, 128}, {1, 1}, {17, 129}, {129, 17}} {
+			m, n := s[0], s[1]
+			want := best
+			if (m <= n || anyShape) && padded(alt, m, n) < altGain*padded(best, m, n) {
+				want = alt
+			}
+			if got := pickKernel(m, n); got != want {
+				t.Errorf("anyShape=%v: pickKernel(%d, %d) = %s, want %s", anyShape, m, n, got.name, want.name)
+			}
+		}
+		// The Zen 5 pair at the training shapes (see archAltKernel).
+		if got := pickKernel(1024, 784); (got == alt) != anyShape {
+			t.Errorf("anyShape=%v: pickKernel(1024, 784) = %s", anyShape, got.name)
+		}
+		if got := pickKernel(128, 784); got != alt {
+			t.Errorf("pickKernel(128, 784) = %s, want %s", got.name, alt.name)
+		}
+		if got := pickKernel(100, 1024); got != best {
+			t.Errorf("pickKernel(100, 1024) = %s, want %s", got.name, best.name)
+		}
 	}
 }
 

@@ -31,10 +31,13 @@ func main() {
 	for _, s := range [][2]int{{14, 2}, {12, 2}, {8, 3}, {28, 1}} {
 		avx512(s[0], s[1])
 	}
+	for _, s := range [][2]int{{6, 4}, {8, 3}} {
+		avx512r(s[0], s[1])
+	}
 	avx2(6, 2)
 	sse(6, 2)
 	transpose8()
-	for _, w := range []int{16, 32, 48} {
+	for _, w := range []int{16, 32, 48, 64} {
 		copyRows(w)
 	}
 	Generate()
@@ -45,9 +48,14 @@ func main() {
 const unroll = 4
 
 // gemmKernel emits one micro-kernel: mr*nv accumulators of vw floats
-// (vw = 16: zmm, AVX-512, A elements broadcast by the FMA itself; vw = 8:
-// ymm, AVX2+FMA, A elements broadcast into a register first).
-func gemmKernel(name string, mr, nv, vw int) {
+// (vw = 16: zmm, AVX-512, A elements broadcast by the FMA itself unless
+// bcastReg; vw = 8: ymm, AVX2+FMA, A elements broadcast into a register
+// first). With bcastReg (AVX-512 only) each A element is broadcast into
+// one of two alternating registers and used by its row's nv FMAs: one
+// load per row instead of nv (mr + nv loads per step instead of mr*nv +
+// nv), which runs at the FMA peak on AMD Zen 5, where the FMAs with a
+// broadcast memory operand reach only 75-85% of it.
+func gemmKernel(name string, mr, nv, vw int, bcastReg bool) {
 	TEXT(name, NOSPLIT, sig)
 	isa := "AVX2 and FMA"
 	if vw == 16 {
@@ -92,8 +100,12 @@ func gemmKernel(name string, mr, nv, vw int) {
 		bv[j] = vec()
 	}
 	var t VecVirtual
+	var tt [2]VecVirtual // bcastReg's broadcast registers
 	if vw != 16 {
 		t = vec()
+	}
+	if vw == 16 && bcastReg {
+		tt[0], tt[1] = vec(), vec()
 	}
 	// step emits one rank-1 update from A at a+aoff and B at b+boff.
 	step := func(aoff, boff int) {
@@ -101,6 +113,13 @@ func gemmKernel(name string, mr, nv, vw int) {
 			VMOVUPS(Mem{Base: b, Disp: boff + vb*j}, bv[j])
 		}
 		for i := 0; i < mr; i++ {
+			if vw == 16 && bcastReg {
+				VBROADCASTSS(Mem{Base: a, Disp: aoff + 4*i}, tt[i%2])
+				for j := 0; j < nv; j++ {
+					VFMADD231PS(bv[j], tt[i%2], acc[i][j])
+				}
+				continue
+			}
 			if vw == 16 {
 				for j := 0; j < nv; j++ {
 					VFMADD231PS_BCST(Mem{Base: a, Disp: aoff + 4*i}, bv[j], acc[i][j])
@@ -193,11 +212,17 @@ func kLoop(name string, k, a, b Register, aStep, bStep int, step func(aoff, boff
 }
 
 // avx512 emits sgemmAVX512_<mr>x<16nv>.
-func avx512(mr, nv int) { gemmKernel(fmt.Sprintf("sgemmAVX512_%dx%d", mr, 16*nv), mr, nv, 16) }
+func avx512(mr, nv int) { gemmKernel(fmt.Sprintf("sgemmAVX512_%dx%d", mr, 16*nv), mr, nv, 16, false) }
+
+// avx512r emits sgemmAVX512_<mr>x<16nv>r, the register-broadcast form
+// (6×64: 24 accumulators, 4 B vectors, 2 broadcasts; 8×48: 24, 3, 2).
+func avx512r(mr, nv int) {
+	gemmKernel(fmt.Sprintf("sgemmAVX512_%dx%dr", mr, 16*nv), mr, nv, 16, true)
+}
 
 // avx2 emits sgemmAVX2_<mr>x<8nv> (6×16 uses all 16 ymm registers: 12
 // accumulators, 2 B vectors, 1 broadcast, alpha reuses a freed one).
-func avx2(mr, nv int) { gemmKernel(fmt.Sprintf("sgemmAVX2_%dx%d", mr, 8*nv), mr, nv, 8) }
+func avx2(mr, nv int) { gemmKernel(fmt.Sprintf("sgemmAVX2_%dx%d", mr, 8*nv), mr, nv, 8, false) }
 
 // sse emits sgemmSSE_<mr>x<4nv>, for amd64 CPUs without AVX2+FMA: SSE only
 // (every amd64 CPU has it), no FMA, two-operand instructions. 6×8 uses all
