@@ -10,16 +10,19 @@
 #   speed  the seed-1 network pruned once to 0, 50, 80, 90, 95% and quantized
 #          ternary directly, and the retrained 90% model: bytes, error and
 #          packed-engine samples/s at batch 1 and 100.       -> speed.csv
-#   alloc  784-Wx{2,3}-10 (the paper-ffdnn family, its float recipe; W from
-#          WIDTH, default 256), seeds 1..3: resq allocate at the bytes of
-#          uniform 3 bits (seed-1 float model), then both retrained with the
-#          same budget.                                      -> alloc-wW.csv
+#   alloc  784-Wx{DEPTHS}-10 (the paper-ffdnn family, its float recipe, a
+#          5000-row validation split; W from WIDTH, default 64): every
+#          seed's float model gets resq allocate at its uniform 3-bit bytes
+#          (ALLOC_FLAGS: extra flags, default none: the trade search,
+#          measured after a one-epoch probe), then both are retrained (5
+#          epochs, lr 0.01) and paired per seed.      -> alloc-retrain-wW/
+#          (choice.csv, seeds.csv, summary.csv, spec.yaml, dD-sS.json)
 #
 # Usage: examples/prune/run.sh [all|lenet|speed|alloc ...]   (default: all)
 # Env:   OUT=DIR     models, sweeps, logs (default /tmp/resq-prune)
 #        HEAVY=CMD   prefix of training commands (e.g. a CPU-sharing wrapper)
 #        QUIET=CMD   prefix of the timing runs (e.g. a wrapper that waits for an idle machine)
-#        SEEDS="1 2 3"  WIDTH=256 (alloc)
+#        SEEDS="1 2 3"  WIDTH=64  DEPTHS="2 3 4"  ALLOC_FLAGS= (alloc)
 # Time:  about 15 minutes on 2 cores.
 set -euo pipefail
 
@@ -69,13 +72,21 @@ print(",".join(map(str,[s,fe,pe,"%.2f"%(float(pe)-float(fe)),e["float_bytes"],e[
 fi
 
 if selected alloc; then
-  w=${WIDTH:-256}
+  # Every seed's float model gets its own allocation (resq allocate with
+  # ALLOC_FLAGS, chosen on the validation rows only); the sweep retrains
+  # every allocation found at a depth for every seed, and the tables pair
+  # each seed's allocation with that seed's uniform 3 bits.
+  w=${WIDTH:-64}
+  depths=${DEPTHS:-2 3 4}
   sw=$out/alloc-w$w
+  ad=$res/alloc-retrain-w$w
+  mkdir -p "$ad"
   spec_head() {
     cat <<YAML
 name: prune-alloc
 dataset: mnist
-mlp: {widths: [$w], depths: [2, 3], act: relu, dropout: 0.2}
+val_size: 5000
+mlp: {widths: [$w], depths: [$(echo $depths | tr ' ' ',')], act: relu, dropout: 0.2}
 seeds: [$(echo $seeds | tr ' ' ',')]
 float: {epochs: 10, batch: 100, lr: 0.05, optimizer: sgd, momentum: 0.9, schedule: cosine}
 retrain: {epochs: 5, lr: 0.01}
@@ -83,43 +94,64 @@ quant: {rule: l2}
 YAML
   }
   { spec_head; echo "bits: [3]"; echo "modes: [float]"; } > "$out/alloc-float-w$w.yaml"
-  $heavy "$resq" sweep "$out/alloc-float-w$w.yaml" --out "$sw" > "$out/alloc-float-w$w.log" 2>&1
-  allocs=()
-  echo "depth,float_checkpoint,uniform3_bytes,allocation,allocation_bytes" > "$res/alloc-choice-w$w.csv"
-  s=$(echo $seeds | cut -d' ' -f1)
-  for d in 2 3; do
-    id=$(python3 -c '
+  $heavy "$resq" sweep "$out/alloc-float-w$w.yaml" --out "$sw" --no-report > "$out/alloc-float-w$w.log" 2>&1
+  echo "depth,seed,float_checkpoint,uniform3_bytes,allocation,allocation_bytes,measured" > "$ad/choice.csv"
+  for d in $depths; do
+    for s in $seeds; do
+      id=$(python3 -c '
 import json,sys
 for l in open(sys.argv[1]):
     r=json.loads(l)
     if r["mode"]=="float" and r["depth"]==int(sys.argv[2]) and r["seed"]==int(sys.argv[3]) and r["status"]=="ok": print(r["id"])' "$sw/results.jsonl" "$d" "$s" | tail -1)
-    ck=$sw/models/$id.safetensors
-    b3=$("$resq" quantize "$ck" --bits 3 --out "$out/u3-d$d-w$w.st" --json >/dev/null && "$resq" export "$out/u3-d$d-w$w.st" --out "$out/u3-d$d-w$w.rq" --json | jget 'd["stored_bytes"]')
-    aj=$($heavy "$resq" allocate "$ck" --data mnist --max-weight-bytes "$b3" --out "$res/alloc-d$d-w$w.json" --json)
-    a=$(echo "$aj" | jget '",".join(map(str, d["bits_per_layer"]))')
-    ab=$(echo "$aj" | jget 'd["stored_bytes"]')
-    echo "$d,$ck,$b3,\"$a\",$ab" >> "$res/alloc-choice-w$w.csv"
-    allocs+=("\"$a\"")
+      ck=$sw/models/$id.safetensors
+      b3=$("$resq" quantize "$ck" --bits 3 --out "$out/u3-d$d-s$s-w$w.st" --json >/dev/null && "$resq" export "$out/u3-d$d-s$s-w$w.st" --out "$out/u3-d$d-s$s-w$w.rq" --json | jget 'd["stored_bytes"]')
+      # shellcheck disable=SC2086
+      aj=$($heavy "$resq" allocate "$ck" --data mnist --val 5000 --max-weight-bytes "$b3" ${ALLOC_FLAGS:-} --out "$ad/d$d-s$s.json" --json 2> "$out/alloc-d$d-s$s-w$w.log")
+      echo "$aj" | python3 -c '
+import json,sys
+a=json.loads(sys.stdin.read().strip().splitlines()[-1]); d,s,ck,b3=sys.argv[1:5]
+print(f"""{d},{s},{ck},{b3},"{",".join(map(str,a["bits_per_layer"]))}",{a["stored_bytes"]},{a["measured"]}""")' "$d" "$s" "$ck" "$b3" >> "$ad/choice.csv"
+    done
   done
-  { spec_head; echo "bits: [3]"; echo "modes: [float, retrain]"; echo "bits_per_layer: [$(IFS=,; echo "${allocs[*]}")]"; } > "$out/alloc-w$w.yaml"
-  cp "$out/alloc-w$w.yaml" "$res/alloc-spec-w$w.yaml"
-  $heavy "$resq" sweep "$out/alloc-w$w.yaml" --out "$sw" > "$out/alloc-w$w.log" 2>&1
-  "$resq" report "$sw" > /dev/null
-  python3 - "$sw/results.jsonl" > "$res/alloc-w$w.csv" <<'PY'
-import json, sys, statistics as st
-recs = [json.loads(l) for l in open(sys.argv[1])]
-ok = [r for r in recs if r["status"] == "ok" and r["mode"] == "retrain"]
-print("depth,precision,seeds,test_error_mean_pct,test_error_std_pct,stored_bytes,per_seed")
-for d in sorted({r["depth"] for r in ok}):
-    for alloc in (False, True):
-        rs = sorted([r for r in ok if r["depth"] == d and bool(r.get("bits_per_layer")) == alloc], key=lambda r: r["seed"])
-        if not rs: continue
-        e = [r["test_error_pct"] for r in rs]
-        name = ",".join(map(str, rs[0]["bits_per_layer"])) if alloc else "3 uniform"
-        sd = st.stdev(e) if len(e) > 1 else 0
-        print(f'{d},"{name}",{len(e)},{st.mean(e):.3f},{sd:.3f},{rs[0]["stored_bytes"]},"{" ".join("%.2f" % x for x in e)}"')
+  allocs=$(python3 -c '
+import csv,sys
+seen=[]
+for r in csv.DictReader(open(sys.argv[1])):
+    a=r["allocation"]
+    if len(set(a.split(",")))>1 and a not in seen: seen.append(a)
+print(", ".join("\"%s\"" % a for a in seen))' "$ad/choice.csv")
+  { spec_head; echo "bits: [3]"; echo "modes: [float, retrain]"; if [ -n "$allocs" ]; then echo "bits_per_layer: [$allocs]"; fi; } > "$ad/spec.yaml"
+  $heavy "$resq" sweep "$ad/spec.yaml" --out "$sw" > "$out/alloc-w$w.log" 2>&1
+  python3 - "$sw/results.jsonl" "$ad/choice.csv" "$ad/seeds.csv" "$ad/summary.csv" <<'PY'
+import csv, json, sys, statistics as st
+recs = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["status"] == "ok":
+        recs[(r["mode"], r["depth"], r["seed"], ",".join(map(str, r.get("bits_per_layer") or [])))] = r
+rows = []
+with open(sys.argv[3], "w") as f:
+    f.write("depth,seed,float_test_error_pct,uniform3_bytes,uniform3_val_error_pct,uniform3_test_error_pct,"
+            "allocation,allocation_bytes,allocation_val_error_pct,allocation_test_error_pct,delta_pp\n")
+    for c in csv.DictReader(open(sys.argv[2])):
+        d, s, a = int(c["depth"]), int(c["seed"]), c["allocation"]
+        fl, u = recs[("float", d, s, "")], recs[("retrain", d, s, "")]
+        r = u if set(a.split(",")) == {"3"} else recs[("retrain", d, s, a)]
+        rows.append((d, u["test_error_pct"], r["test_error_pct"]))
+        f.write(f'{d},{s},{fl["test_error_pct"]:.2f},{u["stored_bytes"]},{u["val_error_pct"]:.2f},{u["test_error_pct"]:.2f},'
+                f'"{a}",{r["stored_bytes"]},{r["val_error_pct"]:.2f},{r["test_error_pct"]:.2f},{r["test_error_pct"] - u["test_error_pct"]:+.2f}\n')
+sd = lambda v: st.stdev(v) if len(v) > 1 else 0
+with open(sys.argv[4], "w") as f:
+    f.write("depth,seeds,uniform3_test_mean_pct,uniform3_test_std_pct,allocation_test_mean_pct,allocation_test_std_pct,"
+            "delta_mean_pp,delta_std_pp,seeds_better,seeds_level,seeds_worse\n")
+    for d in sorted({r[0] for r in rows}):
+        u = [r[1] for r in rows if r[0] == d]
+        a = [r[2] for r in rows if r[0] == d]
+        dl = [y - x for x, y in zip(u, a)]
+        f.write(f"{d},{len(u)},{st.mean(u):.3f},{sd(u):.3f},{st.mean(a):.3f},{sd(a):.3f},{st.mean(dl):+.3f},{sd(dl):.3f},"
+                f"{sum(x < -1e-9 for x in dl)},{sum(abs(x) <= 1e-9 for x in dl)},{sum(x > 1e-9 for x in dl)}\n")
 PY
-  cat "$res/alloc-choice-w$w.csv" "$res/alloc-w$w.csv"
+  cat "$ad/choice.csv" "$ad/seeds.csv" "$ad/summary.csv"
 fi
 
 if selected speed; then
