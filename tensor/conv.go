@@ -442,13 +442,13 @@ func (j *convJob) do() int {
 			j.ws.dw(c, j.mrows*g.K)
 		}
 		// By CRS, not the rows: dw has the same bits with and without db.
-		j.kern = pickKernel(j.crs, g.K)
+		j.kern = convKernel(j.crs, g.K)
 	}
 	// Forward and data gradient multiply every image by the same weights:
 	// pack them once for the call.
 	switch j.op {
 	case convFwd:
-		if kern := pickKernel(j.ohw, g.K); g.usePixelMajor(kern) {
+		if kern := convKernel(j.ohw, g.K); g.usePixelMajor(kern) {
 			j.kern, j.pix = kern, true
 			j.ws.offs = convTapOffsets(j.ws.offs, g)
 			j.ws.pb = prepackB(kern, j.ws.pb, true, j.w, j.crs, j.crs, g.K)
@@ -460,7 +460,7 @@ func (j *convJob) do() int {
 		j.kern = pickKernel(j.crs, j.ohw)
 		if g.usePadded() {
 			// Image pairs (runBackwardDataPadded).
-			j.kern = pickKernel(j.crs, convDataGroup*j.ohw)
+			j.kern = convKernel(j.crs, convDataGroup*j.ohw)
 			j.chunks = (g.N + convDataGroup - 1) / convDataGroup
 			nt = min(nt, j.chunks)
 		}

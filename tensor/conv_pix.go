@@ -257,3 +257,41 @@ func finishFilter(dw, db []float32, ws *ConvWork, chunks, m, crs, k int) {
 		copy(db[:k], acc[crs*k:crs*k+k])
 	}
 }
+
+// convKernelGain is the padded work a later (slower) kernel of the list
+// must stay under, as a fraction of the kernel chosen so far, to replace it
+// for a convolution GEMM: about the rate of the embedded-broadcast AVX-512
+// kernels against the register-broadcast ones on Zen 5 (BenchmarkMicroKernel:
+// 175-204 against 222-228 GFLOP/s).
+const convKernelGain = 0.8
+
+// convKernel returns the kernel for a convolution GEMM of C [m, n]. In
+// auto mode the convolutions' shapes are few and fixed per layer, and some
+// pad badly to the best kernel's block (the MNIST CNN's first layer has 32
+// output channels, which the 6×64 kernel pads to 64), so it walks the
+// kernels of the best one's family (fastest first) and altKernel, taking
+// a later one when it pads m and n to under convKernelGain of the work of
+// the one taken so far. Otherwise (a kernel set by SetKernel) it is
+// active. The choice depends on the shape only.
+func convKernel(m, n int) *microKernel {
+	kern := active.Load()
+	if !autoMode.Load() {
+		return kern
+	}
+	work := func(k *microKernel) float64 {
+		return float64((m+k.mr-1)/k.mr*k.mr) * float64((n+k.nr-1)/k.nr*k.nr)
+	}
+	best := kern
+	try := func(k *microKernel) {
+		if k != nil && work(k) < convKernelGain*work(best) {
+			best = k
+		}
+	}
+	for _, k := range kernels {
+		if familyOf(k.name) == familyOf(kern.name) {
+			try(k)
+		}
+	}
+	try(altKernel)
+	return best
+}

@@ -165,3 +165,31 @@ func TestIm2colPaddedMatchesRef(t *testing.T) {
 		sameBits(t, fmt.Sprintf("col2imPadded %+v", g), dx, dxRef)
 	}
 }
+
+// TestConvKernel checks convKernel's choice: the active kernel when one is
+// set, and in auto mode never more padded work than the active kernel's
+// and only a kernel of its family or altKernel.
+func TestConvKernel(t *testing.T) {
+	prev, err := SetKernel(kernels[0].name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := convKernel(784, 32); k != kernels[0] {
+		t.Errorf("with %s set: convKernel = %s", kernels[0].name, k.name)
+	}
+	SetKernel("auto")
+	defer SetKernel(prev)
+	kern := active.Load()
+	for _, s := range [][2]int{{784, 32}, {196, 64}, {26, 32}, {801, 64}, {800, 392}, {1, 1}, {17, 129}} {
+		k := convKernel(s[0], s[1])
+		work := func(k *microKernel) int {
+			return (s[0] + k.mr - 1) / k.mr * k.mr * ((s[1] + k.nr - 1) / k.nr * k.nr)
+		}
+		if work(k) > work(kern) {
+			t.Errorf("%v: convKernel = %s pads to %d, more than %s's %d", s, k.name, work(k), kern.name, work(kern))
+		}
+		if k != altKernel && familyOf(k.name) != familyOf(kern.name) {
+			t.Errorf("%v: convKernel = %s, not of %s's family", s, k.name, kern.name)
+		}
+	}
+}
