@@ -82,16 +82,18 @@ func TestSignalsStopInference(t *testing.T) {
 	mustRun(t, "quantize", ck, "--bits", "2", "--data", small, "--out", q)
 	mustRun(t, "export", q, "--out", model)
 
-	// infer stops between batches; eval's loop does not watch the context,
-	// so the grace period ends it.
+	// infer stops between batches and a timed eval between passes (both
+	// run for --seconds, so they are still running when the signal comes
+	// however fast the machine); an untimed eval's pass does not watch the
+	// context, so the grace period ends it.
 	for _, c := range []struct {
 		args []string
 		sig  syscall.Signal
 		code int
 	}{
-		{[]string{"infer", model, "--data", big, "--batch", "1"}, syscall.SIGINT, 130},
-		{[]string{"infer", model, "--data", big, "--batch", "1"}, syscall.SIGTERM, 143},
-		{[]string{"eval", ck, "--data", big}, syscall.SIGINT, 130},
+		{[]string{"infer", model, "--data", big, "--batch", "1", "--seconds", "600"}, syscall.SIGINT, 130},
+		{[]string{"infer", model, "--data", big, "--batch", "1", "--seconds", "600"}, syscall.SIGTERM, 143},
+		{[]string{"eval", ck, "--data", big, "--batch", "1", "--seconds", "600"}, syscall.SIGINT, 130},
 	} {
 		t.Run(c.args[0]+" "+c.sig.String(), func(t *testing.T) {
 			var stderr bytes.Buffer
