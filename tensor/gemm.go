@@ -300,9 +300,9 @@ func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	if 2*m*n*k < parallelMinFlops {
 		nt = 1
 	}
-	// Split the larger of M and N into register-block-aligned chunks that
-	// the goroutines claim one at a time (see "Parallelism" in doc.go).
-	splitN := n >= m
+	// Split M or N into register-block-aligned chunks that the goroutines
+	// claim one at a time (see "Parallelism" in doc.go).
+	splitN := splitCols(transA, transB, m, n)
 	blk, dim := kern.nr, n
 	if !splitN {
 		blk, dim = kern.mr, m
@@ -339,6 +339,26 @@ func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	parallel(call, nt, &call.join)
 	call.a, call.b, call.c = nil, nil, nil
 	callFree.put(call)
+}
+
+// splitCols reports whether a parallel Gemm of C [m, n] splits C by
+// columns (every goroutine packs all of op(A), m×k) rather than by rows
+// (every goroutine packs all of op(B), k×n): the split whose duplicated
+// packing costs less. An operand whose packing transposes it (A, whose
+// slivers run down its columns; B^T) costs about twice as much per float
+// as one packed by row copies (A^T, B): packRows6AVX512 and
+// copyRowsAVX64 in a 2-thread 1024³ product on Zen 5. NT and TN products
+// thus split the larger of M and N, NN ones by columns only up to
+// m = n/2 (a square NN product by rows), TT ones by columns up to m = 2n.
+func splitCols(transA, transB bool, m, n int) bool {
+	costA, costB := 2, 1
+	if transA {
+		costA = 1
+	}
+	if transB {
+		costB = 2
+	}
+	return m*costA <= n*costB
 }
 
 // chunksPerThread is the number of chunks a parallel Gemm aims to give each
