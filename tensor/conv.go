@@ -355,6 +355,7 @@ type convJob struct {
 	pix                 bool      // convFwd: pixel-major (runForwardPix)
 	padded              bool      // gradients: im2col/col2im through the padded image (im2col_pad.go)
 	mrows               int       // convBwdFilter: rows of dw^T, crs (+1 with db)
+	filterT             bool      // convBwdFilter: dw^T = col * dy^T (else dw = dy * col^T)
 	ohw, crs, chw, kcrs int
 	parts               int          // goroutines
 	chunks              int          // image ranges (>= parts)
@@ -442,7 +443,12 @@ func (j *convJob) do() int {
 			j.ws.dw(c, j.mrows*g.K)
 		}
 		// By CRS, not the rows: dw has the same bits with and without db.
-		j.kern = convKernel(j.crs, g.K)
+		j.filterT = hasPackAVX512
+		if j.filterT {
+			j.kern = convKernel(j.crs, g.K)
+		} else {
+			j.kern = convKernel(g.K, j.crs)
+		}
 	}
 	// Forward and data gradient multiply every image by the same weights:
 	// pack them once for the call.
@@ -576,9 +582,9 @@ func ConvBackwardFilterBias(dw, db, dy, x []float32, g ConvGeom, ws *ConvWork) {
 func convBackwardFilter(dw, db, dy, x []float32, g ConvGeom, ws *ConvWork) {
 	ws.job = convJob{op: convBwdFilter, g: g, ws: ws, out: dw, in: dy, w: x, db: db}
 	used := ws.job.do()
-	m, crs := ws.job.mrows, ws.job.crs
+	m, crs, tr := ws.job.mrows, ws.job.crs, ws.job.filterT
 	ws.job = convJob{}
-	finishFilter(dw, db, ws, used, m, crs, g.K)
+	finishFilter(dw, db, ws, used, m, crs, g.K, tr)
 }
 
 // ConvForwardRef is the direct 7-loop convolution, the oracle for

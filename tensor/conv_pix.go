@@ -203,7 +203,11 @@ const convDataGroup = 2
 
 // runFilter is convBwdFilter on images [lo, hi), image range chunk: the
 // range's dw^T [CRS(+1), K] (with the bias gradient as its last row when
-// j.db is non-nil) is summed into ws.dws[chunk].
+// j.db is non-nil) is summed into ws.dws[chunk]; without j.filterT, its
+// dw [K, CRS(+1)] (the bias gradient as the last column). The transposed
+// form packs col as A with the AVX-512 sliver transposes; without them
+// packing col^T as B (8x8 block transposes, AVX) costs less than packing
+// 801 rows of col with the Go interleave.
 func (j *convJob) runFilter(t, chunk, lo, hi int) {
 	g, ohw, crs, chw := j.g, j.ohw, j.crs, j.chw
 	m := j.mrows
@@ -234,19 +238,35 @@ func (j *convJob) runFilter(t, chunk, lo, hi int) {
 		if n == lo {
 			beta = 0
 		}
-		// acc [M, K] += col [M, OHW] * dy[n]^T [OHW, K]
-		gemmSerial(j.kern, nil, nil, false, true, m, g.K, ohw, 1, col, ohw, j.in[n*g.K*ohw:], ohw, beta, acc, g.K)
+		dyn := j.in[n*g.K*ohw:]
+		if j.filterT {
+			// acc [M, K] += col [M, OHW] * dy[n]^T [OHW, K]
+			gemmSerial(j.kern, nil, nil, false, true, m, g.K, ohw, 1, col, ohw, dyn, ohw, beta, acc, g.K)
+			continue
+		}
+		// acc [K, M] += dy[n] [K, OHW] * col^T [OHW, M]
+		gemmSerial(j.kern, nil, nil, false, true, g.K, m, ohw, 1, dyn, ohw, col, ohw, beta, acc, m)
 	}
 }
 
-// finishFilter sums the image ranges' dw^T partials (range order, fixed)
-// and writes dw [K, CRS] and, when db is non-nil, db [K].
-func finishFilter(dw, db []float32, ws *ConvWork, chunks, m, crs, k int) {
+// finishFilter sums the image ranges' partials (range order, fixed) and
+// writes dw [K, CRS] and, when db is non-nil, db [K]; the partials are
+// dw^T [m, k] when tr, else dw [k, m] (m = CRS, or CRS+1 with db).
+func finishFilter(dw, db []float32, ws *ConvWork, chunks, m, crs, k int, tr bool) {
 	acc := ws.dws[0][:m*k]
 	for c := 1; c < chunks; c++ {
 		Axpy(acc, 1, ws.dws[c][:m*k])
 	}
 	dw = dw[:k*crs]
+	if !tr {
+		for c := 0; c < k; c++ {
+			copy(dw[c*crs:c*crs+crs], acc[c*m:c*m+crs])
+			if db != nil {
+				db[c] = acc[c*m+crs]
+			}
+		}
+		return
+	}
 	for i := 0; i < crs; i++ {
 		row := acc[i*k : i*k+k]
 		for c, v := range row {

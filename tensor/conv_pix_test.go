@@ -193,3 +193,35 @@ func TestConvKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestConvFilterWithoutAVX512Pack checks the filter gradient's other
+// orientation (dw = dy * col^T, taken on CPUs without the AVX-512 sliver
+// packers) against the direct loops and the bias gradient's plain sum.
+func TestConvFilterWithoutAVX512Pack(t *testing.T) {
+	prev := hasPackAVX512
+	hasPackAVX512 = false
+	defer func() { hasPackAVX512 = prev }()
+	rng := rand.New(rand.NewPCG(16, 16))
+	var ws ConvWork
+	for _, g := range pixGeoms() {
+		ohw, crs := g.OutH()*g.OutW(), g.C*g.R*g.S
+		x := randSlice(rng, g.N*g.C*g.H*g.W)
+		dy := randSlice(rng, g.N*g.K*ohw)
+		dw, dwr, db := randSlice(rng, g.K*crs), make([]float32, g.K*crs), randSlice(rng, g.K)
+		ConvBackwardFilterBias(dw, db, dy, x, g, &ws)
+		ConvBackwardFilterRef(dwr, dy, x, g)
+		checkClose(t, fmt.Sprintf("filter %+v", g), dw, dwr, g.N*ohw)
+		dw2 := randSlice(rng, g.K*crs)
+		ConvBackwardFilter(dw2, dy, x, g, &ws)
+		sameBits(t, fmt.Sprintf("filter with and without db %+v", g), dw2, dw)
+		dbr := make([]float32, g.K)
+		for n := 0; n < g.N; n++ {
+			for k := 0; k < g.K; k++ {
+				for _, v := range dy[(n*g.K+k)*ohw : (n*g.K+k+1)*ohw] {
+					dbr[k] += v
+				}
+			}
+		}
+		checkClose(t, fmt.Sprintf("bias %+v", g), db, dbr, g.N*ohw)
+	}
+}
