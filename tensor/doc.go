@@ -33,7 +33,8 @@
 // beta).
 //
 // Micro-kernels (see Kernels, SetKernel): AVX-512 (14×32, 12×32, 8×48,
-// 28×16 zmm tiles, A broadcast by the FMA), AVX2+FMA (6×16 ymm) and SSE
+// 28×16 zmm tiles, A broadcast by the FMA; 6×64r and 8×48r, each A element
+// broadcast into a register once for its row's FMAs), AVX2+FMA (6×16 ymm) and SSE
 // (6×8 xmm, no FMA: part of every amd64 CPU, so no amd64 machine runs the
 // pure-Go kernel) kernels in Go assembly generated with avo by
 // tensor/internal/asmgen (go generate, which runs it as `go tool asmgen`;
@@ -46,7 +47,16 @@
 // tests exercise every kernel this CPU can run. The A slivers of the AVX
 // kernels are packed by hand-written assembly (pack_amd64.s: 8×8 block
 // transposes for A, masked AVX-512 moves for A^T; avo has no masked moves),
-// checked against the Go loops by TestPackAAsmMatchesGo.
+// checked against the Go loops by TestPackAAsmMatchesGo. The first M block
+// of each K panel packs every B sliver just before its first use, while it
+// is still in L1; the later blocks reuse the packed panel.
+//
+// AMD Zen 5 (family 26: two full-width 512-bit FMA pipes, 48 KiB L1d,
+// 1 MiB L2) puts the register-broadcast kernels first (archKernels): the
+// 14×32 kernel, whose FMAs broadcast A from memory, ran at 73-90% of their
+// rate, which is the FMA peak (BenchmarkMicroKernel), and their 64- and
+// 48-column B slivers stream fewer A bytes from L2 per FMA. 6×64r is the
+// best kernel and 8×48r the second (N = 784 pads to 816 columns, not 832).
 //
 // In auto mode (the default) Gemm may pick a second kernel per call
 // (pickKernel): on a CPU where it multiplies at the same rate (AMD Zen 4
@@ -54,7 +64,8 @@
 // the AVX-512 ones), a call whose C is split by columns (n >= m: the
 // small-M training and convolution shapes) uses it when rounding m and n up
 // to its register block leaves less than 0.98 of the padded work of the
-// best kernel (M = 100: 102 rows of 6 against 112 of 14). The choice
+// best kernel (M = 100: 102 rows of 6 against 112 of 14); on Zen 5 the
+// 8×48r kernel is used so for any shape (M×784 products). The choice
 // depends on the shape alone, so results still do not depend on the thread
 // count; Kernel() then names both ("avx512-14x32+avx2-6x16"). At init every kernel is
 // checked on one tile against a plain loop; one that disagrees (say, an
@@ -62,11 +73,14 @@
 // on stderr instead of being used.
 //
 // Parallelism: one Gemm call uses up to Threads() goroutines (SetThreads).
-// The larger of M and N is cut into register-block-aligned chunks (about
+// M or N is cut into register-block-aligned chunks (about
 // four per goroutine) that the goroutines claim one at a time from an
 // atomic counter, so that a core running slow for a while (common on a
 // shared or virtual machine) takes fewer chunks instead of holding up the
-// call. Each goroutine first packs the other operand whole, once (op(A) by
+// call; the split is the one whose operand packed by every goroutine is the
+// cheaper to pack (splitCols: the larger of M and N, except that an operand
+// whose packing transposes counts double, so a square NN product splits M).
+// Each goroutine first packs the other operand whole, once (op(A) by
 // prepackA when N is split, the small-M training shapes; op(B) by prepackB
 // when M is split; an operand over 16 MiB is not prepacked, and the call
 // is then cut into one chunk per goroutine), and runs the serial algorithm on each chunk it claims,

@@ -95,11 +95,12 @@ func amdFamily() int {
 // broadcast per row of A feeds all its FMAs, see tensor/internal/asmgen)
 // come first on AMD Zen 5 (family 26), which runs two full 512-bit FMAs a
 // cycle: they reach its FMA peak where the embedded-broadcast kernels
-// stay at 75-85% of it, and their wide B slivers halve the A bytes
-// streamed from L2 per FMA against 14×32. Their blocking was measured on
-// Zen 5 (48 KiB L1, 1 MiB L2): KC = 192 (a 48 KiB 6×64 B sliver at most;
-// 128 and 256 measured no better), MC = 144 and 128 (72 and 288 no
-// better). Elsewhere they come after the other AVX-512 kernels, untuned.
+// stay at 73-90% of it, and their wide B slivers stream a half (6×64) or
+// two thirds (8×48) of 14×32's A bytes from L2 per FMA. Their blocking
+// was measured on Zen 5 (48 KiB L1, 1 MiB L2): KC = 192 (a 48 KiB 6×64 B
+// sliver at most; 128 and 256 measured no better), MC = 144 and 128 (72
+// and 288 no better). Elsewhere they come after the other AVX-512
+// kernels, untuned.
 func archKernels() []*microKernel {
 	var ks []*microKernel
 	if cpu.X86.HasAVX512F {

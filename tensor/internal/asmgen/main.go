@@ -54,7 +54,7 @@ const unroll = 4
 // one of two alternating registers and used by its row's nv FMAs: one
 // load per row instead of nv (mr + nv loads per step instead of mr*nv +
 // nv), which runs at the FMA peak on AMD Zen 5, where the FMAs with a
-// broadcast memory operand reach only 75-85% of it.
+// broadcast memory operand reach only 73-90% of it.
 func gemmKernel(name string, mr, nv, vw int, bcastReg bool) {
 	TEXT(name, NOSPLIT, sig)
 	isa := "AVX2 and FMA"
