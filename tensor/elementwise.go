@@ -401,20 +401,7 @@ func MaxPool2x2(y []float32, arg []int32, x []float32, planes, h, w int) {
 	if planes*h*w > math.MaxInt32 {
 		panic(fmt.Sprintf("tensor: MaxPool2x2: %d×%d×%d input has more than 2³¹-1 elements", planes, h, w))
 	}
-	o := 0
-	for plane := 0; plane < planes; plane++ {
-		base := plane * h * w
-		for i := 0; i < oh; i++ {
-			r0 := base + 2*i*w
-			r1 := r0 + w
-			row0, row1 := x[r0:r0+2*ow], x[r1:r1+2*ow]
-			yo, ao := y[o:o+ow], arg[o:o+ow]
-			if !maxPool2x2RowArch(yo, ao, row0, row1, r0, w) {
-				maxPool2x2Row(yo, ao, row0, row1, r0, w)
-			}
-			o += ow
-		}
-	}
+	maxPool2x2Planes(y, arg, x, 0, planes, h, w)
 }
 
 // maxPool2x2Row is the Go loop for one output row of MaxPool2x2.
