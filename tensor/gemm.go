@@ -244,28 +244,31 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("tensor: Gemm: negative size m=%d n=%d k=%d", m, n, k))
 	}
-	need := func(what string, rows, cols, ld, have int) {
-		if rows == 0 || cols == 0 {
-			return
-		}
-		if ld < cols {
-			panic(fmt.Sprintf("tensor: Gemm: %s is [%d, %d] but leading dimension is %d", what, rows, cols, ld))
-		}
-		if want := (rows-1)*ld + cols; have < want {
-			panic(fmt.Sprintf("tensor: Gemm: %s [%d, %d] with leading dimension %d needs %d elements, have %d", what, rows, cols, ld, want, have))
-		}
-	}
 	if transA {
-		need("A (transposed)", k, m, lda, len(a))
+		checkOperand("Gemm", "A (transposed)", k, m, lda, len(a))
 	} else {
-		need("A", m, k, lda, len(a))
+		checkOperand("Gemm", "A", m, k, lda, len(a))
 	}
 	if transB {
-		need("B (transposed)", n, k, ldb, len(b))
+		checkOperand("Gemm", "B (transposed)", n, k, ldb, len(b))
 	} else {
-		need("B", k, n, ldb, len(b))
+		checkOperand("Gemm", "B", k, n, ldb, len(b))
 	}
-	need("C", m, n, ldc, len(c))
+	checkOperand("Gemm", "C", m, n, ldc, len(c))
+}
+
+// checkOperand panics when a [rows, cols] operand with leading dimension
+// ld does not fit in have elements.
+func checkOperand(fn, what string, rows, cols, ld, have int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if ld < cols {
+		panic(fmt.Sprintf("tensor: %s: %s is [%d, %d] but leading dimension is %d", fn, what, rows, cols, ld))
+	}
+	if want := (rows-1)*ld + cols; have < want {
+		panic(fmt.Sprintf("tensor: %s: %s [%d, %d] with leading dimension %d needs %d elements, have %d", fn, what, rows, cols, ld, want, have))
+	}
 }
 
 // scaleC sets C = beta*C over m×n (beta == 0 writes zeros, clearing NaNs).

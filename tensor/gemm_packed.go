@@ -134,17 +134,3 @@ func (g *packedCall) runPart(int) {
 		workFree.put(ws)
 	}
 }
-
-// checkOperand panics when a [rows, cols] operand with leading dimension
-// ld does not fit in have elements.
-func checkOperand(fn, what string, rows, cols, ld, have int) {
-	if rows == 0 || cols == 0 {
-		return
-	}
-	if ld < cols {
-		panic(fmt.Sprintf("tensor: %s: %s is [%d, %d] but leading dimension is %d", fn, what, rows, cols, ld))
-	}
-	if want := (rows-1)*ld + cols; have < want {
-		panic(fmt.Sprintf("tensor: %s: %s [%d, %d] with leading dimension %d needs %d elements, have %d", fn, what, rows, cols, ld, want, have))
-	}
-}
