@@ -33,8 +33,26 @@ type convWorker struct {
 // kernel kern: stride 1, an assembly sliver packer for kern, and tap
 // offsets that fit int32.
 func (g ConvGeom) usePixelMajor(kern *microKernel) bool {
+	return g.Stride == 1 && hasConvPack(kern.mr) && g.paddedFitsInt32()
+}
+
+// paddedFitsInt32 reports whether every offset into the zero-padded image
+// [C, H+2*Pad, W+2*Pad] fits int32 (the tap and row offset tables).
+func (g ConvGeom) paddedFitsInt32() bool {
 	hp, wp := g.H+2*g.Pad, g.W+2*g.Pad
-	return g.Stride == 1 && hasConvPack(kern.mr) && int64(g.C)*int64(hp)*int64(wp) < 1<<31
+	return int64(g.C)*int64(hp)*int64(wp) < 1<<31
+}
+
+// zeroPadded returns buf, grown when too small, as the cleared padded
+// image [C, H+2*Pad, W+2*Pad].
+func zeroPadded(buf []float32, g ConvGeom) []float32 {
+	n := g.C * (g.H + 2*g.Pad) * (g.W + 2*g.Pad)
+	if cap(buf) < n {
+		buf = make([]float32, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf
 }
 
 // convTapOffsets returns, for every tap (c, r, s) in weight order, the
@@ -60,11 +78,7 @@ func padImage(buf, x []float32, g ConvGeom) []float32 {
 		return x[:g.C*g.H*g.W]
 	}
 	hp, wp := g.H+2*g.Pad, g.W+2*g.Pad
-	if cap(buf) < g.C*hp*wp {
-		buf = make([]float32, g.C*hp*wp)
-	}
-	buf = buf[:g.C*hp*wp]
-	clear(buf)
+	buf = zeroPadded(buf, g)
 	for c := 0; c < g.C; c++ {
 		for i := 0; i < g.H; i++ {
 			copy(buf[(c*hp+i+g.Pad)*wp+g.Pad:][:g.W], x[(c*g.H+i)*g.W:][:g.W])

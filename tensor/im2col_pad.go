@@ -11,8 +11,7 @@ package tensor
 // go through the padded image (stride 1, not pointwise, the masked-move
 // kernels on this CPU, offsets that fit int32).
 func (g ConvGeom) usePadded() bool {
-	hp, wp := g.H+2*g.Pad, g.W+2*g.Pad
-	return g.Stride == 1 && !g.isPointwise() && hasConvPack(16) && int64(g.C)*int64(hp)*int64(wp) < 1<<31
+	return g.Stride == 1 && !g.isPointwise() && hasConvPack(16) && g.paddedFitsInt32()
 }
 
 // convRowOffsets returns i*Wp for the output rows i < OH: the offset of
@@ -46,11 +45,8 @@ func col2imPadded(dx, col []float32, ld int, buf []float32, offs, rows []int32, 
 		return buf
 	}
 	hp, wp := g.H+2*g.Pad, g.W+2*g.Pad
-	if cap(buf) < g.C*hp*wp {
-		buf = make([]float32, g.C*hp*wp)
-	}
-	xp := buf[:g.C*hp*wp]
-	clear(xp)
+	buf = zeroPadded(buf, g)
+	xp := buf
 	im2colPadRows(true, col, ld, xp, offs, rows, g)
 	for c := 0; c < g.C; c++ {
 		for i := 0; i < g.H; i++ {
