@@ -56,15 +56,17 @@ func (g ConvGeom) mustCheck(op string, lens ...int) {
 // same geometry allocate nothing. A ConvWork must not be used by two calls
 // at once. A nil *ConvWork is allowed and allocates per call.
 type ConvWork struct {
-	cols [][]float32  // per worker: [C*R*S, OH*OW]
-	pa   []float32    // the weights as packed GEMM A panels (forward, data gradient)
-	dws  [][]float32  // per image range (ConvBackwardFilter): dw^T [C*R*S(+1), K]
-	wk   []convWorker // per worker: the pixel-major paths' scratch (conv_pix.go)
-	pb   []float32    // the weights as packed GEMM B panels (pixel-major forward)
-	offs []int32      // per kernel tap: its offset in the padded image (pixel-major forward, padded im2col)
-	rows []int32      // per output row: its offset in the padded image (padded im2col)
-	job  convJob      // the call in progress (kept here so it does not escape per call)
-	join join
+	cols  [][]float32  // per worker: [C*R*S, OH*OW]
+	pa    []float32    // the weights as packed GEMM A panels (forward, data gradient)
+	dws   [][]float32  // per image range (ConvBackwardFilter): dw^T [C*R*S(+1), K]
+	wk    []convWorker // per worker: the pixel-major paths' scratch (conv_pix.go)
+	pb    []float32    // the weights as packed GEMM B panels (pixel-major forward)
+	wf    []float32    // the flipped filters [C, K*R*S] (data gradient as a forward pass, conv_data.go)
+	offs  []int32      // per kernel tap: its offset in the padded image (pixel-major forward, padded im2col)
+	rows  []int32      // per output row: its offset in the padded image (padded im2col)
+	toffs []int32      // per row of the filter gradient's A: its offset in the worker's fx (conv_filter.go)
+	job   convJob      // the call in progress (kept here so it does not escape per call)
+	join  join
 }
 
 func (ws *ConvWork) col(i, n int) []float32 {
@@ -256,6 +258,7 @@ type convJob struct {
 	padded              bool      // gradients: im2col/col2im through the padded image (im2col_pad.go)
 	mrows               int       // convBwdFilter: rows of dw^T, crs (+1 with db)
 	filterT             bool      // convBwdFilter: dw^T = col * dy^T (else dw = dy * col^T)
+	packT               bool      // convBwdFilter: A packed from the padded image (conv_filter.go)
 	ohw, crs, chw, kcrs int
 	parts               int          // goroutines
 	chunks              int          // image ranges (>= parts)
@@ -312,6 +315,10 @@ func (j *convJob) run(t, chunk, lo, hi int) {
 			}
 		}
 	case convBwdFilter:
+		if j.packT {
+			j.runFilterPackT(t, chunk, lo, hi)
+			return
+		}
 		j.runFilter(t, chunk, lo, hi)
 	}
 }
@@ -346,8 +353,13 @@ func (j *convJob) do() int {
 		j.filterT = hasPackAVX512
 		if j.filterT {
 			j.kern = convKernel(j.crs, g.K)
+			j.packT = !convFilterIm2col && g.usePackT(j.kern)
 		} else {
 			j.kern = convKernel(g.K, j.crs)
+		}
+		if j.packT {
+			j.ws.offs = convTapOffsets(j.ws.offs, g)
+			j.ws.toffs = convFilterOffsets(j.ws.toffs, j.ws.offs, j.mrows, j.kern.mr, g)
 		}
 	}
 	// Forward and data gradient multiply every image by the same weights:
@@ -372,17 +384,17 @@ func (j *convJob) do() int {
 		}
 		j.ws.pa = prepackA(j.kern, j.ws.pa, true, j.w, j.crs, j.crs, g.K)
 	}
-	if j.op != convFwd && g.usePadded() {
+	if j.op != convFwd && !j.packT && g.usePadded() {
 		j.padded = true
 		j.ws.offs = convTapOffsets(j.ws.offs, g)
 		j.ws.rows = convRowOffsets(j.ws.rows, g)
 	}
-	if j.pix || j.padded {
+	if j.pix || j.padded || j.packT {
 		for len(j.ws.wk) < nt {
 			j.ws.wk = append(j.ws.wk, convWorker{})
 		}
 	}
-	if !j.pix {
+	if !j.pix && !j.packT {
 		rows := j.crs
 		switch {
 		case j.op == convBwdFilter:
@@ -449,6 +461,14 @@ func ConvBackwardData(dx, dy, w []float32, g ConvGeom, ws *ConvWork) {
 	g.mustCheck("ConvBackwardData", len(dx), len(w), len(dy))
 	if ws == nil {
 		ws = new(ConvWork)
+	}
+	if t, ok := g.dataAsForward(); ok {
+		// dx = conv(dy, flipped filters) (conv_data.go).
+		ws.wf = flipFilters(ws.wf, w, g)
+		ws.job = convJob{op: convFwd, g: t, ws: ws, out: dx, in: dy, w: ws.wf}
+		ws.job.do()
+		ws.job = convJob{}
+		return
 	}
 	ws.job = convJob{op: convBwdData, g: g, ws: ws, out: dx, in: dy, w: w}
 	ws.job.do()

@@ -36,3 +36,17 @@ func convRowsSeg(add bool, col []float32, ldc int, xp []float32, offs []int32, n
 	}
 	convPackAVX512(len(offs), &offs[0], &xp[0], 0, n, ldc, &col[0])
 }
+
+// convPackT8AVX sets dst[j*ldd+i] = src[offs[i]+j] for i < 8, j < n,
+// reading up to src[offs[i]+(n+7)/8*8-1]: eight tap rows of a
+// filter-gradient A sliver, transposed pixel-major (see packConvAT).
+//
+//go:noescape
+func convPackT8AVX(n int, src *float32, offs *int32, dst *float32, ldd int)
+
+// convPackT8 is convPackT8AVX on slices: dst[j*ldd+i] = xb[base+offs[i]+j]
+// for i < 8, j < n; the caller has checked that xb holds every float read,
+// slack included, and dst every float written.
+func convPackT8(dst []float32, ldd int, xb []float32, base int, offs []int32, n int) {
+	convPackT8AVX(n, &xb[base], &offs[0], &dst[0], ldd)
+}

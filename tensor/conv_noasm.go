@@ -30,3 +30,13 @@ func convRowsSeg(add bool, col []float32, ldc int, xp []float32, offs []int32, n
 		copy(c, x)
 	}
 }
+
+// convPackT8 sets dst[j*ldd+i] = xb[base+offs[i]+j] for i < 8, j < n.
+func convPackT8(dst []float32, ldd int, xb []float32, base int, offs []int32, n int) {
+	for i, o := range offs[:8] {
+		src := xb[base+int(o):][:n]
+		for j, v := range src {
+			dst[j*ldd+i] = v
+		}
+	}
+}

@@ -27,6 +27,7 @@ type convWorker struct {
 	pad []float32 // the zero-padded image [C, H+2*Pad, W+2*Pad]
 	pa  []float32 // its taps packed as GEMM A slivers (packConvA)
 	yt  []float32 // y[n]^T [OH*OW, K]
+	fx  []float32 // the filter gradient's [padded image | ones | zeros] (conv_filter.go)
 }
 
 // usePixelMajor reports whether the forward pass runs pixel-major with
