@@ -483,12 +483,15 @@ func (o *op) ldx() int {
 }
 
 // gemm computes acc [rows, ldc] = x [rows, ldx] . codes^T with the T2
-// kernels for ternary layers when the selected kernel has them (any rows;
-// a single sample runs a GEMV), else with Gemm on PackW's layout (x must
-// then have its rows up to a multiple of kernels.MR, the padding zero),
-// or Gemv for a single sample. All give the same exact sums.
+// kernels for ternary layers when the selected kernel runs them faster
+// for this many rows (kernels.T2Rows: VNNI always, decoding T2 into an
+// L1-resident byte layout from 16 rows; AVX2 below 8 rows; a single
+// sample runs a GEMV), else with Gemm on PackW's layout and the layer's
+// pair bound (x must then have its rows up to a multiple of kernels.MR,
+// the padding zero), or Gemv for a single sample. All give the same
+// exact sums.
 func (o *op) gemm(threads, rows int, x []uint8, ldx int, acc []int32, ldc int) {
-	if o.w2 != nil && useT2 && kernels.T2Native() {
+	if o.w2 != nil && useT2 && kernels.T2Rows(rows) {
 		kernels.GemmT2(threads, rows, o.rows, o.cols, x, ldx, o.w2, acc, ldc)
 		return
 	}

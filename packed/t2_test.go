@@ -10,8 +10,10 @@ import (
 // TestT2MatchesByteLayout: ternary layers run through the T2 kernels give
 // the same logits and predictions, bit for bit, as through PackW's layout,
 // with every kernel, for MLPs and a CNN, at batch sizes that exercise the
-// one-row path (1, 3), the 4-row kernels and their mix (5, 37), and with
-// one and all threads.
+// one-row path (1, 3), the 4-row kernels and their mix (5), and the row
+// counts around kernels.T2Rows's thresholds, where the AVX2 kernel turns
+// to PackW's layout (8) and the VNNI kernel to its decoded path (16, 17,
+// 37; 100 splits over goroutines).
 func TestT2MatchesByteLayout(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 15))
 	nets := map[string]testNet{
@@ -34,7 +36,7 @@ func TestT2MatchesByteLayout(t *testing.T) {
 		if ternary == 0 {
 			t.Fatalf("%s: no layer in the T2 layout", name)
 		}
-		for _, batch := range []int{1, 3, 5, 37} {
+		for _, batch := range []int{1, 3, 5, 7, 8, 15, 16, 17, 37, 100} {
 			x := make([]float32, batch*m.dim)
 			for i := range x {
 				x[i] = float32(r.NormFloat64())
@@ -73,12 +75,13 @@ func runLayouts(m *Model, x []float32, batch int, t2 bool) ([]float32, []int32) 
 }
 
 // TestSingleSampleMatchesBatch: a sample alone (the one-row kernels) gets
-// the logits it gets inside a batch (the 4-row kernels), bit for bit, for
-// every precision and kernel.
+// the logits it gets inside a batch (the 4-row kernels; from 16 rows on
+// ternary layers run PackW's layout or the decoded T2 path), bit for bit,
+// for every precision and kernel.
 func TestSingleSampleMatchesBatch(t *testing.T) {
 	r := rand.New(rand.NewPCG(16, 16))
-	const batch = 6
-	for _, bits := range []int{2, 3, 8} {
+	for _, bb := range [][2]int{{2, 6}, {2, 20}, {3, 6}, {3, 20}, {8, 6}} {
+		bits, batch := bb[0], bb[1]
 		n := randNet(r, 129, []int{80, 64}, 10, bits, "relu", bits == 3, false)
 		m, err := LoadBytes(n.bytes(t))
 		if err != nil {

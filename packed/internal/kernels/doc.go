@@ -42,9 +42,10 @@
 // sum, VPSADBW), which leaves sum x*code exactly; padding holds u = 1 for
 // k < K and u = 0 beyond, so padded columns come out zero and the k..ldx
 // tail of a row is never used. GemmT2 takes any row count: blocks of 4
-// rows run C[4, 64] (VNNI) or C[4, 16] (AVX2, int16 partial sums over 8
-// groups, pairs <= 2*255*2) and the remaining rows a one-row GEMV over 4
-// panels (AVX2: 1 to 4). The VNNI GEMV needs no shifts: steps 0 and 2 are
+// rows run C[4, 64] (VNNI; from 16 rows the decoded path, see "Kernel
+// rule") or C[4, 16] (AVX2, int16 partial sums over 8 groups, pairs <=
+// 2*255*2) and the remaining rows a one-row GEMV over 4 panels (AVX2: 1
+// to 4). The VNNI GEMV needs no shifts: steps 0 and 2 are
 // b & 3 and (b >> 4) & 3, steps 1 and 3 b & 12 and (b >> 4) & 12 (4u),
 // summed in a second accumulator divided by 4 at the end (exact, every
 // term is a multiple of 4). The AVX2 GEMV decodes the same way with one
@@ -53,9 +54,10 @@
 // (16 groups) by 4, into int32 sums that hold 4 times the result: 27.25
 // vector instructions per 256 multiply-adds against 24 for the 8-bit
 // GEMV, which on Zen 5 reads its 4x larger weights from L3 (ternary
-// 129-141, 8-bit 89-95 G multiply-adds/s at [1x2048]x[2048x2048]). Its
-// blocks of 4 groups run unrolled: as a loop of 4 short iterations the
-// same instructions ran at 104-112.
+// 129-141, 8-bit 89-95 G multiply-adds/s at [1x2048]x[2048x2048]; on
+// the Intel Xeon above 60-80 against 55-80 with the 8-bit weights in L2
+// and 31-34 from L3). Its blocks of 4 groups run unrolled: as a loop of
+// 4 short iterations the same instructions ran at 104-112 on Zen 5.
 //
 // Gemv is the one-row product on PackW's layout (AVX2, VNNI: C[1, 64] from
 // 4 panels, each weight loaded once instead of once per 4 rows as Gemm's
@@ -116,4 +118,44 @@
 // GOMAXPROCS); it is safe for concurrent use as long as callers do not share
 // C. Nothing in this package holds state except the kernel selection (and
 // pools of scratch memory).
+//
+// # Kernel rule (ternary layers)
+//
+// Which layout a ternary layer runs from depends on the row count m and
+// the kernel (T2Rows; the engine asks it for every layer call):
+//   - m < 16 with VNNI, m < 8 with AVX2: the direct T2 kernels above (one
+//     row: the GEMV; weights 4x smaller than PackW's, read from L2).
+//   - m >= 16 with VNNI: the decoded path (t2dec.go). Per goroutine, 4
+//     panels x 32 groups (k = 512) of T2 are decoded into PackW's signed
+//     layout in a 32 KiB scratch ((b >> 2s) & 3 - 1, padding past k set
+//     to 0) and a 4-step unrolled C[4, 64] VPDPBUSD kernel, which adds to
+//     C from the second block of k on, runs every 4-row block over it. On
+//     Intel VPDPBUSD zmm and the shifts and ANDs that decode T2 share
+//     ports 0 and 5, so the direct 4-row kernel (28 decode ops per 64
+//     VPDPBUSD) runs at 0.75x the byte layout; decoding once per panel
+//     block instead of once per row block leaves VPDPBUSD alone on those
+//     ports, with the block in L1 where PackW's codes stream from L3.
+//   - m >= 8 with AVX2: Gemm on PackW's layout (the engine keeps both)
+//     with pairMax 2*255*1: int16 sums over 64 steps (kern4x16AVX2S16),
+//     16 vector ops per 256 multiply-adds against 26 for the direct T2
+//     kernel.
+//
+// Measured on an Intel Xeon Sapphire/Emerald Rapids (family 6 model 207,
+// 2 vCPUs), BenchmarkGemmT2Paths (best call of each path taking turns,
+// one thread, G multiply-adds/s, direct / decoded / PackW's layout):
+// VNNI 8x1024x1024 257 / 226 / 196, 16x1024x1024 259 / 280 / 250,
+// 100x1024x1024 260 / 354 / 343, 100x2048x2048 256 / 345 / 291; AVX2
+// 100x1024x1024 106 / - / 116, 8x1024x1024 107 / - / 113. The same rule
+// holds for the engine: with it the ternary MLP 784-1024x3-10 at batch
+// 100 runs 1.03-1.12x the 8-bit engine with VNNI (both at the VPDPBUSD
+// port limit: no instruction does more exact u8 x ternary multiply-adds
+// per cycle) and 1.2-1.5x with AVX2.
+//
+// No legacy-SSE instruction appears in the assembly: on that Intel CPU
+// (a KVM guest) a legacy-SSE MOVQ or MOVSS executed while the upper
+// halves of the vector registers were dirty (as inside an AVX2 kernel)
+// cost about a hundred nanoseconds each: the AVX2 T2 GEMV, whose
+// per-panel setup had one, ran at 33 instead of 60-80 G multiply-adds/s
+// at [1x1024]x[1024x1024], and the activation coding loop had one per 8
+// values. VMOVQ and VBROADCASTSS from memory replace them.
 package kernels

@@ -84,3 +84,15 @@ func init() {
 	gemvAsm[NameAVX2] = gemvImpl{v4: kern1x64AVX2}
 	gemvAsm[NameVNNI] = gemvImpl{v4: kern1x64VNNI}
 }
+
+// Decoded-path kernels (t2dec_amd64.s); see t2dec.go.
+
+//go:noescape
+func t2DecodeAVX2(dst *int8, w *uint8, ng uintptr)
+
+//go:noescape
+func kern4x64VNNIAcc(x *uint8, ldx uintptr, w *int8, pstride uintptr, ng uintptr, c *int32, ldc uintptr, acc uintptr)
+
+func init() {
+	t2DecAsm[NameVNNI] = t2dec{decode: t2DecodeAVX2, x64: kern4x64VNNIAcc}
+}

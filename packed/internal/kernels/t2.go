@@ -83,6 +83,30 @@ func T2Native() bool {
 	return ok || (current.name == NameGo && t2Go.gemm != nil)
 }
 
+// T2MinBytesRows is the row count from which the AVX2 kernel computes a
+// ternary layer faster from PackW's layout (Gemm with the ternary pair
+// bound) than from T2; the VNNI kernel decodes T2 instead (t2dec.go).
+// See doc.go, "Kernel rule".
+const T2MinBytesRows = 8
+
+// T2Rows reports whether GemmT2 is the faster way to compute m rows of a
+// ternary layer with the selected kernel, rather than Gemm on PackW's
+// layout: always with a kernel that has a decoded path (VNNI) or no
+// assembly T2 kernels (the pure-Go LUT), below T2MinBytesRows rows with
+// the other assembly kernels (AVX2), never without T2Native.
+func T2Rows(m int) bool {
+	if !T2Native() {
+		return false
+	}
+	if _, dec := t2DecAsm[current.name]; dec {
+		return true
+	}
+	if _, asm := t2Asm[current.name]; asm {
+		return m < T2MinBytesRows
+	}
+	return true
+}
+
 func t2Current() t2impl {
 	if k, ok := t2Asm[current.name]; ok {
 		return k
@@ -116,14 +140,29 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 		}
 		return
 	}
+	ker := t2Current()
+	d, dec := t2DecAsm[current.name]
+	m4 := 0 // rows [0, m4) run the decoded path
+	if dec && m >= t2DecRows {
+		m4 = m &^ 3
+	}
 	var negBuf [rowChunkMax]int32
 	neg := negBuf[:0]
 	if m+3 > len(negBuf) {
 		neg = make([]int32, 0, m+3)
 	}
-	ker := t2Current()
+	// The decoded path needs no row sums but for a partial group of 4
+	// panels (it runs t2run).
+	n0 := m4
+	if np%4 != 0 {
+		n0 = 0
+	}
 	for i := 0; i < m; i++ {
-		neg = append(neg, -int32(ker.sumBytes(x[i*ldx:i*ldx+k])))
+		v := int32(0)
+		if i >= n0 {
+			v = -int32(ker.sumBytes(x[i*ldx : i*ldx+k]))
+		}
+		neg = append(neg, v)
 	}
 	neg = append(neg, 0, 0, 0)
 	if ker.gemm != nil {
@@ -143,8 +182,16 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 	}
 	groups := (np + 3) / 4
 	workers = min(workers, groups)
+	part := func(q0, q1 int) {
+		if m4 > 0 {
+			t2DecRun(d, ker, m4, k, kq/16, np, q0, q1, x, ldx, w2, c, ldc, neg)
+		}
+		if m4 < m {
+			t2run(ker, m-m4, kq/16, np, q0, q1, x[m4*ldx:], ldx, w2, c[m4*ldc:], ldc, neg[m4:])
+		}
+	}
 	if workers == 1 {
-		t2run(ker, m, kq/16, np, 0, groups, x, ldx, w2, c, ldc, neg)
+		part(0, groups)
 		return
 	}
 	var wg sync.WaitGroup
@@ -153,7 +200,7 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t2run(ker, m, kq/16, np, g0, g1, x, ldx, w2, c, ldc, neg)
+			part(g0, g1)
 		}()
 	}
 	wg.Wait()
