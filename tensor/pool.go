@@ -106,8 +106,17 @@ func maxPool2x2Planes(y []float32, arg []int32, x []float32, lo, hi, h, w int) {
 }
 
 // maxPool2x2BackwardPlanes clears planes [lo, hi) of dx and adds their
-// outputs' gradients at the argmax indices.
+// outputs' gradients at the argmax indices (in assembly, when it can,
+// with the same bits: maxPool2x2BackwardArch).
 func maxPool2x2BackwardPlanes(dx, dy []float32, arg []int32, lo, hi, h, w int) {
+	if !maxPool2x2BackwardArch(dx, dy, arg, lo, hi, h, w) {
+		maxPool2x2BackwardScatter(dx, dy, arg, lo, hi, h, w)
+	}
+}
+
+// maxPool2x2BackwardScatter is maxPool2x2BackwardPlanes in Go: it clears
+// the planes, then adds every gradient at its argmax.
+func maxPool2x2BackwardScatter(dx, dy []float32, arg []int32, lo, hi, h, w int) {
 	ohw := (h / 2) * (w / 2)
 	d := dx[lo*h*w : hi*h*w]
 	clear(d)
