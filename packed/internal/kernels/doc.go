@@ -126,15 +126,17 @@
 //   - m < 16 with VNNI, m < 8 with AVX2: the direct T2 kernels above (one
 //     row: the GEMV; weights 4x smaller than PackW's, read from L2).
 //   - m >= 16 with VNNI: the decoded path (t2dec.go). Per goroutine, 4
-//     panels x 32 groups (k = 512) of T2 are decoded into PackW's signed
-//     layout in a 32 KiB scratch ((b >> 2s) & 3 - 1, padding past k set
-//     to 0) and a 4-step unrolled C[4, 64] VPDPBUSD kernel, which adds to
-//     C from the second block of k on, runs every 4-row block over it. On
-//     Intel VPDPBUSD zmm and the shifts and ANDs that decode T2 share
-//     ports 0 and 5, so the direct 4-row kernel (28 decode ops per 64
-//     VPDPBUSD) runs at 0.75x the byte layout; decoding once per panel
-//     block instead of once per row block leaves VPDPBUSD alone on those
-//     ports, with the block in L1 where PackW's codes stream from L3.
+//     panels x 32 groups (k = 512) of T2 are decoded into PackW's layout
+//     holding u = code+1 ((b >> 2s) & 3; 0 past k) in a 32 KiB scratch,
+//     one load, 3 shifts, 4 ANDs and 4 stores (zmm) per group and panel,
+//     and a 4-step unrolled C[4, 64] VPDPBUSD kernel runs every 4-row
+//     block over it, starting at -sum x in the first block of k and
+//     adding to C in the others. On Intel VPDPBUSD zmm and the shifts and
+//     ANDs that decode T2 share ports 0 and 5, so the direct 4-row kernel
+//     (28 decode ops per 64 VPDPBUSD) runs at 0.75x the byte layout;
+//     decoding once per panel block instead of once per row block leaves
+//     VPDPBUSD nearly alone on those ports, with the block in L1 where
+//     PackW's codes stream from L3.
 //   - m >= 8 with AVX2: Gemm on PackW's layout (the engine keeps both)
 //     with pairMax 2*255*1: int16 sums over 64 steps (kern4x16AVX2S16),
 //     16 vector ops per 256 multiply-adds against 26 for the direct T2
@@ -143,9 +145,10 @@
 // Measured on an Intel Xeon Sapphire/Emerald Rapids (family 6 model 207,
 // 2 vCPUs), BenchmarkGemmT2Paths (best call of each path taking turns,
 // one thread, G multiply-adds/s, direct / decoded / PackW's layout):
-// VNNI 8x1024x1024 257 / 226 / 196, 16x1024x1024 259 / 280 / 250,
-// 100x1024x1024 260 / 354 / 343, 100x2048x2048 256 / 345 / 291; AVX2
-// 100x1024x1024 106 / - / 116, 8x1024x1024 107 / - / 113. The same rule
+// VNNI 8x1024x1024 256 / 244 / 179, 16x1024x1024 259 / 295 / 263,
+// 52x1024x1024 260 / 340 / 318, 100x1024x1024 259 / 353 / 331,
+// 100x2048x2048 255 / 347 / 287 (the kernel alone, on a block in L1:
+// 355-362); AVX2 100x1024x1024 106 / - / 116, 8x1024x1024 107 / - / 113. The same rule
 // holds for the engine: with it the ternary MLP 784-1024x3-10 at batch
 // 100 runs 1.03-1.12x the 8-bit engine with VNNI (both at the VPDPBUSD
 // port limit: no instruction does more exact u8 x ternary multiply-adds

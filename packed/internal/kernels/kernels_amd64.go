@@ -88,11 +88,11 @@ func init() {
 // Decoded-path kernels (t2dec_amd64.s); see t2dec.go.
 
 //go:noescape
-func t2DecodeAVX2(dst *int8, w *uint8, ng uintptr)
+func t2DecodeVNNI(dst *uint8, w *uint8, ng uintptr)
 
 //go:noescape
-func kern4x64VNNIAcc(x *uint8, ldx uintptr, w *int8, pstride uintptr, ng uintptr, c *int32, ldc uintptr, acc uintptr)
+func kern4x64VNNIAcc(x *uint8, ldx uintptr, w *uint8, pstride uintptr, ng uintptr, c *int32, ldc uintptr, neg *int32)
 
 func init() {
-	t2DecAsm[NameVNNI] = t2dec{decode: t2DecodeAVX2, x64: kern4x64VNNIAcc}
+	t2DecAsm[NameVNNI] = t2dec{decode: t2DecodeVNNI, x64: kern4x64VNNIAcc}
 }

@@ -151,18 +151,8 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 	if m+3 > len(negBuf) {
 		neg = make([]int32, 0, m+3)
 	}
-	// The decoded path needs no row sums but for a partial group of 4
-	// panels (it runs t2run).
-	n0 := m4
-	if np%4 != 0 {
-		n0 = 0
-	}
 	for i := 0; i < m; i++ {
-		v := int32(0)
-		if i >= n0 {
-			v = -int32(ker.sumBytes(x[i*ldx : i*ldx+k]))
-		}
-		neg = append(neg, v)
+		neg = append(neg, -int32(ker.sumBytes(x[i*ldx:i*ldx+k])))
 	}
 	neg = append(neg, 0, 0, 0)
 	if ker.gemm != nil {
@@ -184,7 +174,7 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 	workers = min(workers, groups)
 	part := func(q0, q1 int) {
 		if m4 > 0 {
-			t2DecRun(d, ker, m4, k, kq/16, np, q0, q1, x, ldx, w2, c, ldc, neg)
+			t2DecRun(d, ker, m4, kq/16, np, q0, q1, x, ldx, w2, c, ldc, neg)
 		}
 		if m4 < m {
 			t2run(ker, m-m4, kq/16, np, q0, q1, x[m4*ldx:], ldx, w2, c[m4*ldc:], ldc, neg[m4:])

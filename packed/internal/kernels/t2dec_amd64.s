@@ -3,54 +3,31 @@
 #include "textflag.h"
 
 // Kernels of GemmT2's decoded path (t2dec.go): a T2 panel decoded into
-// PackW's signed byte layout, and the 4-row VNNI kernel over it.
+// PackW's byte layout holding u = code+1, and the 4-row VNNI kernel over
+// it, which starts its sums at -sum x (as the direct T2 kernels do).
 
-// func t2DecodeAVX2(dst *int8, w *uint8, ng uintptr)
+// func t2DecodeVNNI(dst *uint8, w *uint8, ng uintptr)
 // Decodes ng groups of one T2 panel (64 bytes each) into 4*ng 64-byte
-// steps of PackW's layout: step 4g+s = ((b >> 2s) & 3) - 1.
-TEXT ·t2DecodeAVX2(SB), NOSPLIT, $0-24
+// steps: step 4g+s = (b >> 2s) & 3.
+TEXT ·t2DecodeVNNI(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ w+8(FP), SI
 	MOVQ ng+16(FP), CX
 	MOVL $0x03030303, AX
-	VMOVQ AX, X6
-	VPBROADCASTD X6, Y6
-	MOVL $0x01010101, AX
-	VMOVQ AX, X7
-	VPBROADCASTD X7, Y7
+	VPBROADCASTD AX, Z6
 t2decloop:
-	VMOVDQU (SI), Y0
-	VMOVDQU 32(SI), Y1
-	VPAND Y6, Y0, Y2
-	VPSUBB Y7, Y2, Y2
-	VMOVDQU Y2, 0(DI)
-	VPAND Y6, Y1, Y3
-	VPSUBB Y7, Y3, Y3
-	VMOVDQU Y3, 32(DI)
-	VPSRLW $2, Y0, Y2
-	VPAND Y6, Y2, Y2
-	VPSUBB Y7, Y2, Y2
-	VMOVDQU Y2, 64(DI)
-	VPSRLW $2, Y1, Y3
-	VPAND Y6, Y3, Y3
-	VPSUBB Y7, Y3, Y3
-	VMOVDQU Y3, 96(DI)
-	VPSRLW $4, Y0, Y2
-	VPAND Y6, Y2, Y2
-	VPSUBB Y7, Y2, Y2
-	VMOVDQU Y2, 128(DI)
-	VPSRLW $4, Y1, Y3
-	VPAND Y6, Y3, Y3
-	VPSUBB Y7, Y3, Y3
-	VMOVDQU Y3, 160(DI)
-	VPSRLW $6, Y0, Y2
-	VPAND Y6, Y2, Y2
-	VPSUBB Y7, Y2, Y2
-	VMOVDQU Y2, 192(DI)
-	VPSRLW $6, Y1, Y3
-	VPAND Y6, Y3, Y3
-	VPSUBB Y7, Y3, Y3
-	VMOVDQU Y3, 224(DI)
+	VMOVDQU32 (SI), Z0
+	VPANDD Z6, Z0, Z1
+	VMOVDQU32 Z1, 0(DI)
+	VPSRLW $2, Z0, Z2
+	VPANDD Z6, Z2, Z2
+	VMOVDQU32 Z2, 64(DI)
+	VPSRLW $4, Z0, Z3
+	VPANDD Z6, Z3, Z3
+	VMOVDQU32 Z3, 128(DI)
+	VPSRLW $6, Z0, Z4
+	VPANDD Z6, Z4, Z4
+	VMOVDQU32 Z4, 192(DI)
 	ADDQ $64, SI
 	ADDQ $256, DI
 	DECQ CX
@@ -58,10 +35,11 @@ t2decloop:
 	VZEROUPPER
 	RET
 
-// func kern4x64VNNIAcc(x *uint8, ldx uintptr, w *int8, pstride uintptr, ng uintptr, c *int32, ldc uintptr, acc uintptr)
+// func kern4x64VNNIAcc(x *uint8, ldx uintptr, w *uint8, pstride uintptr, ng uintptr, c *int32, ldc uintptr, neg *int32)
 // kern4x64VNNI over ng blocks of 4 steps, unrolled (addressed by
 // displacement: 6 scalar instructions per 64 VPDPBUSD instead of 6 per
-// 16), adding to C when acc != 0 and overwriting it otherwise.
+// 16), adding to C when neg is nil and else starting row r's sums at
+// neg[r].
 TEXT ·kern4x64VNNIAcc(SB), NOSPLIT, $0-64
 	MOVQ x+0(FP), SI
 	MOVQ ldx+8(FP), R8
@@ -76,9 +54,9 @@ TEXT ·kern4x64VNNIAcc(SB), NOSPLIT, $0-64
 	MOVQ c+40(FP), DX
 	MOVQ ldc+48(FP), BX
 	SHLQ $2, BX
-	MOVQ acc+56(FP), R14
+	MOVQ neg+56(FP), R14
 	TESTQ R14, R14
-	JZ acc64zero
+	JNZ acc64neg
 	MOVQ DX, R14
 	VMOVDQU32 0(R14), Z0
 	VMOVDQU32 64(R14), Z1
@@ -100,23 +78,23 @@ TEXT ·kern4x64VNNIAcc(SB), NOSPLIT, $0-64
 	VMOVDQU32 128(R14), Z14
 	VMOVDQU32 192(R14), Z15
 	JMP acc64loop
-acc64zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+acc64neg:
+	VPBROADCASTD 0(R14), Z0
+	VMOVDQA32 Z0, Z1
+	VMOVDQA32 Z0, Z2
+	VMOVDQA32 Z0, Z3
+	VPBROADCASTD 4(R14), Z4
+	VMOVDQA32 Z4, Z5
+	VMOVDQA32 Z4, Z6
+	VMOVDQA32 Z4, Z7
+	VPBROADCASTD 8(R14), Z8
+	VMOVDQA32 Z8, Z9
+	VMOVDQA32 Z8, Z10
+	VMOVDQA32 Z8, Z11
+	VPBROADCASTD 12(R14), Z12
+	VMOVDQA32 Z12, Z13
+	VMOVDQA32 Z12, Z14
+	VMOVDQA32 Z12, Z15
 acc64loop:
 	VMOVDQU32 0(DI), Z16
 	VMOVDQU32 0(DI)(R12*1), Z17
