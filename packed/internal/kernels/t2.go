@@ -118,7 +118,8 @@ func t2Current() t2impl {
 // j < Pad16(n), p < k, where w2 is the ternary W packed by PackT2(w2, W,
 // n, k): exactly Gemm's result on the same codes. Columns n..Pad16(n)-1
 // come out zero. Any m is allowed (rows beyond the last multiple of 4 run
-// a one-row kernel); ldx >= Pad16(k), ldc >= Pad16(n); activations may be
+// a one-row kernel; from 16 rows the VNNI kernel decodes blocks of T2
+// first, t2dec.go); ldx >= Pad16(k), ldc >= Pad16(n); activations may be
 // any uint8 (the sums are exact with every kernel). threads bounds the
 // goroutines as for Gemm. Bad shapes panic (programming errors).
 func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int) {

@@ -11,10 +11,10 @@ import "sync"
 // k, so the activations there never count.
 
 // t2DecRows is the row count from which GemmT2 runs the decoded path
-// (when the kernel has one): below it the direct kernels win (8 rows of
-// [1024x1024]: direct 257, decoded 220-238, byte layout 201 G
-// multiply-adds/s; 16 rows: 259, 270-287, 273). A variable so that tests
-// can move it.
+// (when the kernel has one): below it the direct kernels win
+// (BenchmarkGemmT2Paths, [m x 1024]x[1024 x 1024], direct / decoded /
+// byte layout: 8 rows 256 / 244 / 179 G multiply-adds/s, 16 rows 259 /
+// 295 / 263). A variable so that tests can move it.
 var t2DecRows = 16
 
 // t2DecGroups is the number of 16-wide groups of k decoded at a time:
