@@ -68,10 +68,14 @@
 //
 // Ternary layers also keep their codes in the kernels' T2 layout (4 per
 // byte, kernels.PackT2) and, when the selected kernel has T2 code (AVX2,
-// VNNI, or the pure-Go lookup-table kernel), run kernels.GemmT2 on it:
-// the same VPDPBUSD / VPMADDUBSW path with the codes decoded in registers,
-// so a layer reads a quarter of the weight bytes (a 1024x1024 layer fits
-// in L2) and the sums stay exact. A single sample runs one-row kernels
+// VNNI, or the pure-Go lookup-table kernel) and kernels.T2Rows says so
+// for the batch (VNNI and the pure-Go kernel always, AVX2 below 8 rows),
+// run kernels.GemmT2 on it: the same VPDPBUSD / VPMADDUBSW path with the
+// codes decoded in registers (or, with VNNI from 16 rows, into an
+// L1-resident block once per goroutine), so a layer reads a quarter of
+// the weight bytes (a 1024x1024 layer fits in L2) and the sums stay
+// exact. AVX2 batches of 8 rows or more run Gemm on PackW's layout with
+// the ternary pair bound instead. A single sample runs one-row kernels
 // (GemmT2's GEMV, kernels.Gemv for the other precisions) that read every
 // weight once instead of once per 4-row block; op.gemm makes the choice.
 // Every path gives the same int32 sums, so logits and predictions do not
