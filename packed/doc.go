@@ -71,8 +71,8 @@
 // VNNI, or the pure-Go lookup-table kernel) and kernels.T2Rows says so
 // for the batch (VNNI and the pure-Go kernel always, AVX2 below 8 rows),
 // run kernels.GemmT2 on it: the same VPDPBUSD / VPMADDUBSW path with the
-// codes decoded in registers (or, with VNNI from 16 rows, into an
-// L1-resident block once per goroutine), so a layer reads a quarter of
+// codes decoded in registers (or, with VNNI on Intel from 16 rows, into
+// an L1-resident block once per goroutine), so a layer reads a quarter of
 // the weight bytes (a 1024x1024 layer fits in L2) and the sums stay
 // exact. AVX2 batches of 8 rows or more run Gemm on PackW's layout with
 // the ternary pair bound instead. A single sample runs one-row kernels

@@ -123,9 +123,10 @@
 //
 // Which layout a ternary layer runs from depends on the row count m and
 // the kernel (T2Rows; the engine asks it for every layer call):
-//   - m < 16 with VNNI, m < 8 with AVX2: the direct T2 kernels above (one
-//     row: the GEMV; weights 4x smaller than PackW's, read from L2).
-//   - m >= 16 with VNNI: the decoded path (t2dec.go). Per goroutine, 4
+//   - m < 16 with VNNI (every m on CPUs other than Intel's), m < 8 with
+//     AVX2: the direct T2 kernels above (one row: the GEMV; weights 4x
+//     smaller than PackW's, read from L2).
+//   - m >= 16 with VNNI on Intel (t2DecRowsFor): the decoded path (t2dec.go). Per goroutine, 4
 //     panels x 32 groups (k = 512) of T2 are decoded into PackW's layout
 //     holding u = code+1 ((b >> 2s) & 3; 0 past k) in a 32 KiB scratch,
 //     one load, 3 shifts, 4 ANDs and 4 stores (zmm) per group and panel,
@@ -152,7 +153,13 @@
 // holds for the engine: with it the ternary MLP 784-1024x3-10 at batch
 // 100 runs 1.03-1.12x the 8-bit engine with VNNI (both at the VPDPBUSD
 // port limit: no instruction does more exact u8 x ternary multiply-adds
-// per cycle) and 1.2-1.5x with AVX2.
+// per cycle) and 1.2-1.5x with AVX2. On an AMD EPYC Zen 4 (family 25
+// model 17), which runs zmm operations on 256-bit halves, the direct
+// kernel wins at every row count (direct / decoded / PackW's layout:
+// 16x1024x1024 233 / 202 / 232, 100x1024x1024 220 / 207 / 204,
+// 100x2048x2048 231 / 221 / 219), so only Intel CPUs run the decoded
+// path; with the direct kernel the ternary MLP at batch 100 runs
+// 1.02-1.04x the 8-bit engine there (0.84-0.97x with the decoded path).
 //
 // No legacy-SSE instruction appears in the assembly: on that Intel CPU
 // (a KVM guest) a legacy-SSE MOVQ or MOVSS executed while the upper

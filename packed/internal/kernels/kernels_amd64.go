@@ -2,6 +2,13 @@
 
 package kernels
 
+import (
+	"math"
+	"strings"
+
+	"github.com/resq-dev/resq/internal/host"
+)
+
 const archOK = true
 
 // kern4x16AVX2 computes C[4, 16] (int32, row stride ldc elements) from 4
@@ -95,4 +102,19 @@ func kern4x64VNNIAcc(x *uint8, ldx uintptr, w *uint8, pstride uintptr, ng uintpt
 
 func init() {
 	t2DecAsm[NameVNNI] = t2dec{decode: t2DecodeVNNI, x64: kern4x64VNNIAcc}
+	t2DecRows = t2DecRowsFor(host.CPU())
+}
+
+// t2DecRowsFor is the row count from which the decoded path runs on the
+// named CPU: 16 on Intel, where VPDPBUSD zmm and the decode's shifts and
+// ANDs share ports 0 and 5; never elsewhere, since AMD Zen 4 (512-bit
+// operations on two 256-bit halves) runs the direct 4-row kernel faster at
+// every row count (BenchmarkGemmT2Paths, one thread, direct / decoded: 16
+// rows 233 / 202, 100x1024x1024 220 / 207, 100x2048x2048 231 / 221 G
+// multiply-adds/s).
+func t2DecRowsFor(cpu string) int {
+	if strings.Contains(cpu, "Intel") {
+		return 16
+	}
+	return math.MaxInt
 }

@@ -11,7 +11,8 @@ import "sync"
 // k, so the activations there never count.
 
 // t2DecRows is the row count from which GemmT2 runs the decoded path
-// (when the kernel has one): below it the direct kernels win
+// (when the kernel has one), set for the host CPU by the architecture's
+// file (t2DecRowsFor): on Intel below 16 rows the direct kernels win
 // (BenchmarkGemmT2Paths, [m x 1024]x[1024 x 1024], direct / decoded /
 // byte layout: 8 rows 256 / 244 / 179 G multiply-adds/s, 16 rows 259 /
 // 295 / 263). A variable so that tests can move it.
