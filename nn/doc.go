@@ -30,6 +30,14 @@
 // check the configuration); ReLU, Sigmoid, Tanh and Flatten are ready as
 // zero values.
 //
+// Model.Forward runs a ReLU followed by a MaxPool as one step: the pool
+// on the ReLU's input, then the ReLU on the pooled values only (the two
+// commute value for value), and Model.Backward takes the gradient back
+// through both at once (MaxPool.forwardReLU, backwardReLU). The results
+// equal those of the layers called one by one; the ReLU layer then keeps no
+// output, so after a Model.Forward only Model.Backward may run backward
+// through such a pair.
+//
 // Shape mismatches at layer boundaries are programming errors and panic
 // with a message naming the layer and both shapes ("nn: dense 0: input
 // [100 785] does not match weights [1024 784]"); malformed specs and input

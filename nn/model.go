@@ -189,8 +189,17 @@ func (m *Model) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 		m.xv.Shape = append(append(m.xv.Shape[:0], n), m.In...)
 		h = m.xv
 	}
-	for _, l := range m.Layers {
-		h = l.Forward(h, train)
+	for i := 0; i < len(m.Layers); i++ {
+		if r, ok := m.Layers[i].(*ReLU); ok && i+1 < len(m.Layers) {
+			if p, ok := m.Layers[i+1].(*MaxPool); ok {
+				// ReLU then max pool: pool first, then the ReLU on a
+				// quarter of the values (MaxPool.forwardReLU).
+				h = p.forwardReLU(r, h, train)
+				i++
+				continue
+			}
+		}
+		h = m.Layers[i].Forward(h, train)
 	}
 	return h
 }
@@ -203,6 +212,11 @@ func (m *Model) Backward(dlogits *tensor.Tensor) {
 	g := dlogits
 	for i := len(m.Layers) - 1; i >= 0; i-- {
 		l := m.Layers[i]
+		if p, ok := l.(*MaxPool); ok && p.relu != nil && i > 0 && m.Layers[i-1] == Layer(p.relu) {
+			g = p.backwardReLU(g) // both layers of a fused forward
+			i--
+			continue
+		}
 		g = l.Backward(g)
 		if g == nil {
 			return

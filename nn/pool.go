@@ -18,6 +18,10 @@ type MaxPool struct {
 	inShape []int
 	arg     []int32 // [batch*C*OH*OW]: flat input index of each window's max
 	y, dx   *tensor.Tensor
+	// relu is the ReLU before the pool when the last forward pass ran
+	// both as one (forwardReLU), else nil; dyr holds the masked gradient.
+	relu *ReLU
+	dyr  *tensor.Tensor
 }
 
 // NewMaxPool returns a k×k max pool with the given stride.
@@ -43,6 +47,7 @@ func (p *MaxPool) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	}
 	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	oh, ow := (h-p.K)/p.Stride+1, (w-p.K)/p.Stride+1
+	p.relu = nil
 	p.inShape = append(p.inShape[:0], x.Shape...)
 	p.y = ensure(p.y, n, c, oh, ow)
 	if cap(p.arg) < n*c*oh*ow {
@@ -99,4 +104,28 @@ func (p *MaxPool) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		dx[p.arg[o]] += g
 	}
 	return p.dx
+}
+
+// forwardReLU returns Forward(relu(x)) computed as relu(Forward(x)): max
+// pooling and ReLU commute, value for value (the window's first maximum
+// of x is the first maximum of relu(x) whenever it is positive; otherwise
+// both outputs are 0), and the ReLU then runs on the pooled values only.
+// Model.Forward calls it for a ReLU r followed by the pool; r keeps no
+// output, so that only backwardReLU takes a gradient back through both.
+func (p *MaxPool) forwardReLU(r *ReLU, x *tensor.Tensor, train bool) *tensor.Tensor {
+	y := p.Forward(x, train)
+	tensor.ReLU(y.Data, y.Data)
+	p.relu, r.y = r, nil
+	return y
+}
+
+// backwardReLU is the gradient of forwardReLU: dy [batch, C, OH, OW]
+// masked where the pooled output is 0, scattered to the windows' maxima.
+// It equals ReLU's Backward of the pool's Backward: a window whose maximum
+// is not positive passes no gradient either way.
+func (p *MaxPool) backwardReLU(dy *tensor.Tensor) *tensor.Tensor {
+	checkSame(dy, p.y, "maxpool", p.idx)
+	p.dyr = ensure(p.dyr, dy.Shape...)
+	tensor.ReLUBackward(p.dyr.Data, dy.Data, p.y.Data)
+	return p.Backward(p.dyr)
 }
