@@ -49,11 +49,14 @@ func Gemv(threads, pairMax, n, k int, x []uint8, wp []int8, c []int32) {
 	ker := current
 	g, ok := gemvAsm[ker.name]
 	if !ok {
-		xb := make([]uint8, MR*kp)
+		xp, cp := getUint8s(MR*kp), getInt32s(MR*np*16)
+		xb, cb := (*xp)[:MR*kp], (*cp)[:MR*np*16]
+		clear(xb)
 		copy(xb, x[:kp])
-		cb := make([]int32, MR*np*16)
 		Gemm(threads, pairMax, MR, n, k, xb, kp, wp, cb, np*16)
 		copy(c, cb[:np*16])
+		putUint8s(xp)
+		putInt32s(cp)
 		return
 	}
 	workers := threads
@@ -93,10 +96,12 @@ func gemvRun(ker impl, g gemvImpl, k4, np, q0, q1 int, x []uint8, wp []int8, c [
 			g.v4(&x[0], &wp[p0*pstride], uintptr(pstride), uintptr(k4), &c[p0*16])
 			continue
 		}
-		var tmp [MR * 16]int32
+		tb := getInt32s(MR * 16) // a stack array would escape
+		tmp := (*tb)[:MR*16]
 		for p := p0; p < p1; p++ {
 			ker.narrow(&x[0], 0, &wp[p*pstride], uintptr(k4), &tmp[0], 16)
 			copy(c[p*16:p*16+16], tmp[:16])
 		}
+		putInt32s(tb)
 	}
 }

@@ -162,13 +162,18 @@ func Gemm(threads, pairMax, m, n, k int, x []uint8, ldx int, wp []int8, c []int3
 		run(ker, inner, m, kp, np, 0, groups, x, ldx, wp, c, ldc)
 		return
 	}
+	runPar(workers, groups, ker, inner, m, kp, np, x, ldx, wp, c, ldc)
+}
+
+// runPar runs run over the panel groups [0, groups) on workers goroutines.
+func runPar(workers, groups int, k impl, inner, m, kp, np int, x []uint8, ldx int, wp []int8, c []int32, ldc int) {
 	var wg sync.WaitGroup
 	for t := 0; t < workers; t++ {
 		g0, g1 := groups*t/workers, groups*(t+1)/workers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			run(ker, inner, m, kp, np, g0, g1, x, ldx, wp, c, ldc)
+			run(k, inner, m, kp, np, g0, g1, x, ldx, wp, c, ldc)
 		}()
 	}
 	wg.Wait()

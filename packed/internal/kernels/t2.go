@@ -147,15 +147,13 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 	if dec && m >= t2DecRows {
 		m4 = m &^ 3
 	}
-	var negBuf [rowChunkMax]int32
-	neg := negBuf[:0]
-	if m+3 > len(negBuf) {
-		neg = make([]int32, 0, m+3)
-	}
+	nb := getInt32s(m + 3)
+	neg := (*nb)[:0]
 	for i := 0; i < m; i++ {
 		neg = append(neg, -int32(ker.sumBytes(x[i*ldx:i*ldx+k])))
 	}
 	neg = append(neg, 0, 0, 0)
+	defer putInt32s(nb)
 	if ker.gemm != nil {
 		ker.gemm(threads, m, n, k, x, ldx, w2, c, ldc, neg)
 		return
@@ -173,32 +171,73 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 	}
 	groups := (np + 3) / 4
 	workers = min(workers, groups)
-	part := func(q0, q1 int) {
-		if m4 > 0 {
-			t2DecRun(d, ker, m4, kq/16, np, q0, q1, x, ldx, w2, c, ldc, neg)
-		}
-		if m4 < m {
-			t2run(ker, m-m4, kq/16, np, q0, q1, x[m4*ldx:], ldx, w2, c[m4*ldc:], ldc, neg[m4:])
-		}
-	}
 	if workers == 1 {
-		part(0, groups)
+		t2part(d, ker, m, m4, kq/16, np, 0, groups, x, ldx, w2, c, ldc, neg)
 		return
 	}
+	t2par(workers, groups, d, ker, m, m4, kq/16, np, x, ldx, w2, c, ldc, neg)
+}
+
+// t2par runs t2part over the panel groups [0, groups) on workers
+// goroutines.
+func t2par(workers, groups int, d t2dec, ker t2impl, m, m4, g, np int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int, neg []int32) {
 	var wg sync.WaitGroup
 	for t := 0; t < workers; t++ {
-		g0, g1 := groups*t/workers, groups*(t+1)/workers
+		q0, q1 := groups*t/workers, groups*(t+1)/workers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			part(g0, g1)
+			t2part(d, ker, m, m4, g, np, q0, q1, x, ldx, w2, c, ldc, neg)
 		}()
 	}
 	wg.Wait()
 }
 
-// rowChunkMax is the row count up to which GemmT2 keeps its row sums on
-// the stack.
+// t2part computes GemmT2's panel groups [q0, q1): rows [0, m4) on the
+// decoded path, the others on the direct kernels; g is the group count
+// of a panel.
+func t2part(d t2dec, ker t2impl, m, m4, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int, neg []int32) {
+	if m4 > 0 {
+		t2DecRun(d, ker, m4, g, np, q0, q1, x, ldx, w2, c, ldc, neg)
+	}
+	if m4 < m {
+		t2run(ker, m-m4, g, np, q0, q1, x[m4*ldx:], ldx, w2, c[m4*ldc:], ldc, neg[m4:])
+	}
+}
+
+// int32Pool holds the row-sum buffers of GemmT2 calls (a buffer handed to
+// the kernels through function values escapes, so a stack array would be
+// allocated on every call).
+var int32Pool = sync.Pool{New: func() any { b := make([]int32, 0, rowChunkMax); return &b }}
+
+// getInt32s returns a pooled buffer with capacity at least n.
+func getInt32s(n int) *[]int32 {
+	b := int32Pool.Get().(*[]int32)
+	if cap(*b) < n {
+		*b = make([]int32, 0, n)
+	}
+	return b
+}
+
+// putInt32s returns b to the pool.
+func putInt32s(b *[]int32) { int32Pool.Put(b) }
+
+// uint8Pool holds activation scratch rows, as int32Pool does row sums.
+var uint8Pool = sync.Pool{New: func() any { b := make([]uint8, 0, 4096); return &b }}
+
+// getUint8s returns a pooled buffer with capacity at least n.
+func getUint8s(n int) *[]uint8 {
+	b := uint8Pool.Get().(*[]uint8)
+	if cap(*b) < n {
+		*b = make([]uint8, 0, n)
+	}
+	return b
+}
+
+// putUint8s returns b to the pool.
+func putUint8s(b *[]uint8) { uint8Pool.Put(b) }
+
+// rowChunkMax is the capacity of the pooled row-sum buffers.
 const rowChunkMax = 256
 
 // t2run computes the panel groups [q0, q1) (4 panels each) for all rows.
@@ -227,13 +266,16 @@ func t2run(k t2impl, m, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []i
 				continue
 			}
 			// One row through the 4-row kernel: all four rows read row
-			// i (ldx 0) into a scratch block.
-			var tmp [4 * 16]int32
-			n4 := [4]int32{neg[i], neg[i], neg[i], neg[i]}
+			// i (ldx 0) into a scratch block (pooled: a stack array
+			// would escape).
+			tb := getInt32s(4*16 + 4)
+			tmp, n4 := (*tb)[:4*16], (*tb)[4*16:4*16+4]
+			n4[0], n4[1], n4[2], n4[3] = neg[i], neg[i], neg[i], neg[i]
 			for p := p0; p < p1; p++ {
 				k.x4(&x[i*ldx], 0, &w2[p*pstride], uintptr(g), &tmp[0], 16, &n4[0], uintptr(k.inner))
 				copy(c[i*ldc+p*16:i*ldc+p*16+16], tmp[:16])
 			}
+			putInt32s(tb)
 		}
 	}
 }

@@ -48,7 +48,11 @@ func t2LUT(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc 
 	if work := m * np * 16 * Pad16(k); work < 1<<20 || workers < 2 {
 		workers = 1
 	}
-	parallel(min(workers, np), np, func(p0, p1 int) {
+	if workers = min(workers, np); workers == 1 {
+		t2LUTPanels(0, np, m, n, k, x, ldx, w2, c, ldc, neg) // no closure to allocate
+		return
+	}
+	parallel(workers, np, func(p0, p1 int) {
 		t2LUTPanels(p0, p1, m, n, k, x, ldx, w2, c, ldc, neg)
 	})
 }
