@@ -299,6 +299,10 @@ func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 		}
 		return
 	}
+	if m == 1 && autoMode.Load() {
+		gemv(nt, transA, transB, n, k, alpha, a, lda, b, ldb, beta, c) // gemv.go
+		return
+	}
 	kern := pickKernel(m, n)
 	if 2*m*n*k < parallelMinFlops {
 		nt = 1
