@@ -61,7 +61,7 @@ func (d *Dense) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	n := x.Shape[0]
 	d.x = x
 	d.y = ensure(d.y, n, d.Out)
-	if d.frozen != nil && !train {
+	if d.frozen != nil && !train && n > 1 { // one row: Gemm's one-row path packs nothing
 		tensor.GemmPacked(d.y.Data, d.Out, 0, 1, false, n, x.Data, d.In, d.frozen)
 	} else {
 		tensor.Gemm(false, true, n, d.Out, d.In, 1, x.Data, d.In, w.Data, d.In, 0, d.y.Data, d.Out)

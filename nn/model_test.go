@@ -495,11 +495,18 @@ func TestFreeze(t *testing.T) {
 			x.Data[i] = rng.Float32()*2 - 1
 		}
 		want := append([]float32(nil), m.Forward(x, false).Data...)
+		x1 := &tensor.Tensor{Shape: []int{1, d}, Data: x.Data[:d]} // one row: Gemm's one-row path
+		want1 := append([]float32(nil), m.Forward(x1, false).Data...)
 		m.Freeze(batch)
 		got := m.Forward(x, false).Data
 		for i := range want {
 			if got[i] != want[i] {
 				t.Fatalf("%s frozen: logit %d = %g, want %g (bitwise)", spec, i, got[i], want[i])
+			}
+		}
+		for i, v := range m.Forward(x1, false).Data {
+			if v != want1[i] {
+				t.Fatalf("%s frozen, one row: logit %d = %g, want %g (bitwise)", spec, i, v, want1[i])
 			}
 		}
 		for _, l := range m.Layers {

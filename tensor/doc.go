@@ -73,12 +73,13 @@
 // on stderr instead of being used.
 //
 // One-row products (m = 1: a single sample through a dense layer) skip the
-// blocked algorithm in auto mode, which would pack all of op(B) for one
-// use of each element (gemv.go): op(B) = Bᵀ runs dot products of the row
+// blocked algorithm in auto mode on CPUs with AVX2 and FMA, which would
+// pack all of op(B) for one use of each element (gemv.go): op(B) = Bᵀ runs dot products of the row
 // with four of B's rows at a time (dot4AVX2: AVX2+FMA, two 8-wide partial
 // sums a row), op(B) = B sums B's rows scaled by the row's elements
 // (axpyAVX2), both split by output columns over the goroutines from 2^18
-// multiply-adds each. A forced kernel (SetKernel) keeps the blocked path.
+// multiply-adds each. A forced kernel (SetKernel) and GemmPacked keep the
+// blocked path.
 // Their sums run in another order than the blocked kernels', so a sample's
 // float outputs alone can differ in the last bits from the same sample's
 // in a batch; they are the same at every thread count

@@ -299,7 +299,7 @@ func gemmN(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 		}
 		return
 	}
-	if m == 1 && autoMode.Load() {
+	if m == 1 && useFMA && autoMode.Load() {
 		gemv(nt, transA, transB, n, k, alpha, a, lda, b, ldb, beta, c) // gemv.go
 		return
 	}

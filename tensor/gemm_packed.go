@@ -69,7 +69,8 @@ func (p *PackedB) N() int { return p.n }
 // GemmPacked computes C = alpha*op(A)*B + beta*C for op(A) [m, k] (A stored
 // k×m when transA) and B packed by PackB, with up to Threads() goroutines.
 // It gives the same results as Gemm with the kernel PackB chose, whatever
-// the thread count. p must not be used by two calls at once.
+// the thread count (in auto mode a one-row Gemm runs the one-row path
+// instead, whose sums differ in the last bits; see "GEMM design"). p must not be used by two calls at once.
 func GemmPacked(c []float32, ldc int, beta float32, alpha float32, transA bool, m int, a []float32, lda int, p *PackedB) {
 	k, n := p.k, p.n
 	if m < 0 {
