@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 )
 
@@ -59,31 +58,36 @@ func Gemv(threads, pairMax, n, k int, x []uint8, wp []int8, c []int32) {
 		putInt32s(cp)
 		return
 	}
-	workers := threads
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	// As in GemmT2: below eight million multiply-adds a second goroutine
-	// costs more than it saves (measured on 2 Zen 4 cores).
-	if work := np * 16 * kp; work < 1<<23 || workers < 2 {
-		workers = 1
-	}
 	groups := (np + 3) / 4
-	workers = min(workers, groups)
+	workers := splitWorkers(threads, np*16*kp, groups)
 	if workers == 1 {
 		gemvRun(ker, g, kp/4, np, 0, groups, x, wp, c)
 		return
 	}
-	var wg sync.WaitGroup
-	for t := 0; t < workers; t++ {
-		q0, q1 := groups*t/workers, groups*(t+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gemvRun(ker, g, kp/4, np, q0, q1, x, wp, c)
-		}()
-	}
-	wg.Wait()
+	j := gemvJobFree.Get().(*gemvJob)
+	*j = gemvJob{ker: ker, g: g, k4: kp / 4, np: np, groups: groups, x: x, wp: wp, c: c}
+	j.per = max(1, groups/(4*workers))
+	runSplit(j, (groups+j.per-1)/j.per, workers-1)
+	*j = gemvJob{}
+	gemvJobFree.Put(j)
+}
+
+// gemvJob is a Gemv call split into chunks of per panel groups
+// (helpers.go).
+type gemvJob struct {
+	ker                 impl
+	g                   gemvImpl
+	k4, np, groups, per int
+	x                   []uint8
+	wp                  []int8
+	c                   []int32
+}
+
+var gemvJobFree = sync.Pool{New: func() any { return new(gemvJob) }}
+
+func (j *gemvJob) runChunk(i int) {
+	q0 := i * j.per
+	gemvRun(j.ker, j.g, j.k4, j.np, q0, min(q0+j.per, j.groups), j.x, j.wp, j.c)
 }
 
 // gemvRun computes the panel groups [q0, q1) (4 panels each); a group of

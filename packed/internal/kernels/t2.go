@@ -158,40 +158,58 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 		ker.gemm(threads, m, n, k, x, ldx, w2, c, ldc, neg)
 		return
 	}
-	workers := threads
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	// The T2 kernels do a million multiply-adds in a few microseconds,
-	// about what waking and joining a goroutine costs on a busy machine:
-	// split only from eight million on (splitting a 2048x2048 GEMV lost
-	// 20% on 2 Zen 4 cores).
-	if work := m * np * 16 * kq; work < 1<<23 || workers < 2 {
-		workers = 1
-	}
 	groups := (np + 3) / 4
-	workers = min(workers, groups)
+	workers := splitWorkers(threads, m*np*16*kq, groups)
 	if workers == 1 {
 		t2part(d, ker, m, m4, kq/16, np, 0, groups, x, ldx, w2, c, ldc, neg)
 		return
 	}
-	t2par(workers, groups, d, ker, m, m4, kq/16, np, x, ldx, w2, c, ldc, neg)
+	j := t2JobFree.Get().(*t2Job)
+	*j = t2Job{d: d, ker: ker, m: m, m4: m4, g: kq / 16, np: np, groups: groups, x: x, ldx: ldx, w2: w2, c: c, ldc: ldc, neg: neg}
+	j.per = max(1, groups/(4*workers))
+	runSplit(j, (groups+j.per-1)/j.per, workers-1)
+	*j = t2Job{}
+	t2JobFree.Put(j)
 }
 
-// t2par runs t2part over the panel groups [0, groups) on workers
-// goroutines.
-func t2par(workers, groups int, d t2dec, ker t2impl, m, m4, g, np int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int, neg []int32) {
-	var wg sync.WaitGroup
-	for t := 0; t < workers; t++ {
-		q0, q1 := groups*t/workers, groups*(t+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t2part(d, ker, m, m4, g, np, q0, q1, x, ldx, w2, c, ldc, neg)
-		}()
-	}
-	wg.Wait()
+// t2Job is a GemmT2 call split into chunks of per panel groups
+// (helpers.go).
+type t2Job struct {
+	d                         t2dec
+	ker                       t2impl
+	m, m4, g, np, groups, per int
+	x                         []uint8
+	ldx                       int
+	w2                        []uint8
+	c                         []int32
+	ldc                       int
+	neg                       []int32
 }
+
+var t2JobFree = sync.Pool{New: func() any { return new(t2Job) }}
+
+func (j *t2Job) runChunk(i int) {
+	q0 := i * j.per
+	t2part(j.d, j.ker, j.m, j.m4, j.g, j.np, q0, min(q0+j.per, j.groups), j.x, j.ldx, j.w2, j.c, j.ldc, j.neg)
+}
+
+// splitWorkers is the number of goroutines (caller included) a product of
+// work multiply-adds over groups panel groups runs on: threads (0:
+// GOMAXPROCS), none beyond the groups, and one below splitMinWork.
+func splitWorkers(threads, work, groups int) int {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	if work < splitMinWork {
+		return 1
+	}
+	return max(1, min(threads, groups))
+}
+
+// splitMinWork is the multiply-add count from which GemmT2 and Gemv split
+// a call over helpers: half a million multiply-adds take 2-5 µs, and a
+// polling helper starts within a fraction of a microsecond.
+const splitMinWork = 1 << 19
 
 // t2part computes GemmT2's panel groups [q0, q1): rows [0, m4) on the
 // decoded path, the others on the direct kernels; g is the group count

@@ -1,0 +1,138 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Helpers for one-row products. A GEMV layer is a few microseconds of
+// work, about what waking a parked goroutine costs, so a one-row product
+// that is split runs its chunks on persistent helper goroutines that poll
+// for work for spinFor after their last chunk (yielding between polls)
+// before they park. The caller and its helpers claim the chunks of a call
+// from an atomic counter: a helper that is late (descheduled on a busy
+// machine) leaves its chunks to the caller, and a call handed to a helper
+// that never took it is taken back. Each output element is computed by
+// one chunk, so the results do not depend on who ran it.
+
+// spinFor is how long an idle helper polls before it parks.
+const spinFor = 200 * time.Microsecond
+
+// chunkJob is a split product: runChunk computes chunk i.
+type chunkJob interface{ runChunk(i int) }
+
+// split is one call handed to helpers.
+type split struct {
+	job    chunkJob
+	chunks int32
+	next   atomic.Int32 // next chunk to claim
+	refs   atomic.Int32 // helpers that took the call and are not done
+}
+
+type helper struct {
+	slot   atomic.Pointer[split] // a call waiting for this helper
+	parked atomic.Bool
+	wake   chan struct{}
+}
+
+var helperSet struct {
+	mu sync.Mutex
+	hs []*helper
+}
+
+var splitFree = sync.Pool{New: func() any { return new(split) }}
+
+// runSplit runs job's chunks [0, chunks) on the caller and up to extra
+// helpers and returns when all are done.
+func runSplit(job chunkJob, chunks, extra int) {
+	s := splitFree.Get().(*split)
+	s.job, s.chunks = job, int32(chunks)
+	s.next.Store(0)
+	s.refs.Store(0)
+	hs := helpersFor(extra)
+	var took [8]bool
+	for i, h := range hs {
+		s.refs.Add(1)
+		if !h.slot.CompareAndSwap(nil, s) {
+			s.refs.Add(-1) // busy with another call: the caller does more
+			continue
+		}
+		took[i] = true
+		if h.parked.Load() {
+			select {
+			case h.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+	s.work()
+	for i, h := range hs {
+		if took[i] && h.slot.CompareAndSwap(s, nil) {
+			s.refs.Add(-1) // not taken yet: no longer offered
+		}
+	}
+	for s.refs.Load() != 0 {
+		runtime.Gosched()
+	}
+	s.job = nil
+	splitFree.Put(s)
+}
+
+// work claims and runs chunks until none is left.
+func (s *split) work() {
+	for {
+		i := s.next.Add(1) - 1
+		if i >= s.chunks {
+			return
+		}
+		s.job.runChunk(int(i))
+	}
+}
+
+// helpersFor returns n helpers (at most 8), starting any not yet running.
+func helpersFor(n int) []*helper {
+	n = min(n, 8)
+	helperSet.mu.Lock()
+	defer helperSet.mu.Unlock()
+	for len(helperSet.hs) < n {
+		h := &helper{wake: make(chan struct{}, 1)}
+		go h.loop()
+		helperSet.hs = append(helperSet.hs, h)
+	}
+	return helperSet.hs[:n]
+}
+
+func (h *helper) loop() {
+	for {
+		s := h.take()
+		s.work()
+		s.refs.Add(-1)
+	}
+}
+
+// take returns the next call handed to h: it polls for spinFor, then
+// parks until woken.
+func (h *helper) take() *split {
+	since := time.Now()
+	for polls := 0; ; polls++ {
+		if h.slot.Load() != nil {
+			if s := h.slot.Swap(nil); s != nil {
+				return s
+			}
+		}
+		if polls%64 == 63 && time.Since(since) > spinFor {
+			h.parked.Store(true)
+			if s := h.slot.Swap(nil); s != nil {
+				h.parked.Store(false)
+				return s
+			}
+			<-h.wake
+			h.parked.Store(false)
+			since = time.Now()
+			continue
+		}
+		runtime.Gosched()
+	}
+}
