@@ -61,15 +61,16 @@
 //
 // Gemv is the one-row product on PackW's layout (AVX2, VNNI: C[1, 64] from
 // 4 panels, each weight loaded once instead of once per 4 rows as Gemm's
-// row blocks do). GemmT2 and Gemv split a call of half a million
+// row blocks do). GemmT2 and Gemv split a call of two million
 // multiply-adds or more over persistent helper goroutines (helpers.go):
 // a layer is a few microseconds of work, about what waking a parked
 // goroutine costs, so a helper polls for 200 µs after its last chunk
 // before it parks, and the caller and its helpers claim chunks of panel
 // groups from a counter, so a late helper's chunks fall to the caller.
-// On 2 Zen 4 cores that took a single sample of 784-1024x3-10 from
-// 46-53k to 60-62k samples/s (ternary, VNNI) and from 20-22k to 33-35k
-// (8-bit), where goroutines started per call had lost 10-30%.
+// On 2 Zen 4 cores that took a single sample of a 2048x2048 layer from
+// 38-40k to 51-63k samples/s (ternary, VNNI) and from 17-19k to 27-31k
+// (8-bit), where goroutines started per call had lost 10-30%; smaller
+// layers stay on one goroutine (splitMinWork).
 //
 // Epilogue, MinMax and Quantize are the engine's row loops (dequantize +
 // bias + ReLU; activation range; activation coding), with Go references

@@ -13,8 +13,8 @@ import (
 // share the helpers at once.
 func TestSplitMatchesOneGoroutine(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 31))
-	for _, s := range []struct{ m, n, k int }{{1, 1024, 1024}, {1, 520, 1031}, {3, 333, 700}, {6, 1000, 129}, {1, 80, 8000}} {
-		if s.m*Pad16(s.n)*Pad16(s.k) < splitMinWork {
+	for _, s := range []struct{ m, n, k int }{{1, 2048, 1024}, {1, 2100, 1031}, {3, 1000, 700}, {6, 1000, 400}, {1, 80, 30000}} {
+		if s.m*Pad16(s.n)*Pad4(s.k) < splitMinWork && Pad16(s.n)*Pad4(s.k) < splitMinWork {
 			t.Fatalf("%v is below splitMinWork: the test would not split", s)
 		}
 		x, w := randProblem(r, Pad4(s.m), s.n, s.k, Pad16(s.k), 255, 1)

@@ -207,9 +207,14 @@ func splitWorkers(threads, work, groups int) int {
 }
 
 // splitMinWork is the multiply-add count from which GemmT2 and Gemv split
-// a call over helpers: half a million multiply-adds take 2-5 µs, and a
-// polling helper starts within a fraction of a microsecond.
-const splitMinWork = 1 << 19
+// a call over helpers. A polling helper starts within a fraction of a
+// microsecond, but on a core shared with another busy process it can lose
+// its time slice in the middle of a chunk, and the caller waits for it:
+// with a niced busy loop beside it, a single sample of 784-1024x3-10
+// (layers of 0.8 to 1M multiply-adds) split at half a million ran 16-24%
+// slower on two cores than on one, while the 4M 2048x2048 layer still
+// gained 1.5x.
+const splitMinWork = 1 << 21
 
 // t2part computes GemmT2's panel groups [q0, q1): rows [0, m4) on the
 // decoded path, the others on the direct kernels; g is the group count
