@@ -65,30 +65,25 @@ func Gemv(threads, pairMax, n, k int, x []uint8, wp []int8, c []int32) {
 		return
 	}
 	j := gemvJobFree.Get().(*gemvJob)
-	*j = gemvJob{ker: ker, g: g, k4: kp / 4, np: np, groups: groups, x: x, wp: wp, c: c}
-	j.per = max(1, groups/(4*workers))
-	runSplit(j, (groups+j.per-1)/j.per, workers-1)
+	*j = gemvJob{ker: ker, g: g, k4: kp / 4, np: np, x: x, wp: wp, c: c}
+	runSplit(j, groups, workers)
 	*j = gemvJob{}
 	gemvJobFree.Put(j)
 }
 
-// gemvJob is a Gemv call split into chunks of per panel groups
-// (helpers.go).
+// gemvJob is a Gemv call split over helpers (helpers.go).
 type gemvJob struct {
-	ker                 impl
-	g                   gemvImpl
-	k4, np, groups, per int
-	x                   []uint8
-	wp                  []int8
-	c                   []int32
+	ker    impl
+	g      gemvImpl
+	k4, np int
+	x      []uint8
+	wp     []int8
+	c      []int32
 }
 
 var gemvJobFree = sync.Pool{New: func() any { return new(gemvJob) }}
 
-func (j *gemvJob) runChunk(i int) {
-	q0 := i * j.per
-	gemvRun(j.ker, j.g, j.k4, j.np, q0, min(q0+j.per, j.groups), j.x, j.wp, j.c)
-}
+func (j *gemvJob) runGroups(q0, q1 int) { gemvRun(j.ker, j.g, j.k4, j.np, q0, q1, j.x, j.wp, j.c) }
 
 // gemvRun computes the panel groups [q0, q1) (4 panels each); a group of
 // fewer panels runs the 4-row kernel with all rows reading x (ldx 0).

@@ -20,15 +20,16 @@ import (
 // spinFor is how long an idle helper polls before it parks.
 const spinFor = 200 * time.Microsecond
 
-// chunkJob is a split product: runChunk computes chunk i.
-type chunkJob interface{ runChunk(i int) }
+// groupJob is a split product: runGroups computes panel groups [q0, q1).
+type groupJob interface{ runGroups(q0, q1 int) }
 
 // split is one call handed to helpers.
 type split struct {
-	job    chunkJob
-	chunks int32
-	next   atomic.Int32 // next chunk to claim
-	refs   atomic.Int32 // helpers that took the call and are not done
+	job         groupJob
+	groups, per int32 // chunk i is groups [i*per, (i+1)*per)
+	chunks      int32
+	next        atomic.Int32 // next chunk to claim
+	refs        atomic.Int32 // helpers that took the call and are not done
 }
 
 type helper struct {
@@ -44,14 +45,16 @@ var helperSet struct {
 
 var splitFree = sync.Pool{New: func() any { return new(split) }}
 
-// runSplit runs job's chunks [0, chunks) on the caller and up to extra
-// helpers and returns when all are done.
-func runSplit(job chunkJob, chunks, extra int) {
+// runSplit runs job's panel groups [0, groups) on the caller and
+// workers-1 helpers, about four chunks per goroutine, and returns when all
+// are done.
+func runSplit(job groupJob, groups, workers int) {
 	s := splitFree.Get().(*split)
-	s.job, s.chunks = job, int32(chunks)
+	per := max(1, groups/(4*workers))
+	s.job, s.groups, s.per, s.chunks = job, int32(groups), int32(per), int32((groups+per-1)/per)
 	s.next.Store(0)
 	s.refs.Store(0)
-	hs := helpersFor(extra)
+	hs := helpersFor(workers - 1)
 	var took [8]bool
 	for i, h := range hs {
 		s.refs.Add(1)
@@ -87,7 +90,8 @@ func (s *split) work() {
 		if i >= s.chunks {
 			return
 		}
-		s.job.runChunk(int(i))
+		q0 := i * s.per
+		s.job.runGroups(int(q0), int(min(q0+s.per, s.groups)))
 	}
 }
 

@@ -165,32 +165,29 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 		return
 	}
 	j := t2JobFree.Get().(*t2Job)
-	*j = t2Job{d: d, ker: ker, m: m, m4: m4, g: kq / 16, np: np, groups: groups, x: x, ldx: ldx, w2: w2, c: c, ldc: ldc, neg: neg}
-	j.per = max(1, groups/(4*workers))
-	runSplit(j, (groups+j.per-1)/j.per, workers-1)
+	*j = t2Job{d: d, ker: ker, m: m, m4: m4, g: kq / 16, np: np, x: x, ldx: ldx, w2: w2, c: c, ldc: ldc, neg: neg}
+	runSplit(j, groups, workers)
 	*j = t2Job{}
 	t2JobFree.Put(j)
 }
 
-// t2Job is a GemmT2 call split into chunks of per panel groups
-// (helpers.go).
+// t2Job is a GemmT2 call split over helpers (helpers.go).
 type t2Job struct {
-	d                         t2dec
-	ker                       t2impl
-	m, m4, g, np, groups, per int
-	x                         []uint8
-	ldx                       int
-	w2                        []uint8
-	c                         []int32
-	ldc                       int
-	neg                       []int32
+	d            t2dec
+	ker          t2impl
+	m, m4, g, np int
+	x            []uint8
+	ldx          int
+	w2           []uint8
+	c            []int32
+	ldc          int
+	neg          []int32
 }
 
 var t2JobFree = sync.Pool{New: func() any { return new(t2Job) }}
 
-func (j *t2Job) runChunk(i int) {
-	q0 := i * j.per
-	t2part(j.d, j.ker, j.m, j.m4, j.g, j.np, q0, min(q0+j.per, j.groups), j.x, j.ldx, j.w2, j.c, j.ldc, j.neg)
+func (j *t2Job) runGroups(q0, q1 int) {
+	t2part(j.d, j.ker, j.m, j.m4, j.g, j.np, q0, q1, j.x, j.ldx, j.w2, j.c, j.ldc, j.neg)
 }
 
 // splitWorkers is the number of goroutines (caller included) a product of
