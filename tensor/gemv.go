@@ -1,5 +1,7 @@
 package tensor
 
+import "sync/atomic"
+
 // One-row products. A Gemm with m = 1 (one sample through a dense layer)
 // uses every element of B once, so the blocked path, which packs all of
 // op(B) into slivers on every call, spends more time packing than
@@ -15,14 +17,17 @@ package tensor
 // one-row product runs on one goroutine.
 const gemvMinPart = 1 << 18
 
+// gemvJob is one call; its goroutines claim chunks of chunk columns of c
+// from next, as Gemm's do (see "Parallelism" in doc.go).
 type gemvJob struct {
-	transB      bool
-	n, k        int
-	alpha, beta float32
-	x, b, c     []float32 // x [k], c [n]; b as for Gemm
-	ldb         int
-	parts       int
-	join        join
+	transB        bool
+	n, k          int
+	alpha, beta   float32
+	x, b, c       []float32 // x [k], c [n]; b as for Gemm
+	ldb           int
+	chunk, chunks int // chunk: a multiple of 8 columns
+	next          atomic.Int64
+	join          join
 }
 
 var gemvFree = make(freeList[gemvJob], 4)
@@ -42,8 +47,14 @@ func gemv(nt int, transA, transB bool, n, k int, alpha float32, a []float32, lda
 	j := gemvFree.get()
 	j.transB, j.n, j.k, j.alpha, j.beta = transB, n, k, alpha, beta
 	j.x, j.b, j.c, j.ldb = x, b, c[:n], ldb
-	j.parts = max(1, min(nt, n*k/gemvMinPart, (n+7)/8))
-	parallel(j, j.parts, &j.join)
+	parts := max(1, min(nt, n*k/gemvMinPart, (n+7)/8))
+	j.chunk = 8 * max(1, n/(8*chunksPerThread*parts))
+	j.chunks = (n + j.chunk - 1) / j.chunk
+	if parts == 1 {
+		j.chunk, j.chunks = n, 1
+	}
+	j.next.Store(0)
+	parallel(j, parts, &j.join)
 	j.x, j.b, j.c = nil, nil, nil
 	gemvFree.put(j)
 	if xs != nil {
@@ -51,21 +62,20 @@ func gemv(nt int, transA, transB bool, n, k int, alpha float32, a []float32, lda
 	}
 }
 
-// runPart computes the part's columns of c: rows of B (in blocks of 4)
-// when op(B) = Bᵀ, columns of B when op(B) = B.
-func (j *gemvJob) runPart(t int) {
-	j0 := j.n * t / j.parts / 8 * 8
-	j1 := j.n * (t + 1) / j.parts / 8 * 8
-	if t == j.parts-1 {
-		j1 = j.n
-	}
-	if j0 == j1 {
-		return
-	}
-	if j.transB {
-		j.dotRows(j0, j1)
-	} else {
-		j.sumRows(j0, j1)
+// runPart claims chunks of c's columns until none is left: rows of B (in
+// blocks of 4) when op(B) = Bᵀ, columns of B when op(B) = B.
+func (j *gemvJob) runPart(int) {
+	for {
+		ch := int(j.next.Add(1)) - 1
+		if ch >= j.chunks {
+			return
+		}
+		j0, j1 := ch*j.chunk, min(j.n, (ch+1)*j.chunk)
+		if j.transB {
+			j.dotRows(j0, j1)
+		} else {
+			j.sumRows(j0, j1)
+		}
 	}
 }
 
