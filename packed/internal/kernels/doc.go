@@ -61,7 +61,7 @@
 //
 // Gemv is the one-row product on PackW's layout (AVX2, VNNI: C[1, 64] from
 // 4 panels, each weight loaded once instead of once per 4 rows as Gemm's
-// row blocks do). GemmT2 and Gemv split a call of two million
+// row blocks do). Gemm, GemmT2 and Gemv split a call of two million
 // multiply-adds or more over persistent helper goroutines (helpers.go):
 // a layer is a few microseconds of work, about what waking a parked
 // goroutine costs, so a helper polls for 200 µs after its last chunk
@@ -121,8 +121,8 @@
 // scripts/arm64-check.sh runs this package's tests under qemu-aarch64 on a
 // Cortex-A53 (neon) and on -cpu max (dotprod).
 //
-// Gemm splits the work over column panels across goroutines (up to
-// GOMAXPROCS); every product is safe for concurrent use as long as callers
+// The products split their panel groups over the caller and up to
+// threads-1 helpers (threads 0: GOMAXPROCS); every product is safe for concurrent use as long as callers
 // do not share C (concurrent callers share the helpers: one a helper is
 // busy for does its chunks itself). Nothing in this package holds state
 // except the kernel selection, the helpers and pools of scratch memory.

@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// Helpers for one-row products. A GEMV layer is a few microseconds of
-// work, about what waking a parked goroutine costs, so a one-row product
-// that is split runs its chunks on persistent helper goroutines that poll
-// for work for spinFor after their last chunk (yielding between polls)
-// before they park. The caller and its helpers claim the chunks of a call
+// Helpers for split products. A GEMV layer is a few microseconds of
+// work, about what waking a parked goroutine costs, so a product that is
+// split (Gemm, GemmT2, Gemv) runs its chunks on persistent helper
+// goroutines that poll for work for spinFor after their last chunk
+// (yielding between polls) before they park. The caller and its helpers claim the chunks of a call
 // from an atomic counter: a helper that is late (descheduled on a busy
 // machine) leaves its chunks to the caller, and a call handed to a helper
 // that never took it is taken back. Each output element is computed by

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestSplitMatchesOneGoroutine: GemmT2 and Gemv split over helpers give
+// TestSplitMatchesOneGoroutine: Gemm, GemmT2 and Gemv split over helpers give
 // the one-goroutine result, with every kernel, also when several callers
 // share the helpers at once.
 func TestSplitMatchesOneGoroutine(t *testing.T) {
@@ -27,6 +27,7 @@ func TestSplitMatchesOneGoroutine(t *testing.T) {
 			calls := map[string]func(threads int, c []int32){
 				"GemmT2": func(th int, c []int32) { GemmT2(th, s.m, s.n, s.k, x, Pad16(s.k), w2, c, Pad16(s.n)) },
 				"Gemv":   func(th int, c []int32) { Gemv(th, 2*255, s.n, s.k, x, wp, c) },
+				"Gemm":   func(th int, c []int32) { Gemm(th, 2*255, Pad4(s.m), s.n, s.k, x, Pad16(s.k), wp, c, Pad16(s.n)) },
 			}
 			for call, f := range calls {
 				want := make([]int32, Pad4(s.m)*Pad16(s.n))

@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"unsafe"
 
@@ -139,44 +138,41 @@ func Gemm(threads, pairMax, m, n, k int, x []uint8, ldx int, wp []int8, c []int3
 		ker.gemm(threads, pairMax, m, n, k, x, ldx, wp, c, ldc)
 		return
 	}
-	workers := threads
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	// Below about a million multiply-adds a goroutine costs more than it saves.
-	if work := m * np * 16 * kp; work < 1<<20 || workers < 2 {
-		workers = 1
-	}
 	groups := np
 	if ker.wide != nil {
 		groups = (np + 3) / 4
-	}
-	if workers > groups {
-		workers = groups
 	}
 	inner := 0
 	if pairMax > 0 && ker.narrow16 != nil && 32767/pairMax >= 2 {
 		inner = 32767 / pairMax
 	}
+	workers := splitWorkers(threads, m*np*16*kp, groups)
 	if workers == 1 {
 		run(ker, inner, m, kp, np, 0, groups, x, ldx, wp, c, ldc)
 		return
 	}
-	runPar(workers, groups, ker, inner, m, kp, np, x, ldx, wp, c, ldc)
+	j := gemmJobFree.Get().(*gemmJob)
+	*j = gemmJob{ker: ker, inner: inner, m: m, kp: kp, np: np, x: x, ldx: ldx, wp: wp, c: c, ldc: ldc}
+	runSplit(j, groups, workers)
+	*j = gemmJob{}
+	gemmJobFree.Put(j)
 }
 
-// runPar runs run over the panel groups [0, groups) on workers goroutines.
-func runPar(workers, groups int, k impl, inner, m, kp, np int, x []uint8, ldx int, wp []int8, c []int32, ldc int) {
-	var wg sync.WaitGroup
-	for t := 0; t < workers; t++ {
-		g0, g1 := groups*t/workers, groups*(t+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(k, inner, m, kp, np, g0, g1, x, ldx, wp, c, ldc)
-		}()
-	}
-	wg.Wait()
+// gemmJob is a Gemm call split over helpers (helpers.go).
+type gemmJob struct {
+	ker              impl
+	inner, m, kp, np int
+	x                []uint8
+	ldx              int
+	wp               []int8
+	c                []int32
+	ldc              int
+}
+
+var gemmJobFree = sync.Pool{New: func() any { return new(gemmJob) }}
+
+func (j *gemmJob) runGroups(g0, g1 int) {
+	run(j.ker, j.inner, j.m, j.kp, j.np, g0, g1, j.x, j.ldx, j.wp, j.c, j.ldc)
 }
 
 // run computes the panel groups [g0, g1) for all rows; inner > 0 selects

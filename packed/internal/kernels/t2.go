@@ -203,8 +203,8 @@ func splitWorkers(threads, work, groups int) int {
 	return max(1, min(threads, groups))
 }
 
-// splitMinWork is the multiply-add count from which GemmT2 and Gemv split
-// a call over helpers. A polling helper starts within a fraction of a
+// splitMinWork is the multiply-add count from which Gemm, GemmT2 and Gemv
+// split a call over helpers. A polling helper starts within a fraction of a
 // microsecond, but on a core shared with another busy process it can lose
 // its time slice in the middle of a chunk, and the caller waits for it:
 // with a niced busy loop beside it, a single sample of 784-1024x3-10
