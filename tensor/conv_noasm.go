@@ -7,6 +7,15 @@ package tensor
 // to the im2col path.
 func hasConvPack(mr int) bool { return false }
 
+// hasConvPix reports whether packConvA has an assembly sliver packer: never
+// without assembly.
+func hasConvPix(mr, ow int) bool { return false }
+
+// convPixSliver2 is never called without assembly (hasConvPix is false).
+func convPixSliver2(dst []float32, offs []int32, xp []float32, b1, b2 int, mask *[16]int32, mr int) {
+	panic("tensor: convPixSliver2 without assembly")
+}
+
 // convPackSeg sets dst[p*mr+i] = src[offs[p]+i-lo] for lo <= i < hi,
 // p < len(offs).
 func convPackSeg(dst []float32, offs []int32, src []float32, lo, hi, mr int) {
@@ -40,3 +49,6 @@ func convPackT8(dst []float32, ldd int, xb []float32, base int, offs []int32, n 
 		}
 	}
 }
+
+// transposeBias is nil without assembly (no kernel has a transpose).
+var transposeBias func(blocks int, src *float32, lds int, dst *float32, ldd int, bias *float32)

@@ -34,7 +34,7 @@ type convWorker struct {
 // kernel kern: stride 1, an assembly sliver packer for kern, and tap
 // offsets that fit int32.
 func (g ConvGeom) usePixelMajor(kern *microKernel) bool {
-	return g.Stride == 1 && hasConvPack(kern.mr) && g.paddedFitsInt32()
+	return g.Stride == 1 && hasConvPix(kern.mr, g.OutW()) && g.paddedFitsInt32()
 }
 
 // paddedFitsInt32 reports whether every offset into the zero-padded image
@@ -101,6 +101,9 @@ func packConvA(dst, xp []float32, offs []int32, g ConvGeom, kern *microKernel) [
 	mR := (ohw + mr - 1) / mr * mr
 	crs := len(offs)
 	KC := panelK(kern, crs)
+	if !hasConvPack(mr) {
+		return packConvA2(dst, xp, offs, g, kern)
+	}
 	dst = aligned(dst, mR*crs)
 	for pc := 0; pc < crs; pc += KC {
 		kc := min(KC, crs-pc)
@@ -127,16 +130,58 @@ func packConvA(dst, xp []float32, offs []int32, g ConvGeom, kern *microKernel) [
 	return dst
 }
 
+// packConvA2 is packConvA with the AVX2 sliver packer (hasConvPix): each
+// sliver's pixels lie in one output row or two (mr <= OW), read through
+// one lane mask each. The packer stores 8 floats per tap, so the buffer
+// has 8 floats of slack past the packed A; every sliver is written whole,
+// zero lanes included, the next sliver after the previous one's spill.
+func packConvA2(dst, xp []float32, offs []int32, g ConvGeom, kern *microKernel) []float32 {
+	ow := g.OutW()
+	ohw := g.OutH() * ow
+	wp := g.W + 2*g.Pad
+	mr := kern.mr
+	mR := (ohw + mr - 1) / mr * mr
+	crs := len(offs)
+	KC := panelK(kern, crs)
+	dst = aligned(dst, mR*crs+8)
+	var mask [16]int32
+	for pc := 0; pc < crs; pc += KC {
+		kc := min(KC, crs-pc)
+		o := offs[pc : pc+kc]
+		last := int(o[kc-1])
+		for q0 := 0; q0 < ohw; q0 += mr {
+			qe := min(ohw, q0+mr)
+			e := min(qe, q0+ow-q0%ow) // end of the first row's pixels
+			b1 := (q0/ow)*wp + q0%ow
+			b2 := (e/ow)*wp - (e - q0) // lane i of the second row reads b2+i
+			for i := range 8 {
+				mask[i], mask[8+i] = 0, 0
+				switch q := q0 + i; {
+				case q < e:
+					mask[i] = -1
+				case q < qe:
+					mask[8+i] = -1
+				}
+			}
+			_ = xp[b1+last+e-q0-1]
+			if qe > e {
+				_ = xp[b2+last+qe-q0-1]
+			}
+			sl := dst[mR*pc+q0*kc:][:(kc-1)*mr+8]
+			convPixSliver2(sl, o, xp, b1, b2, &mask, mr)
+		}
+	}
+	return dst[:mR*crs]
+}
+
 // unpackPixelMajor writes yt [ohw, k] (plus bias[c] on channel c when bias
 // is non-nil) to y [k, ohw]; tr, when non-nil, is the kernel's 8×8 block
-// transpose.
+// transpose. Full 8×8 blocks add the bias as they are transposed
+// (transposeBias); every element gets the one addition yt + bias either way.
 func unpackPixelMajor(y, yt, bias []float32, ohw, k int, tr func(blocks int, src *float32, lds int, dst *float32, ldd int)) {
 	yt, y = yt[:ohw*k], y[:k*ohw]
 	if bias != nil {
 		bias = bias[:k]
-		for q := 0; q < ohw; q++ {
-			addRow(yt[q*k:q*k+k], bias)
-		}
 	}
 	q8, k8 := 0, 0
 	if tr != nil && k >= 8 {
@@ -145,10 +190,19 @@ func unpackPixelMajor(y, yt, bias []float32, ohw, k int, tr func(blocks int, src
 			// Rows q..q+7 of yt, columns [0, k8), to columns q..q+7 of y.
 			_ = yt[(q+7)*k+k8-1]
 			_ = y[(k8-1)*ohw+q+7]
-			tr(k8/8, &yt[q*k], k, &y[q], ohw)
+			if bias != nil && transposeBias != nil {
+				transposeBias(k8/8, &yt[q*k], k, &y[q], ohw, &bias[0])
+			} else {
+				if bias != nil {
+					for i := q; i < q+8; i++ {
+						addRow(yt[i*k:i*k+k8], bias[:k8])
+					}
+				}
+				tr(k8/8, &yt[q*k], k, &y[q], ohw)
+			}
 			for c := k8; c < k; c++ {
 				for i := q; i < q+8; i++ {
-					y[c*ohw+i] = yt[i*k+c]
+					y[c*ohw+i] = unpackAt(yt[i*k+c], bias, c)
 				}
 			}
 		}
@@ -156,9 +210,18 @@ func unpackPixelMajor(y, yt, bias []float32, ohw, k int, tr func(blocks int, src
 	for q := q8; q < ohw; q++ {
 		row := yt[q*k : q*k+k]
 		for c, v := range row {
-			y[c*ohw+q] = v
+			y[c*ohw+q] = unpackAt(v, bias, c)
 		}
 	}
+}
+
+// unpackAt is v plus bias[c], or v itself without a bias (adding zero
+// would turn -0 into +0).
+func unpackAt(v float32, bias []float32, c int) float32 {
+	if bias == nil {
+		return v
+	}
+	return v + bias[c]
 }
 
 // runForwardPix is convFwd on images [lo, hi) in the pixel-major
