@@ -13,7 +13,9 @@ package tensor
 // of a sliver that share an output row read mr consecutive floats of the
 // padded image for every kernel tap (c, r, s), at a fixed offset per tap,
 // so a sliver is one masked load and store per tap (convPackAVX512) and
-// the im2col matrix is never written. The K×OH*OW output is transposed
+// the im2col matrix is never written. With AVX2 (kernels of at most 8
+// rows, slivers in at most two output rows) a sliver is two masked loads,
+// one per output row, and one store per tap (convPixAVX2). The K×OH*OW output is transposed
 // back to NCHW (with the bias added) while it is in cache.
 //
 // The filter gradient is computed as dw^T [CRS, K] = col [CRS, OH*OW] *

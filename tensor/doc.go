@@ -107,7 +107,11 @@
 // summation order whatever the chunking, so the result is bitwise the same
 // at every thread count (TestGemmThreadsBitwise). Convolutions split the
 // batch across the workers instead and run single-threaded GEMMs per image
-// (im2col + GEMM; 1×1 stride-1 unpadded convolutions skip im2col).
+// (im2col + GEMM; 1×1 stride-1 unpadded convolutions skip im2col). With
+// AVX2 or AVX-512, stride-1 forward convolutions (and data gradients run
+// as forward ones, conv_data.go) run pixel-major with A packed straight
+// from the zero-padded image, never writing the im2col matrix
+// (conv_pix.go).
 //
 // # Mutation
 //
