@@ -15,8 +15,9 @@ package tensor
 // so a sliver is one masked load and store per tap (convPackAVX512) and
 // the im2col matrix is never written. With AVX2 (kernels of at most 8
 // rows, slivers in at most two output rows) a sliver is two masked loads,
-// one per output row, and one store per tap (convPixAVX2). The K×OH*OW output is transposed
-// back to NCHW (with the bias added) while it is in cache.
+// one per output row, and one store per tap (convPixAVX2). The K×OH*OW
+// output is transposed back to NCHW (with the bias added) while it is in
+// cache.
 //
 // The filter gradient is computed as dw^T [CRS, K] = col [CRS, OH*OW] *
 // dy[n]^T [OH*OW, K] for the same reason (M = CRS pads by less than M = K),
@@ -94,7 +95,8 @@ func padImage(buf, x []float32, g ConvGeom) []float32 {
 // the padded image xp as prepackA would pack it for kern (K panels of
 // panelK taps; in each, the mr-pixel slivers of all OH*OW pixels), where
 // col^T[q, p] = xp[offs[p] + (q/OW)*Wp + q%OW]. It returns the packed
-// buffer (dst reused when large and aligned enough).
+// buffer (dst reused when large and aligned enough), which has 8 floats of
+// slack past the packed A for the AVX2 packer (packSliver2).
 func packConvA(dst, xp []float32, offs []int32, g ConvGeom, kern *microKernel) []float32 {
 	ow := g.OutW()
 	ohw := g.OutH() * ow
@@ -103,22 +105,23 @@ func packConvA(dst, xp []float32, offs []int32, g ConvGeom, kern *microKernel) [
 	mR := (ohw + mr - 1) / mr * mr
 	crs := len(offs)
 	KC := panelK(kern, crs)
-	if !hasConvPack(mr) {
-		return packConvA2(dst, xp, offs, g, kern)
-	}
-	dst = aligned(dst, mR*crs)
+	dst = aligned(dst, mR*crs+8)
 	for pc := 0; pc < crs; pc += KC {
 		kc := min(KC, crs-pc)
 		o := offs[pc : pc+kc]
-		last := int(o[kc-1])
 		for q0 := 0; q0 < ohw; q0 += mr {
-			sl := dst[mR*pc+q0*kc:][:kc*mr]
 			qe := min(ohw, q0+mr)
+			if !hasConvPack(mr) {
+				packSliver2(dst[mR*pc+q0*kc:][:(kc-1)*mr+8], xp, o, q0, qe, ow, wp, mr)
+				continue
+			}
+			sl := dst[mR*pc+q0*kc:][:kc*mr]
 			if qe-q0 < mr || q0/ow != (qe-1)/ow {
 				// Lanes no segment writes (rows past OH*OW) must be zero.
 				clear(sl)
 			}
 			// One segment per output row the sliver's pixels lie in.
+			last := int(o[kc-1])
 			for q := q0; q < qe; {
 				j := q % ow
 				e := min(qe, q+ow-j)
@@ -129,51 +132,33 @@ func packConvA(dst, xp []float32, offs []int32, g ConvGeom, kern *microKernel) [
 			}
 		}
 	}
-	return dst
+	return dst[:mR*crs]
 }
 
-// packConvA2 is packConvA with the AVX2 sliver packer (hasConvPix): each
-// sliver's pixels lie in one output row or two (mr <= OW), read through
-// one lane mask each. The packer stores 8 floats per tap, so the buffer
-// has 8 floats of slack past the packed A; every sliver is written whole,
-// zero lanes included, the next sliver after the previous one's spill.
-func packConvA2(dst, xp []float32, offs []int32, g ConvGeom, kern *microKernel) []float32 {
-	ow := g.OutW()
-	ohw := g.OutH() * ow
-	wp := g.W + 2*g.Pad
-	mr := kern.mr
-	mR := (ohw + mr - 1) / mr * mr
-	crs := len(offs)
-	KC := panelK(kern, crs)
-	dst = aligned(dst, mR*crs+8)
+// packSliver2 packs the sliver of pixels [q0, qe) (at most mr <= OW, so in
+// one output row or two) with the AVX2 packer, one lane mask per row. It
+// stores 8 floats per tap, sl holding the 8-mr past the last tap's row:
+// every sliver is written whole, zero lanes included, and the next
+// sliver is packed after the previous one's spill.
+func packSliver2(sl, xp []float32, o []int32, q0, qe, ow, wp, mr int) {
+	e := min(qe, q0+ow-q0%ow) // end of the first row's pixels
+	b1 := (q0/ow)*wp + q0%ow
+	b2 := (e/ow)*wp - (e - q0) // lane i of the second row reads b2+i
 	var mask [16]int32
-	for pc := 0; pc < crs; pc += KC {
-		kc := min(KC, crs-pc)
-		o := offs[pc : pc+kc]
-		last := int(o[kc-1])
-		for q0 := 0; q0 < ohw; q0 += mr {
-			qe := min(ohw, q0+mr)
-			e := min(qe, q0+ow-q0%ow) // end of the first row's pixels
-			b1 := (q0/ow)*wp + q0%ow
-			b2 := (e/ow)*wp - (e - q0) // lane i of the second row reads b2+i
-			for i := range 8 {
-				mask[i], mask[8+i] = 0, 0
-				switch q := q0 + i; {
-				case q < e:
-					mask[i] = -1
-				case q < qe:
-					mask[8+i] = -1
-				}
-			}
-			_ = xp[b1+last+e-q0-1]
-			if qe > e {
-				_ = xp[b2+last+qe-q0-1]
-			}
-			sl := dst[mR*pc+q0*kc:][:(kc-1)*mr+8]
-			convPixSliver2(sl, o, xp, b1, b2, &mask, mr)
+	for i := range 8 {
+		switch q := q0 + i; {
+		case q < e:
+			mask[i] = -1
+		case q < qe:
+			mask[8+i] = -1
 		}
 	}
-	return dst[:mR*crs]
+	last := int(o[len(o)-1])
+	_ = xp[b1+last+e-q0-1]
+	if qe > e {
+		_ = xp[b2+last+qe-q0-1]
+	}
+	convPixSliver2(sl, o, xp, b1, b2, &mask, mr)
 }
 
 // unpackPixelMajor writes yt [ohw, k] (plus bias[c] on channel c when bias
