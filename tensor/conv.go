@@ -350,16 +350,16 @@ func (j *convJob) do() int {
 			j.ws.dw(c, j.mrows*g.K)
 		}
 		// By CRS, not the rows: dw has the same bits with and without db.
-		j.filterT = filterTransposed(j.crs, g.K)
+		j.filterT = filterTransposed(g, j.crs, g.K)
 		if j.filterT {
 			j.kern = convKernel(j.crs, g.K)
-			j.packT = !convFilterIm2col && g.usePackT(j.kern)
 		} else {
 			j.kern = convKernel(g.K, j.crs)
 		}
+		j.packT = !convFilterIm2col && g.usePackT(j.kern, j.filterT)
 		if j.packT {
 			j.ws.offs = convTapOffsets(j.ws.offs, g)
-			j.ws.toffs = convFilterOffsets(j.ws.toffs, j.ws.offs, j.mrows, j.kern.mr, g)
+			j.ws.toffs = convFilterOffsets(j.ws.toffs, j.ws.offs, j.mrows, packTWidth(j.kern, j.filterT), g)
 		}
 	}
 	// Forward and data gradient multiply every image by the same weights:
@@ -415,21 +415,28 @@ func (j *convJob) do() int {
 // filterTransposed reports whether the filter gradient of a layer with crs
 // weights per filter and k filters runs transposed, dw^T = col * dy^T (M =
 // CRS), rather than dw = dy * col^T (M = K). With AVX-512 it always does
-// (its A packs from the padded image, conv_filter.go). With AVX2 both pack
-// col from im2col, the transposed form at a higher cost, so it runs only
-// when it pads the GEMM to under convFilterTGain of the other form's work:
-// on an AMD EPYC Zen 2 (2 threads, batch 100) the MNIST CNN's first layer
-// (CRS = 25, K = 32: 30×32 against 36×32 blocks of the 6×16 kernel) took
-// 2.3 ms instead of 3.2-3.8, its second (CRS = 800, K = 64: 804×64 against
-// 66×800) 18.7-19.4 ms instead of 16.2-16.4.
-func filterTransposed(crs, k int) bool {
+// (its A packs from the padded image, conv_filter.go). With AVX2 the
+// untransposed form packs col^T as B from the padded image where g allows
+// it (stride 1), and runs then; otherwise both pack col from im2col, the
+// transposed form at a higher cost, so it runs only when it pads the GEMM
+// to under convFilterTGain of the other form's work. On an AMD EPYC Zen 2
+// (2 threads, batch 100) the MNIST CNN's first layer (CRS = 25, K = 32)
+// took 2.07-2.10 ms untransposed packed from the image, 2.15 ms
+// transposed through im2col and 2.65-3.03 ms untransposed through im2col;
+// its second (CRS = 800, K = 64) 13.6-13.8 ms untransposed from the image,
+// 16.2 ms through im2col and 18.7-19.4 ms transposed.
+func filterTransposed(g ConvGeom, crs, k int) bool {
 	if hasPackAVX512 || !useFMA {
 		return hasPackAVX512
+	}
+	untr := convKernel(k, crs)
+	if !convFilterIm2col && g.usePackT(untr, false) {
+		return false
 	}
 	work := func(kern *microKernel, m, n int) float64 {
 		return float64(roundUp(m, kern.mr)) * float64(roundUp(n, kern.nr))
 	}
-	return work(convKernel(crs, k), crs, k) < convFilterTGain*work(convKernel(k, crs), k, crs)
+	return work(convKernel(crs, k), crs, k) < convFilterTGain*work(untr, k, crs)
 }
 
 // convFilterTGain is the padded work ratio below which the AVX2 filter

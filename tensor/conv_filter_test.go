@@ -53,50 +53,69 @@ func filterGeoms() []ConvGeom {
 }
 
 // TestPackConvATMatchesPrepackA checks, bit for bit, that packConvAT
-// packs what prepackA packs from the explicit col with its row of ones,
-// for every kernel it serves, with and without the bias row.
+// packs what prepackA packs from the explicit col (A slivers of mr rows)
+// and what prepackB packs from col^T (B slivers of nr columns), with its
+// row of ones, for every kernel it serves, with and without the bias row.
 func TestPackConvATMatchesPrepackA(t *testing.T) {
 	rng := rand.New(rand.NewPCG(32, 32))
 	checked := 0
 	for _, kern := range kernels {
 		for _, g := range filterGeoms() {
-			if !g.usePackT(kern) {
-				continue
-			}
-			for _, bias := range []bool{false, true} {
-				x := randSlice(rng, g.C*g.H*g.W)
-				ohw, crs := g.OutH()*g.OutW(), g.C*g.R*g.S
-				m := crs
-				if bias {
-					m++
+			for _, filterT := range []bool{true, false} {
+				if !g.usePackT(kern, filterT) {
+					continue
 				}
-				col := make([]float32, m*ohw)
-				im2colRef(col[:crs*ohw], x, g)
-				for i := crs * ohw; i < len(col); i++ {
-					col[i] = 1
+				for _, bias := range []bool{false, true} {
+					name := fmt.Sprintf("%s %+v filterT=%v bias=%v", kern.name, g, filterT, bias)
+					checkPackConvAT(t, rng, name, g, kern, filterT, bias)
+					checked++
 				}
-				want := prepackA(kern, nil, false, col, ohw, m, ohw)
-				fx := convFilterBuf(nil, g)
-				n := g.C * (g.H + 2*g.Pad) * (g.W + 2*g.Pad)
-				copy(fx, padImage(nil, x, g))
-				for i := range fx[n*3:] {
-					fx[n*3+i] = float32(i) // slack: whatever it holds
-				}
-				toffs := convFilterOffsets(nil, convTapOffsets(nil, g), m, kern.mr, g)
-				garbage := aligned(nil, len(want))
-				for i := range garbage {
-					garbage[i] = 7
-				}
-				got := packConvAT(garbage, fx, toffs, g, kern)
-				sameBits(t, fmt.Sprintf("%s %+v bias=%v", kern.name, g, bias), got[:len(want)], want)
-				checked++
 			}
 		}
 	}
-	if hasPackAVX512 && checked == 0 {
+	if (hasPackAVX512 || useFMA) && checked == 0 {
 		t.Fatal("no kernel packs the filter gradient from the padded image")
 	}
 	t.Logf("%d packings checked", checked)
+}
+
+// checkPackConvAT packs col of a random image both ways (see
+// TestPackConvATMatchesPrepackA) and compares the bits; B-form packs take
+// at most kern.nc taps (runFilterPackT packs convFilterBCols at a time).
+func checkPackConvAT(t *testing.T, rng *rand.Rand, name string, g ConvGeom, kern *microKernel, filterT, bias bool) {
+	t.Helper()
+	x := randSlice(rng, g.C*g.H*g.W)
+	ohw, crs := g.OutH()*g.OutW(), g.C*g.R*g.S
+	m := crs
+	if bias {
+		m++
+	}
+	col := make([]float32, m*ohw)
+	im2colRef(col[:crs*ohw], x, g)
+	for i := crs * ohw; i < len(col); i++ {
+		col[i] = 1
+	}
+	w := packTWidth(kern, filterT)
+	var want []float32
+	if filterT {
+		want = prepackA(kern, nil, false, col, ohw, m, ohw)
+	} else {
+		m = min(m, kern.nc)
+		want = prepackB(kern, nil, true, col, ohw, ohw, m)
+	}
+	fx := convFilterBuf(nil, g)
+	n := g.C * (g.H + 2*g.Pad) * (g.W + 2*g.Pad)
+	copy(fx, padImage(nil, x, g))
+	for i := range fx[n*3:] {
+		fx[n*3+i] = float32(i) // slack: whatever it holds
+	}
+	toffs := convFilterOffsets(nil, convTapOffsets(nil, g), m, w, g)
+	garbage := aligned(nil, len(want))
+	for i := range garbage {
+		garbage[i] = 7
+	}
+	got := packConvAT(garbage, fx, toffs, g, kern, w)
+	sameBits(t, name, got[:len(want)], want)
 }
 
 // TestConvFilterPackT checks the filter gradient packed from the padded
