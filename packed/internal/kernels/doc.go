@@ -50,14 +50,24 @@
 // summed in a second accumulator divided by 4 at the end (exact, every
 // term is a multiple of 4). The AVX2 GEMV decodes the same way with one
 // word shift per 32 bytes, the 4u products in their own int16 sums (4
-// groups, pairs <= 2*255*8), widened with VPMADDWD by 1, and the u sums
-// (16 groups) by 4, into int32 sums that hold 4 times the result: 27.25
-// vector instructions per 256 multiply-adds against 24 for the 8-bit
-// GEMV, which on Zen 5 reads its 4x larger weights from L3 (ternary
-// 129-141, 8-bit 89-95 G multiply-adds/s at [1x2048]x[2048x2048]; on
-// the Intel Xeon above 60-80 against 55-80 with the 8-bit weights in L2
-// and 31-34 from L3). Its blocks of 4 groups run unrolled: as a loop of
-// 4 short iterations the same instructions ran at 104-112 on Zen 5.
+// groups), widened with VPMADDWD by 1, and the u sums (16 groups) by 4,
+// into int32 sums that hold 4 times the result. VPMADDUBSW's unsigned
+// operand must be a register, so with x in that place every 4 bytes of x
+// cost a broadcast; the AVX2 GEMV instead multiplies the decoded u
+// (unsigned, 0..8) by x-128 (signed) read straight from memory, where
+// each goroutine first writes the row as x XOR 0x80 with every quad
+// repeated 8 times (8 bytes per activation, once per call, not per chunk:
+// rowOps), and starts column j at -sum x + 128*U[j], U the column's total
+// of u stored after the panels (T2Tail). Per 256 multiply-adds that is 2
+// loads, 2 shifts, 8 ANDs, 8 VPMADDUBSW with a memory operand, 8 VPADDW
+// and 1.25 widening instructions, 4 broadcasts fewer; on one AMD EPYC
+// Zen 2 core (family 23 model 49, 3.3 GHz) [1x2048]x[2048x2048] went from
+// 79 to 84-87 G multiply-adds/s (8-bit 50), about 9.5 cycles per 256
+// against the 8 of its one VPMADDUBSW pipe. With
+// the broadcasts it ran at 129-141 on Zen 5 (8-bit 89-95) and 60-80 on
+// the Intel Xeon above (8-bit 55-80 with the weights in L2, 31-34 from
+// L3). Its blocks of 4 groups run unrolled: as a loop of 4 short
+// iterations the broadcast form ran at 104-112 on Zen 5.
 //
 // Gemv is the one-row product on PackW's layout (AVX2, VNNI: C[1, 64] from
 // 4 panels, each weight loaded once instead of once per 4 rows as Gemm's

@@ -68,14 +68,17 @@ func t2v64VNNI(x *uint8, w *uint8, pstride uintptr, ng uintptr, c *int32, neg in
 func t2x4x16AVX2(x *uint8, ldx uintptr, w *uint8, ng uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
 
 //go:noescape
-func t2vAVX2(x *uint8, w *uint8, pstride uintptr, ng uintptr, c *int32, neg int32, panels uintptr)
+func t2vAVX2(xs *uint8, w *uint8, pstride uintptr, ng uintptr, c *int32, neg int32, panels uintptr, tot *int32)
+
+//go:noescape
+func t2BcastAVX2(dst *uint8, x *uint8, nq uintptr)
 
 //go:noescape
 func sum32AVX2(b *uint8, n32 int) uint32
 
 func init() {
 	// int16 blocks of 8 groups: 32 steps of pairs <= 2*255*2 stay <= 32767.
-	t2Asm[NameAVX2] = t2impl{x4: t2x4x16AVX2, vn: t2vAVX2, inner: 8, sum32: sum32AVX2}
+	t2Asm[NameAVX2] = t2impl{x4: t2x4x16AVX2, vn: t2vAVX2, bcast: t2BcastAVX2, inner: 8, sum32: sum32AVX2}
 	t2Asm[NameVNNI] = t2impl{x4: t2x4x16VNNI, x4w: t2x4x64VNNI, v4: t2v64VNNI, sum32: sum32AVX2}
 }
 

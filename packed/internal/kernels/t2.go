@@ -1,9 +1,11 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -18,10 +20,16 @@ import (
 // columns hold u = 1 (code 0) for q < k, and every q >= k holds u = 0, so
 // the activations there are never multiplied by anything but zero. The
 // kernels compute sum x*u and start each row's sums at -sum_q x[q], which
-// makes the result sum x*c exactly.
+// makes the result sum x*c exactly. After the panels, at T2Tail(n, k),
+// come the column totals U[j] = sum_q u[j, q] (k for a padded column) as
+// Pad16(n) little-endian int32: a kernel that multiplies x-128 instead of
+// x (the AVX2 GEMV) puts 128*U[j] back.
 
 // T2Len returns the number of bytes PackT2 writes for an [n, k] matrix.
-func T2Len(n, k int) int { return Pad16(n) * Pad16(k) / 4 }
+func T2Len(n, k int) int { return T2Tail(n, k) + 4*Pad16(n) }
+
+// T2Tail returns the offset of the column totals in the T2 layout.
+func T2Tail(n, k int) int { return Pad16(n) * Pad16(k) / 4 }
 
 // PackT2 packs the row-major ternary codes w [n, k] into the T2 layout.
 // dst must have T2Len(n, k) bytes; it is fully overwritten. It panics on a
@@ -32,8 +40,10 @@ func PackT2(dst []uint8, w []int8, n, k int) {
 	}
 	clear(dst)
 	g := Pad16(k) / 16
+	tail := dst[T2Tail(n, k):]
 	for j := 0; j < Pad16(n); j++ {
 		base := (j/16)*g*64 + (j%16)*4
+		tot := uint32(0)
 		for q := 0; q < k; q++ {
 			u := 1
 			if j < n {
@@ -43,8 +53,10 @@ func PackT2(dst []uint8, w []int8, n, k int) {
 				}
 				u = int(c) + 1
 			}
+			tot += uint32(u)
 			dst[base+(q/16)*64+q%4] |= uint8(u) << (2 * (q % 16 / 4))
 		}
+		binary.LittleEndian.PutUint32(tail[4*j:], tot)
 	}
 }
 
@@ -57,9 +69,15 @@ type t2impl struct {
 	x4  func(x *uint8, ldx uintptr, w *uint8, g uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
 	x4w func(x *uint8, ldx uintptr, w *uint8, pstride uintptr, g uintptr, c *int32, ldc uintptr, neg *int32, inner uintptr)
 	v4  func(x *uint8, w *uint8, pstride uintptr, g uintptr, c *int32, neg int32, inner uintptr)
-	// vn, when set, replaces v4 for 1 to 4 panels (the count in its last
-	// argument): a layer of fewer than 64 columns runs it too.
-	vn func(x *uint8, w *uint8, pstride uintptr, g uintptr, c *int32, neg int32, panels uintptr)
+	// vn, when set, replaces v4 for 1 to 4 panels (the count in its
+	// seventh argument): a layer of fewer than 64 columns runs it too. It
+	// reads the row as bcast writes it and starts column j at neg +
+	// 128*tot[j] (tot: the panels' column totals, T2Tail).
+	vn func(xs *uint8, w *uint8, pstride uintptr, g uintptr, c *int32, neg int32, panels uintptr, tot *int32)
+	// bcast writes vn's row operand: dst[32q+b] = x[4q+b%4] XOR 0x80 (x-128
+	// as int8, the signed operand of VPMADDUBSW) for nq quads, a multiple
+	// of 4; a row of Pad16(k) bytes takes 8*Pad16(k).
+	bcast func(dst *uint8, x *uint8, nq uintptr)
 	// inner is the int16 block length in groups (0: no int16 sums).
 	inner int
 	// sum32 returns the sum of n32*32 bytes, or is nil.
@@ -160,12 +178,13 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 	}
 	groups := (np + 3) / 4
 	workers := splitWorkers(threads, m*np*16*kq, groups)
+	id := t2Calls.Add(1)
 	if workers == 1 {
-		t2part(d, ker, m, m4, kq/16, np, 0, groups, x, ldx, w2, c, ldc, neg)
+		t2part(d, ker, m, m4, kq/16, np, 0, groups, x, ldx, w2, c, ldc, neg, id)
 		return
 	}
 	j := t2JobFree.Get().(*t2Job)
-	*j = t2Job{d: d, ker: ker, m: m, m4: m4, g: kq / 16, np: np, x: x, ldx: ldx, w2: w2, c: c, ldc: ldc, neg: neg}
+	*j = t2Job{d: d, ker: ker, m: m, m4: m4, g: kq / 16, np: np, x: x, ldx: ldx, w2: w2, c: c, ldc: ldc, neg: neg, id: id}
 	runSplit(j, groups, workers)
 	*j = t2Job{}
 	t2JobFree.Put(j)
@@ -182,12 +201,17 @@ type t2Job struct {
 	c            []int32
 	ldc          int
 	neg          []int32
+	id           uint64 // the call's number (t2Calls)
 }
+
+// t2Calls numbers GemmT2's calls, so that a goroutine writes a call's
+// one-row operands once however many chunks it runs (t2run).
+var t2Calls atomic.Uint64
 
 var t2JobFree = sync.Pool{New: func() any { return new(t2Job) }}
 
 func (j *t2Job) runGroups(q0, q1 int) {
-	t2part(j.d, j.ker, j.m, j.m4, j.g, j.np, q0, q1, j.x, j.ldx, j.w2, j.c, j.ldc, j.neg)
+	t2part(j.d, j.ker, j.m, j.m4, j.g, j.np, q0, q1, j.x, j.ldx, j.w2, j.c, j.ldc, j.neg, j.id)
 }
 
 // splitWorkers is the number of goroutines (caller included) a product of
@@ -215,13 +239,13 @@ const splitMinWork = 1 << 21
 
 // t2part computes GemmT2's panel groups [q0, q1): rows [0, m4) on the
 // decoded path, the others on the direct kernels; g is the group count
-// of a panel.
-func t2part(d t2dec, ker t2impl, m, m4, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int, neg []int32) {
+// of a panel, id the call's number.
+func t2part(d t2dec, ker t2impl, m, m4, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int, neg []int32, id uint64) {
 	if m4 > 0 {
 		t2DecRun(d, ker, m4, g, np, q0, q1, x, ldx, w2, c, ldc, neg)
 	}
 	if m4 < m {
-		t2run(ker, m-m4, g, np, q0, q1, x[m4*ldx:], ldx, w2, c[m4*ldc:], ldc, neg[m4:])
+		t2run(ker, m-m4, g, np, q0, q1, x[m4*ldx:], ldx, w2, c[m4*ldc:], ldc, neg[m4:], id)
 	}
 }
 
@@ -260,9 +284,17 @@ func putUint8s(b *[]uint8) { uint8Pool.Put(b) }
 // rowChunkMax is the capacity of the pooled row-sum buffers.
 const rowChunkMax = 256
 
-// t2run computes the panel groups [q0, q1) (4 panels each) for all rows.
-func t2run(k t2impl, m, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int, neg []int32) {
+// t2run computes the panel groups [q0, q1) (4 panels each) for all rows
+// of call id.
+func t2run(k t2impl, m, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []int32, ldc int, neg []int32, id uint64) {
 	pstride := g * 64
+	tail := np * pstride // T2Tail
+	var xs []uint8       // [m%4, 128*g]: vn's operands of rows m&^3 .. m-1
+	if r0 := m &^ 3; k.vn != nil && r0 < m {
+		b := getRowOps(k, id, x[r0*ldx:], ldx, m-r0, g)
+		defer rowOpsPool.Put(b)
+		xs = b.xs
+	}
 	for q := q0; q < q1; q++ {
 		p0, p1 := 4*q, min(4*q+4, np)
 		i := 0
@@ -278,7 +310,8 @@ func t2run(k t2impl, m, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []i
 		}
 		for ; i < m; i++ {
 			if k.vn != nil {
-				k.vn(&x[i*ldx], &w2[p0*pstride], uintptr(pstride), uintptr(g), &c[i*ldc+p0*16], neg[i], uintptr(p1-p0))
+				tot := (*int32)(unsafe.Pointer(&w2[tail+4*16*p0]))
+				k.vn(&xs[(i&3)*128*g], &w2[p0*pstride], uintptr(pstride), uintptr(g), &c[i*ldc+p0*16], neg[i], uintptr(p1-p0), tot)
 				continue
 			}
 			if p1-p0 == 4 && k.v4 != nil {
@@ -298,6 +331,38 @@ func t2run(k t2impl, m, g, np, q0, q1 int, x []uint8, ldx int, w2 []uint8, c []i
 			putInt32s(tb)
 		}
 	}
+}
+
+// rowOps holds vn's operands of up to 3 rows of call id.
+type rowOps struct {
+	xs []uint8
+	id uint64
+}
+
+// rowOpsPool is per P, so a goroutine that runs several chunks of a call
+// mostly gets back the operands it wrote for the first: writing them
+// (8 bytes for every activation) per chunk cost 9% of a split 2048x2048
+// GEMV, and a helper that read the caller's would fetch them from the
+// other core.
+var rowOpsPool = sync.Pool{New: func() any { return new(rowOps) }}
+
+// getRowOps returns a pooled rowOps holding vn's operands of the rows
+// rows of x (stride ldx, 16*g bytes each) of call id, writing them unless
+// it already does.
+func getRowOps(k t2impl, id uint64, x []uint8, ldx, rows, g int) *rowOps {
+	b := rowOpsPool.Get().(*rowOps)
+	n := rows * 128 * g
+	if b.id == id && len(b.xs) == n {
+		return b
+	}
+	if cap(b.xs) < n {
+		b.xs = make([]uint8, n)
+	}
+	b.xs, b.id = b.xs[:n], id
+	for i := 0; i < rows; i++ {
+		k.bcast(&b.xs[i*128*g], &x[i*ldx], uintptr(4*g))
+	}
+	return b
 }
 
 // sumBytes returns the sum of b.

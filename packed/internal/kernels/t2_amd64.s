@@ -542,27 +542,34 @@ t2x4x16avx2loop:
 	VZEROUPPER
 	RET
 
-// func t2vAVX2(x *uint8, w *uint8, pstride uintptr, ng uintptr, c *int32, neg int32, panels uintptr)
-// One row, 1 to 4 panels pstride bytes apart, one panel at a time. Each group is
-// decoded with one shift per 32 bytes: steps 0 and 2 are b & 3 and (b >> 4)
-// & 3 (u), steps 1 and 3 b & 12 and (b >> 4) & 12 (4u). The u products add
-// into int16 sums A (pairs <= 2*255*2, 2 a group: 16 groups), the 4u
-// products into B (pairs <= 2*255*8: 4 groups); B widens into the int32
-// sums with VPMADDWD by 1 every 4 groups, A by 4 every 16, so the int32
-// sums hold 4 * (neg + sum x*u) and a final arithmetic shift by 2 is exact.
-// Per group and panel (256 multiply-adds): 2 shifts, 8 ANDs, 8 VPMADDUBSW,
-// 8 VPADDW and 1.25 widening ops, against 30.5 with a shift per step. A
-// block of 4 groups runs unrolled (with a loop of 4 short iterations the
-// kernel ran at 104-112 G multiply-adds/s on Zen 5, unrolled at 140); the
-// last block of a panel may have fewer.
-TEXT ·t2vAVX2(SB), NOSPLIT, $0-56
-	MOVQ x+0(FP), R8
+// func t2vAVX2(xs *uint8, w *uint8, pstride uintptr, ng uintptr, c *int32, neg int32, panels uintptr, tot *int32)
+// One row, 1 to 4 panels pstride bytes apart, one panel at a time. The row
+// comes as xs (t2BcastAVX2): x-128 as int8, each quad of k repeated 8
+// times, so every product is one VPMADDUBSW of the decoded weights
+// (unsigned) by a memory operand (signed) with no broadcast; column j
+// starts at neg + 128*tot[j], which puts back the 128*u taken off every
+// product. Each group is decoded with one shift per 32 bytes: steps 0
+// and 2 are b & 3 and (b >> 4) & 3 (u), steps 1 and 3 b & 12 and (b >> 4)
+// & 12 (4u). The u products add into int16 sums A (|pair| <= 2*128*2, 2 a
+// group: 16 groups), the 4u products into B (|pair| <= 2*128*8: 4
+// groups); B widens into the int32 sums with VPMADDWD by 1 every 4
+// groups, A by 4 every 16, so the int32 sums hold 4 * (neg + 128*tot +
+// sum (x-128)*u) and a final arithmetic shift by 2 is exact. Per group and
+// panel (256 multiply-adds): 2 loads, 2 shifts, 8 ANDs, 8 VPMADDUBSW
+// with their loads and 8 VPADDW, 4 broadcasts fewer than with x itself
+// (which must be the unsigned operand, a register). A block of 4 groups
+// runs unrolled; the last block of a panel may have fewer.
+TEXT ·t2vAVX2(SB), NOSPLIT, $0-64
+	MOVQ xs+0(FP), R8
 	MOVQ w+8(FP), R13
 	MOVQ pstride+16(FP), R12
 	MOVQ ng+24(FP), R11
 	MOVQ c+32(FP), DX
 	MOVL neg+40(FP), BX
+	MOVQ tot+56(FP), R14
 	SHLL $2, BX
+	VMOVQ BX, X14
+	VPBROADCASTD X14, Y14 // 4*neg
 	MOVL $0x03030303, AX
 	VMOVQ AX, X6
 	VPBROADCASTD X6, Y6
@@ -577,9 +584,13 @@ t2vavx2panel:
 	MOVQ R8, SI
 	MOVQ R13, DI
 	MOVQ R11, CX
-	VMOVQ BX, X4
-	VPBROADCASTD X4, Y4
-	VMOVDQA Y4, Y5
+	VMOVDQU (R14), Y4
+	VMOVDQU 32(R14), Y5
+	VPSLLD $9, Y4, Y4 // 4*128*tot
+	VPSLLD $9, Y5, Y5
+	VPADDD Y14, Y4, Y4
+	VPADDD Y14, Y5, Y5
+	ADDQ $64, R14
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -597,168 +608,148 @@ t2vavx2loop:
 	VMOVDQU 32(DI), Y11
 	VPSRLW $4, Y10, Y12
 	VPSRLW $4, Y11, Y13
-	VPBROADCASTD 0(SI), Y14
 	VPAND Y6, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 0(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 0(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 4(SI), Y14
 	VPAND Y7, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 32(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 32(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
-	VPBROADCASTD 8(SI), Y14
 	VPAND Y6, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 64(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 64(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 12(SI), Y14
 	VPAND Y7, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 96(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 96(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
 	VMOVDQU 64(DI), Y10
 	VMOVDQU 96(DI), Y11
 	VPSRLW $4, Y10, Y12
 	VPSRLW $4, Y11, Y13
-	VPBROADCASTD 16(SI), Y14
 	VPAND Y6, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 128(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 128(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 20(SI), Y14
 	VPAND Y7, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 160(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 160(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
-	VPBROADCASTD 24(SI), Y14
 	VPAND Y6, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 192(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 192(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 28(SI), Y14
 	VPAND Y7, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 224(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 224(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
 	VMOVDQU 128(DI), Y10
 	VMOVDQU 160(DI), Y11
 	VPSRLW $4, Y10, Y12
 	VPSRLW $4, Y11, Y13
-	VPBROADCASTD 32(SI), Y14
 	VPAND Y6, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 256(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 256(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 36(SI), Y14
 	VPAND Y7, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 288(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 288(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
-	VPBROADCASTD 40(SI), Y14
 	VPAND Y6, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 320(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 320(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 44(SI), Y14
 	VPAND Y7, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 352(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 352(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
 	VMOVDQU 192(DI), Y10
 	VMOVDQU 224(DI), Y11
 	VPSRLW $4, Y10, Y12
 	VPSRLW $4, Y11, Y13
-	VPBROADCASTD 48(SI), Y14
 	VPAND Y6, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 384(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 384(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 52(SI), Y14
 	VPAND Y7, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 416(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 416(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
-	VPBROADCASTD 56(SI), Y14
 	VPAND Y6, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 448(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 448(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 60(SI), Y14
 	VPAND Y7, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 480(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 480(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
 	ADDQ $256, DI
-	ADDQ $64, SI
+	ADDQ $512, SI
 	JMP t2vavx2blockend
 t2vavx2one:
 	VMOVDQU (DI), Y10
 	VMOVDQU 32(DI), Y11
 	VPSRLW $4, Y10, Y12
 	VPSRLW $4, Y11, Y13
-	VPBROADCASTD 0(SI), Y14
 	VPAND Y6, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 0(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 0(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 4(SI), Y14
 	VPAND Y7, Y10, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 32(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y11, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 32(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
-	VPBROADCASTD 8(SI), Y14
 	VPAND Y6, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 64(SI), Y15, Y15
 	VPADDW Y15, Y0, Y0
 	VPAND Y6, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 64(SI), Y15, Y15
 	VPADDW Y15, Y1, Y1
-	VPBROADCASTD 12(SI), Y14
 	VPAND Y7, Y12, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 96(SI), Y15, Y15
 	VPADDW Y15, Y2, Y2
 	VPAND Y7, Y13, Y15
-	VPMADDUBSW Y15, Y14, Y15
+	VPMADDUBSW 96(SI), Y15, Y15
 	VPADDW Y15, Y3, Y3
 	ADDQ $64, DI
-	ADDQ $16, SI
+	ADDQ $128, SI
 	DECQ AX
 	JNZ t2vavx2one
 t2vavx2blockend:
@@ -792,6 +783,36 @@ t2vavx2nowiden:
 	ADDQ R12, R13
 	DECQ R9
 	JNZ t2vavx2panel
+	VZEROUPPER
+	RET
+
+// func t2BcastAVX2(dst *uint8, x *uint8, nq uintptr)
+// dst[32q+b] = x[4q+b%4] XOR 0x80 (x-128 as int8) for q < nq, a multiple
+// of 4: the row operand of t2vAVX2.
+TEXT ·t2BcastAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ nq+16(FP), CX
+	MOVL $0x80808080, AX
+	VMOVQ AX, X4
+	VPBROADCASTD X4, Y4
+t2bcastloop:
+	VPBROADCASTD 0(SI), Y0
+	VPBROADCASTD 4(SI), Y1
+	VPBROADCASTD 8(SI), Y2
+	VPBROADCASTD 12(SI), Y3
+	VPXOR Y4, Y0, Y0
+	VPXOR Y4, Y1, Y1
+	VPXOR Y4, Y2, Y2
+	VPXOR Y4, Y3, Y3
+	VMOVDQU Y0, 0(DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	ADDQ $16, SI
+	ADDQ $128, DI
+	SUBQ $4, CX
+	JNZ t2bcastloop
 	VZEROUPPER
 	RET
 

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -112,6 +113,34 @@ func TestGemmT2PanicsOnShortRowStride(t *testing.T) {
 		}
 	}()
 	GemmT2(1, 1, 1, 17, make([]uint8, 32), 20, make([]uint8, T2Len(1, 17)), make([]int32, 16), 16)
+}
+
+// TestPackT2Totals: after the panels PackT2 stores every column's sum of
+// u = code+1 (k for a padded column) as little-endian int32.
+func TestPackT2Totals(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	for _, s := range []struct{ n, k int }{{1, 1}, {3, 17}, {17, 3}, {16, 16}, {129, 65}} {
+		_, w := randProblem(r, 1, s.n, s.k, Pad16(s.k), 255, 1)
+		w2 := make([]uint8, T2Len(s.n, s.k))
+		PackT2(w2, w, s.n, s.k)
+		tail := w2[T2Tail(s.n, s.k):]
+		if len(tail) != 4*Pad16(s.n) {
+			t.Fatalf("n=%d k=%d: %d tail bytes, want %d", s.n, s.k, len(tail), 4*Pad16(s.n))
+		}
+		for j := 0; j < Pad16(s.n); j++ {
+			want := s.k
+			if j < s.n {
+				want = 0
+				for q := 0; q < s.k; q++ {
+					want += int(w[j*s.k+q]) + 1
+				}
+			}
+			got := int(binary.LittleEndian.Uint32(tail[4*j:]))
+			if got != want {
+				t.Fatalf("n=%d k=%d: column %d total %d, want %d", s.n, s.k, j, got, want)
+			}
+		}
+	}
 }
 
 // BenchmarkGemvT2 is the ternary GEMV [1x2048]x[2048x2048] on one thread,

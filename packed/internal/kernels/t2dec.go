@@ -67,7 +67,7 @@ func t2DecRun(d t2dec, k t2impl, m4, g, np, q0, q1 int, x []uint8, ldx int, w2 [
 	for q := q0; q < q1; q++ {
 		p0 := 4 * q
 		if p0+4 > np {
-			t2run(k, m4, g, np, q, q+1, x, ldx, w2, c, ldc, neg)
+			t2run(k, m4, g, np, q, q+1, x, ldx, w2, c, ldc, neg, 0) // whole row blocks: no one-row operands
 			continue
 		}
 		for g0 := 0; g0 < g; g0 += bg {
