@@ -57,6 +57,11 @@
 // rate, which is the FMA peak (BenchmarkMicroKernel), and their 64- and
 // 48-column B slivers stream fewer A bytes from L2 per FMA. 6×64r is the
 // best kernel and 8×48r the second (N = 784 pads to 816 columns, not 832).
+// Intel CPUs with AVX-512 other than Xeon Sapphire and Emerald Rapids
+// (family 6 models 143 and 207, where 14×32 is first and 6×64r backs it
+// for C split by columns) also put 6×64r first, with no second kernel:
+// on a Xeon that KVM reports as family 6 model 167 it was ahead of 14×32
+// at every training shape on one and two threads.
 //
 // In auto mode (the default) Gemm may pick a second kernel per call
 // (pickKernel): on a CPU where it multiplies at the same rate (AMD Zen 4

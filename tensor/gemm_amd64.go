@@ -3,7 +3,7 @@
 package tensor
 
 import (
-	"strconv"
+	"fmt"
 	"strings"
 
 	"github.com/resq-dev/resq/internal/host"
@@ -50,13 +50,15 @@ func newAsmKernel(name string, fn asmKernel, mr, nr, kc, mc, nc int) *microKerne
 // training shapes (C split by columns). On AMD Zen 5 (family 26) the
 // 8×48 register-broadcast kernel backs the 6×64 one for any shape it
 // pads less: N = 784 pads to 816 columns against 832, and the two run at
-// the same rate (see archKernels). On Intel CPUs with AVX-512 the
-// register-broadcast 6×64 kernel backs the embedded-broadcast 14×32 one
-// for C split by columns: it pads M = 100 and 128 to 102 and 132 rows
-// where 14×32 pads them to 112 and 140, and it was measured 3-11% faster
-// at those training shapes on a Xeon Sapphire Rapids (family 6 model 207,
-// one and two threads), while 14×32 stays ahead where M is large. CPUs
-// with two 512-bit FMA units run AVX2 at half rate.
+// the same rate (see archKernels). On Intel Xeon Sapphire and Emerald
+// Rapids (intelSPR) the register-broadcast 6×64 kernel backs the
+// embedded-broadcast 14×32 one for C split by columns: it pads M = 100
+// and 128 to 102 and 132 rows where 14×32 pads them to 112 and 140, and
+// it was measured 3-11% faster at those training shapes on an Emerald
+// Rapids (family 6 model 207, one and two threads), while 14×32 stays
+// ahead where M is large. Other Intel CPUs with AVX-512 run 6×64 first
+// for every shape (archKernels) and need no second kernel. CPUs with two
+// 512-bit FMA units run AVX2 at half rate.
 func archAltKernel() (name string, anyShape bool) {
 	switch {
 	case !cpu.X86.HasAVX512F:
@@ -65,7 +67,7 @@ func archAltKernel() (name string, anyShape bool) {
 		return "avx2-6x16", false
 	case amdFamily() >= 26:
 		return "avx512-8x48r", true
-	case intel():
+	case intelSPR():
 		return "avx512-6x64r", false
 	}
 	return "", false
@@ -74,23 +76,37 @@ func archAltKernel() (name string, anyShape bool) {
 // intel reports whether the CPU is an Intel one.
 func intel() bool { return strings.Contains(host.CPU(), "Intel") }
 
+// intelSPR reports an Intel Xeon Sapphire Rapids (family 6 model 143) or
+// Emerald Rapids (model 207), the Intel CPUs 14×32 was measured best on.
+func intelSPR() bool {
+	f, m := cpuFamilyModel()
+	return intel() && f == 6 && (m == 143 || m == 207)
+}
+
 // amdFamily returns the CPU family of an AMD processor (25: Zen 3 and
 // Zen 4, 26: Zen 5), 0 for other vendors or when it is not known.
 func amdFamily() int {
-	c := host.CPU()
-	if !strings.Contains(c, "AMD") {
+	if !strings.Contains(host.CPU(), "AMD") {
 		return 0
 	}
-	_, f, ok := strings.Cut(c, "(family ")
+	f, _ := cpuFamilyModel()
+	return f
+}
+
+// cpuFamilyModel parses the "(family F model M)" host.CPU appends to the
+// model name; zeros when it is absent.
+func cpuFamilyModel() (family, model int) { return familyModel(host.CPU()) }
+
+// familyModel parses the "(family F model M)" at the end of a CPU name.
+func familyModel(name string) (family, model int) {
+	_, rest, ok := strings.Cut(name, "(family ")
 	if !ok {
-		return 0
+		return 0, 0
 	}
-	f, _, _ = strings.Cut(f, " ")
-	n, err := strconv.Atoi(f)
-	if err != nil {
-		return 0
+	if _, err := fmt.Sscanf(rest, "%d model %d)", &family, &model); err != nil {
+		return 0, 0
 	}
-	return n
+	return family, model
 }
 
 // archKernels returns the assembly kernels this CPU supports, best first.
@@ -113,10 +129,15 @@ func amdFamily() int {
 // kernels, untuned.
 //
 // On Intel CPUs (48 KiB L1) 14×32 takes K panels of up to 320 (a 40 KiB
-// B sliver): on a Xeon Sapphire Rapids (family 6 model 207) that made the
+// B sliver): on a Xeon Emerald Rapids (family 6 model 207) that made the
 // two-thread 1024³ product 4-12% faster than K = 192 (three runs, the
 // kernels taking turns in one process) and left the training shapes
-// unchanged within noise.
+// unchanged within noise. Intel CPUs other than Sapphire and Emerald
+// Rapids put the register-broadcast kernels first: on a Xeon that KVM
+// reports as family 6 model 167 (AVX-512 with VNNI, FP16 and AMX; 2 MiB
+// L2 per core) 6×64 with its Zen 5 blocking beat 14×32 at all eight
+// training shapes of resq bench gemm, by 7-23% on one thread and 5-15%
+// on two, and K panels of 256 or 320 and MC = 288 gained nothing.
 func archKernels() []*microKernel {
 	var ks []*microKernel
 	if cpu.X86.HasAVX512F {
@@ -134,7 +155,7 @@ func archKernels() []*microKernel {
 			newAsmKernel("avx512-6x64r", sgemmAVX512_6x64r, 6, 64, 192, 144, 4096),
 			newAsmKernel("avx512-8x48r", sgemmAVX512_8x48r, 8, 48, 192, 128, 4080),
 		}
-		if amdFamily() >= 26 {
+		if amdFamily() >= 26 || intel() && !intelSPR() {
 			ks = append(append(ks, reg...), emb...)
 		} else {
 			ks = append(append(ks, emb...), reg...)
