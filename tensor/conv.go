@@ -255,6 +255,7 @@ type convJob struct {
 	bias                []float32 // convFwd: added per image when non-nil
 	db                  []float32 // convBwdFilter: the bias gradient, when wanted
 	pix                 bool      // convFwd: pixel-major (runForwardPix)
+	direct              bool      // pix with A read unpacked (forwardDirect)
 	padded              bool      // gradients: im2col/col2im through the padded image (im2col_pad.go)
 	mrows               int       // convBwdFilter: rows of dw^T, crs (+1 with db)
 	filterT             bool      // convBwdFilter: dw^T = col * dy^T (else dw = dy * col^T)
@@ -366,8 +367,9 @@ func (j *convJob) do() int {
 	// pack them once for the call.
 	switch j.op {
 	case convFwd:
-		if kern := convKernel(j.ohw, g.K); g.usePixelMajor(kern) {
+		if kern := directOr(convKernel(j.ohw, g.K), g); g.usePixelMajor(kern) {
 			j.kern, j.pix = kern, true
+			j.direct = g.useDirect(kern)
 			j.ws.offs = convTapOffsets(j.ws.offs, g)
 			j.ws.pb = prepackB(kern, j.ws.pb, true, j.w, j.crs, j.crs, g.K)
 			break

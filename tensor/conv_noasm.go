@@ -52,3 +52,12 @@ func convPackT8(dst []float32, ldd int, xb []float32, base int, offs []int32, n 
 
 // transposeBias is nil without assembly (no kernel has a transpose).
 var transposeBias func(blocks int, src *float32, lds int, dst *float32, ldd int, bias *float32)
+
+// convDirectKernel is false without assembly: A is always packed.
+func convDirectKernel(kern *microKernel) bool { return false }
+
+// convDirectTile is never called without assembly (convDirectKernel is
+// false).
+func convDirectTile(offs []int32, x, b, c []float32, ldc int, load bool) {
+	panic("tensor: convDirectTile without assembly")
+}

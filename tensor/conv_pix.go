@@ -235,6 +235,11 @@ func (j *convJob) runForwardPix(t, lo, hi int) {
 		// L2 when the kernel reads it (the whole of A, 634 KB for the
 		// MNIST CNN's second layer, is not). The sum is the one
 		// gemmSerial forms over the panels of a single call.
+		if j.direct {
+			j.forwardDirect(yt, xp, kc)
+			unpackPixelMajor(j.out[n*g.K*ohw:], yt, j.bias, ohw, g.K, j.kern.transpose)
+			continue
+		}
 		for pc := 0; pc < crs; pc += kc {
 			kp := min(kc, crs-pc)
 			w.pa = packConvA(w.pa, xp, j.ws.offs[pc:pc+kp], g, j.kern)
@@ -245,6 +250,56 @@ func (j *convJob) runForwardPix(t, lo, hi int) {
 			gemmSerial(j.kern, w.pa, j.ws.pb[nR*pc:], false, false, ohw, g.K, kp, 1, nil, 0, nil, 0, beta, yt, g.K)
 		}
 		unpackPixelMajor(j.out[n*g.K*ohw:], yt, j.bias, ohw, g.K, j.kern.transpose)
+	}
+}
+
+// useDirect reports whether the pixel-major forward with kern can skip
+// packing A (forwardDirect): a kernel with a direct form whose slivers
+// tile every output row (OW a multiple of mr) and whose B slivers tile K.
+func (g ConvGeom) useDirect(kern *microKernel) bool {
+	return !convPackAlways && convDirectKernel(kern) && g.OutW()%kern.mr == 0 && g.K%kern.nr == 0
+}
+
+// directOr returns, in auto mode, a kernel with a direct form (forwardDirect)
+// for the pixel-major forward of g when one exists and pads the GEMM
+// [OH*OW, K] to no more work than kern; otherwise kern.
+func directOr(kern *microKernel, g ConvGeom) *microKernel {
+	if !autoMode.Load() {
+		return kern
+	}
+	m, n := g.OutH()*g.OutW(), g.K
+	work := func(k *microKernel) int { return roundUp(m, k.mr) * roundUp(n, k.nr) }
+	for _, k := range kernels {
+		if g.useDirect(k) && work(k) <= work(kern) {
+			return k
+		}
+	}
+	return kern
+}
+
+// convPackAlways, set by tests and benchmarks, keeps the pixel-major
+// forward on packed A.
+var convPackAlways bool
+
+// forwardDirect sets yt [OH*OW, K] to col^T * w^T for the padded image xp
+// as runForwardPix's packed path does, K panel by K panel of kc taps with
+// the same sums, but each tile reads its A sliver, mr pixels of one output
+// row, straight from xp (convDirectTile): no A is packed.
+func (j *convJob) forwardDirect(yt, xp []float32, kc int) {
+	g, ohw, crs := j.g, j.ohw, j.crs
+	mr, nr := j.kern.mr, j.kern.nr
+	ow, wp := g.OutW(), g.W+2*g.Pad
+	for pc := 0; pc < crs; pc += kc {
+		kp := min(kc, crs-pc)
+		offs := j.ws.offs[pc : pc+kp]
+		bp := j.ws.pb[g.K*pc:] // the panel's K/nr slivers, kp*nr each
+		for jr := 0; jr < g.K; jr += nr {
+			bs := bp[jr*kp : (jr+nr)*kp]
+			for q := 0; q < ohw; q += mr {
+				base := (q/ow)*wp + q%ow
+				convDirectTile(offs, xp[base:], bs, yt[q*g.K+jr:], g.K, pc > 0)
+			}
+		}
 	}
 }
 

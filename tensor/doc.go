@@ -116,7 +116,14 @@
 // AVX2 or AVX-512, stride-1 forward convolutions (and data gradients run
 // as forward ones, conv_data.go) run pixel-major with A packed straight
 // from the zero-padded image, never writing the im2col matrix
-// (conv_pix.go).
+// (conv_pix.go). With the AVX-512 14×32 kernel, where 14-pixel slivers
+// tile every output row and 32-column slivers the output channels (the
+// MNIST CNN: OW = 28 and 14), A is not packed at all: each tile reads its
+// 14 pixels of one output row straight from the padded image at the tap
+// offsets (convDirect14x32AVX512, forwardDirect), the same sums as the
+// packed path bit for bit (TestConvDirectMatchesPacked); auto mode takes
+// that kernel for a pixel-major forward when it pads the GEMM to no more
+// work than the kernel convKernel picks (directOr).
 //
 // # Mutation
 //
