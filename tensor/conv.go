@@ -260,6 +260,7 @@ type convJob struct {
 	mrows               int       // convBwdFilter: rows of dw^T, crs (+1 with db)
 	filterT             bool      // convBwdFilter: dw^T = col * dy^T (else dw = dy * col^T)
 	packT               bool      // convBwdFilter: A packed from the padded image (conv_filter.go)
+	directF             bool      // packT with A read unpacked (filterDirect)
 	ohw, crs, chw, kcrs int
 	parts               int          // goroutines
 	chunks              int          // image ranges (>= parts)
@@ -357,7 +358,8 @@ func (j *convJob) do() int {
 		} else {
 			j.kern = convKernel(g.K, j.crs)
 		}
-		j.packT = !convFilterIm2col && g.usePackT(j.kern, j.filterT)
+		j.directF = !convFilterIm2col && !convPackAlways && j.filterT && g.useDirectFilter(j.kern)
+		j.packT = !convFilterIm2col && (j.directF || g.usePackT(j.kern, j.filterT))
 		if j.packT {
 			j.ws.offs = convTapOffsets(j.ws.offs, g)
 			j.ws.toffs = convFilterOffsets(j.ws.toffs, j.ws.offs, j.mrows, packTWidth(j.kern, j.filterT), g)

@@ -32,3 +32,37 @@ func convDirectTile(offs []int32, x, b, c []float32, ldc int, load bool) {
 	_ = c[13*ldc+31]
 	convDirect14x32AVX512(k, &offs[0], &x[0], &b[0], &c[0], ldc, load)
 }
+
+// convFilter6x64rAVX512 computes one 6×64 tile of the transposed filter
+// gradient dw^T = col * dy^T straight from the padded image, col
+// unpacked: for i < 6, j < 64,
+//
+//	c[i*ldc+j] = Σ_{t<n} x[offs[i]+pix(t)] * b[t*64+j]   (+= c[i*ldc+j] when load)
+//
+// where pix walks n pixels of the padded image from x: one float on,
+// and after each output row's last pixel (left pixels into the first row,
+// ow into the later ones) jump more bytes, the padding columns. Each sum
+// runs over t in order with one FMA a step, the sums sgemmAVX512_6x64r
+// forms on the packed col sliver (alpha 1), so both give the same bits.
+//
+//go:noescape
+func convFilter6x64rAVX512(n, left, ow, jump int, x *float32, offs *int32, b *float32, c *float32, ldc int, load bool)
+
+// convDirectFilterKernel reports whether the transposed filter gradient
+// can read kern's A slivers straight from the padded image: the AVX-512
+// 6×64 register-broadcast kernel.
+func convDirectFilterKernel(kern *microKernel) bool {
+	return hasPackAVX512 && kern.mr == 6 && kern.nr == 64 && kern.name == "avx512-6x64r"
+}
+
+// convFilterTile is convFilter6x64rAVX512 on slices, for the n pixels of
+// the padded image from pixel q0 of output rows ow wide (row stride wp):
+// x is the buffer the tap offsets offs index from pixel (0, 0). The caller
+// has checked that x holds every float read; it checks b and c.
+func convFilterTile(n, q0, ow, wp int, x []float32, offs []int32, b, c []float32, ldc int, load bool) {
+	_ = offs[5]
+	_ = b[64*n-1]
+	_ = c[5*ldc+63]
+	base := (q0/ow)*wp + q0%ow
+	convFilter6x64rAVX512(n, ow-q0%ow, ow, 4*(wp-ow), &x[base], &offs[0], &b[0], &c[0], ldc, load)
+}

@@ -63,3 +63,57 @@ func TestConvDirectMatchesPacked(t *testing.T) {
 		}
 	}
 }
+
+// TestConvDirectFilterMatchesPacked checks the transposed filter gradient
+// that reads col straight from the padded image (filterDirect) bit for
+// bit against col packed by im2col (the same kernel), with and without
+// the bias gradient, over K panels that end inside an output row, several
+// B slivers and a last sliver of fewer than 6 rows.
+func TestConvDirectFilterMatchesPacked(t *testing.T) {
+	kern := findKernel("avx512-6x64r")
+	if kern == nil || !convDirectFilterKernel(kern) {
+		t.Skip("no direct filter-gradient kernel on this CPU")
+	}
+	prev, err := SetKernel(kern.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer SetKernel(prev)
+	rng := rand.New(rand.NewPCG(22, 22))
+	var ws ConvWork
+	for _, g := range []ConvGeom{
+		{N: 3, C: 32, H: 14, W: 14, K: 64, R: 5, S: 5, Stride: 1, Pad: 2},
+		{N: 2, C: 3, H: 5, W: 9, K: 64, R: 3, S: 3, Stride: 1, Pad: 1},
+		{N: 3, C: 8, H: 20, W: 20, K: 128, R: 3, S: 3, Stride: 1, Pad: 1},
+		{N: 1, C: 1, H: 1, W: 1, K: 64, R: 1, S: 1, Stride: 1},
+	} {
+		crs := g.C * g.R * g.S
+		if !g.useDirectFilter(kern) || !filterTransposed(g, crs, g.K) {
+			t.Fatalf("%+v: direct filter gradient not taken", g)
+		}
+		for _, th := range []int{1, 2} {
+			prevT := SetThreads(th)
+			name := fmt.Sprintf("%+v threads=%d", g, th)
+			ohw := g.OutH() * g.OutW()
+			x := randSlice(rng, g.N*g.C*g.H*g.W)
+			dy := randSlice(rng, g.N*g.K*ohw)
+			dw, dwp := make([]float32, g.K*crs), make([]float32, g.K*crs)
+			db, dbp := make([]float32, g.K), make([]float32, g.K)
+			ConvBackwardFilterBias(dw, db, dy, x, g, &ws)
+			convPackAlways = true
+			ConvBackwardFilterBias(dwp, dbp, dy, x, g, &ws)
+			convPackAlways = false
+			sameBits(t, "filter gradient "+name, dw, dwp)
+			sameBits(t, "bias gradient "+name, db, dbp)
+			ConvBackwardFilter(dw, dy, x, g, &ws)
+			convPackAlways = true
+			ConvBackwardFilter(dwp, dy, x, g, &ws)
+			convPackAlways = false
+			sameBits(t, "filter gradient without bias "+name, dw, dwp)
+			dwr := make([]float32, len(dw))
+			ConvBackwardFilterRef(dwr, dy, x, g)
+			checkClose(t, "filter gradient vs reference "+name, dw, dwr, g.N*ohw)
+			SetThreads(prevT)
+		}
+	}
+}

@@ -149,6 +149,10 @@ func (j *convJob) runFilterPackT(t, chunk, lo, hi int) {
 			beta = 0
 		}
 		dyi := j.in[i*g.K*ohw:]
+		if j.directF {
+			j.filterDirect(acc, w, dyi, beta)
+			continue
+		}
 		if j.filterT {
 			w.pa = packConvAT(w.pa, w.fx, j.ws.toffs, g, j.kern, j.kern.mr)
 			// acc [M, K] += A [M, OHW] * dy[i]^T [OHW, K], A prepacked
@@ -163,6 +167,62 @@ func (j *convJob) runFilterPackT(t, chunk, lo, hi int) {
 			// acc[:, c0:c1] [K, c1-c0] += dy[i] [K, OHW] * col^T
 			// [OHW, c1-c0], both prepacked
 			gemmSerial(j.kern, w.pdy, w.pa, false, false, g.K, c1-c0, ohw, 1, nil, 0, nil, 0, beta, acc[c0:], m)
+		}
+	}
+}
+
+// useDirectFilter reports whether the transposed filter gradient with
+// kern can skip packing col (filterDirect): a kernel with a direct form,
+// stride 1, K a multiple of its nr in one column block, and offsets into convFilterBuf's buffer that fit int32.
+func (g ConvGeom) useDirectFilter(kern *microKernel) bool {
+	n := int64(g.C) * int64(g.H+2*g.Pad) * int64(g.W+2*g.Pad)
+	return convDirectFilterKernel(kern) && g.Stride == 1 && g.K%kern.nr == 0 && g.K <= kern.nc && 3*n < 1<<31
+}
+
+// filterDirect adds col * dy^T [M, K] for one image into acc, dy^T
+// packed (dyi is dy [K, OH*OW]) and col read straight from the image in
+// w.fx (convFilterBuf, rows at j.ws.toffs): the K panels of pixels,
+// tiles and sums of gemmSerial on col packed, so the same bits, with
+// beta 0 or 1 as there.
+func (j *convJob) filterDirect(acc []float32, w *convWorker, dyi []float32, beta float32) {
+	g, ohw, kern := j.g, j.ohw, j.kern
+	m, mr, nr := j.mrows, kern.mr, kern.nr
+	oh, ow, wp := g.OutH(), g.OutW(), g.W+2*g.Pad
+	maxo := int32(0)
+	for _, o := range j.ws.toffs {
+		maxo = max(maxo, o)
+	}
+	_ = w.fx[int(maxo)+(oh-1)*wp+ow-1] // the furthest float a tile reads
+	w.pdy = prepackB(kern, w.pdy, true, dyi, ohw, ohw, g.K)
+	if cap(w.yt) < mr*nr {
+		w.yt = make([]float32, mr*nr)
+	}
+	tile := w.yt[:mr*nr]
+	KC := panelK(kern, ohw)
+	for pc := 0; pc < ohw; pc += KC {
+		kc := min(KC, ohw-pc)
+		load := pc > 0 || beta != 0
+		for jr := 0; jr < g.K; jr += nr {
+			bs := w.pdy[g.K*pc+jr*kc:][:kc*nr]
+			for i0 := 0; i0 < m; i0 += mr {
+				o := j.ws.toffs[i0 : i0+mr]
+				if i0+mr <= m {
+					convFilterTile(kc, pc, ow, wp, w.fx, o, bs, acc[i0*g.K+jr:], g.K, load)
+					continue
+				}
+				convFilterTile(kc, pc, ow, wp, w.fx, o, bs, tile, nr, false)
+				for i := 0; i < m-i0; i++ {
+					dst := acc[(i0+i)*g.K+jr:][:nr]
+					src := tile[i*nr : i*nr+nr]
+					if load {
+						for c, v := range src {
+							dst[c] += v
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
 		}
 	}
 }

@@ -61,3 +61,12 @@ func convDirectKernel(kern *microKernel) bool { return false }
 func convDirectTile(offs []int32, x, b, c []float32, ldc int, load bool) {
 	panic("tensor: convDirectTile without assembly")
 }
+
+// convDirectFilterKernel is false without assembly: col is always packed.
+func convDirectFilterKernel(kern *microKernel) bool { return false }
+
+// convFilterTile is never called without assembly
+// (convDirectFilterKernel is false).
+func convFilterTile(n, q0, ow, wp int, x []float32, offs []int32, b, c []float32, ldc int, load bool) {
+	panic("tensor: convFilterTile without assembly")
+}
