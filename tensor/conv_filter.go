@@ -211,17 +211,7 @@ func (j *convJob) filterDirect(acc []float32, w *convWorker, dyi []float32, beta
 					continue
 				}
 				convFilterTile(kc, pc, ow, wp, w.fx, o, bs, tile, nr, false)
-				for i := 0; i < m-i0; i++ {
-					dst := acc[(i0+i)*g.K+jr:][:nr]
-					src := tile[i*nr : i*nr+nr]
-					if load {
-						for c, v := range src {
-							dst[c] += v
-						}
-					} else {
-						copy(dst, src)
-					}
-				}
+				addTile(acc[i0*g.K+jr:], g.K, tile, nr, m-i0, nr, load)
 			}
 		}
 	}

@@ -570,23 +570,30 @@ func gemmSerial(kern *microKernel, preA, preB []float32, transA, transB bool, m,
 							continue
 						}
 						kern.fn(kc, as, bs, tile, nr, alpha, false)
-						for i := 0; i < mh; i++ {
-							dst := c[off+i*ldc : off+i*ldc+nw]
-							src := tile[i*nr : i*nr+nw]
-							if load {
-								for j, v := range src {
-									dst[j] += v
-								}
-							} else {
-								copy(dst, src)
-							}
-						}
+						addTile(c[off:], ldc, tile, nr, mh, nw, load)
 					}
 				}
 			}
 		}
 	}
 	workFree.put(ws)
+}
+
+// addTile adds (load) or copies the first rows×cols of a tile computed
+// into a scratch buffer (row stride nr) into c (row stride ldc): a
+// partial register block.
+func addTile(c []float32, ldc int, tile []float32, nr, rows, cols int, load bool) {
+	for i := 0; i < rows; i++ {
+		dst := c[i*ldc : i*ldc+cols]
+		src := tile[i*nr : i*nr+cols]
+		if load {
+			for j, v := range src {
+				dst[j] += v
+			}
+		} else {
+			copy(dst, src)
+		}
+	}
 }
 
 // packA packs op(A)[ic:ic+mc, pc:pc+kc] into mr-row slivers: sliver s holds
