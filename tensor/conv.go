@@ -354,7 +354,7 @@ func (j *convJob) do() int {
 		// By CRS, not the rows: dw has the same bits with and without db.
 		j.filterT = filterTransposed(g, j.crs, g.K)
 		if j.filterT {
-			j.kern = convKernel(j.crs, g.K)
+			j.kern = directFilterOr(convKernel(j.crs, g.K), g, j.crs)
 		} else {
 			j.kern = convKernel(g.K, j.crs)
 		}

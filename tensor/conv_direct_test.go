@@ -117,3 +117,31 @@ func TestConvDirectFilterMatchesPacked(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectFilterOr checks that auto mode takes the direct filter-gradient
+// kernel over a first kernel that pads the MNIST CNN's second layer to
+// more work (as 14×32 is first on Sapphire Rapids and Zen 4), and keeps a
+// pinned kernel.
+func TestDirectFilterOr(t *testing.T) {
+	direct, emb := findKernel("avx512-6x64r"), findKernel("avx512-14x32")
+	if direct == nil || emb == nil || !convDirectFilterKernel(direct) {
+		t.Skip("no direct filter-gradient kernel on this CPU")
+	}
+	g := ConvGeom{N: 1, C: 32, H: 14, W: 14, K: 64, R: 5, S: 5, Stride: 1, Pad: 2}
+	crs := g.C * g.R * g.S
+	prev, _ := SetKernel("auto")
+	defer SetKernel(prev)
+	best := active.Load()
+	defer active.Store(best)
+	active.Store(emb)
+	if k := directFilterOr(emb, g, crs); k != direct {
+		t.Errorf("auto mode: directFilterOr = %s, want %s", k.name, direct.name)
+	}
+	if k := directFilterOr(emb, ConvGeom{N: 1, C: 1, H: 28, W: 28, K: 32, R: 5, S: 5, Stride: 1, Pad: 2}, 25); k != emb {
+		t.Errorf("K = 32: directFilterOr = %s, want %s", k.name, emb.name)
+	}
+	SetKernel(emb.name)
+	if k := directFilterOr(emb, g, crs); k != emb {
+		t.Errorf("pinned %s: directFilterOr = %s", emb.name, k.name)
+	}
+}
