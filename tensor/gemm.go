@@ -32,6 +32,9 @@ type microKernel struct {
 	// altAnyShape, on auto mode's second kernel, lets pickKernel use it
 	// for any shape it pads less, not only for C split by columns.
 	altAnyShape bool
+	// altGain, on auto mode's second kernel when non-zero, replaces the
+	// package's altGain for it.
+	altGain float64
 }
 
 // kernels lists every micro-kernel usable on this CPU, best first; the
@@ -109,10 +112,10 @@ var (
 
 // newAltKernel returns the self-tested kernel archAltKernel names, or nil.
 func newAltKernel() *microKernel {
-	name, anyShape := archAltKernel()
+	name, anyShape, gain := archAltKernel()
 	k := findKernel(name)
 	if k != nil {
-		k.altAnyShape = anyShape
+		k.altAnyShape, k.altGain = anyShape, gain
 	}
 	return k
 }
@@ -133,8 +136,12 @@ func pickKernel(m, n int) *microKernel {
 	if alt == nil || !autoMode.Load() || m > n && !alt.altAnyShape {
 		return kern
 	}
+	gain := altGain
+	if alt.altGain > 0 {
+		gain = alt.altGain
+	}
 	pad := func(x, b int) float64 { return float64((x + b - 1) / b * b) }
-	if pad(m, alt.mr)*pad(n, alt.nr) < altGain*pad(m, kern.mr)*pad(n, kern.nr) {
+	if pad(m, alt.mr)*pad(n, alt.nr) < gain*pad(m, kern.mr)*pad(n, kern.nr) {
 		return alt
 	}
 	return kern

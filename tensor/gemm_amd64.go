@@ -56,21 +56,25 @@ func newAsmKernel(name string, fn asmKernel, mr, nr, kc, mc, nc int) *microKerne
 // and 128 to 102 and 132 rows where 14×32 pads them to 112 and 140, and
 // it was measured 3-11% faster at those training shapes on an Emerald
 // Rapids (family 6 model 207, one and two threads), while 14×32 stays
-// ahead where M is large. Other Intel CPUs with AVX-512 run 6×64 first
-// for every shape (archKernels) and need no second kernel. CPUs with two
-// 512-bit FMA units run AVX2 at half rate.
-func archAltKernel() (name string, anyShape bool) {
+// ahead where M is large. It is taken where it pads to under 0.99 of the
+// work, not altGain's 0.98: at 128×784 (BwdData128x1024x784) it pads to
+// 0.981, and on the Xeon of family 6 model 167 it ran that shape 12%
+// faster than 14×32; the square 1024×1024 (0.990) stays with 14×32. Other Intel CPUs with AVX-512 run
+// 6×64 first for every shape (archKernels) and need no second kernel.
+// CPUs with two 512-bit FMA units run AVX2 at half rate. gain, when
+// non-zero, replaces altGain for the kernel.
+func archAltKernel() (name string, anyShape bool, gain float64) {
 	switch {
 	case !cpu.X86.HasAVX512F:
-		return "", false
+		return "", false, 0
 	case amdFamily() == 25:
-		return "avx2-6x16", false
+		return "avx2-6x16", false, 0
 	case amdFamily() >= 26:
-		return "avx512-8x48r", true
+		return "avx512-8x48r", true, 0
 	case intelSPR():
-		return "avx512-6x64r", false
+		return "avx512-6x64r", false, 0.99
 	}
-	return "", false
+	return "", false, 0
 }
 
 // intel reports whether the CPU is an Intel one.

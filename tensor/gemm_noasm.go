@@ -15,4 +15,4 @@ func packSliverAsm(sl []float32, transA bool, a []float32, lda, i0, pc, rows, kc
 var hasPackAVX512 = false
 
 // archAltKernel names no second kernel here.
-func archAltKernel() (string, bool) { return "", false }
+func archAltKernel() (string, bool, float64) { return "", false, 0 }
