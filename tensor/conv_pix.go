@@ -255,9 +255,11 @@ func (j *convJob) runForwardPix(t, lo, hi int) {
 
 // useDirect reports whether the pixel-major forward with kern can skip
 // packing A (forwardDirect): a kernel with a direct form whose slivers
-// tile every output row (OW a multiple of mr) and whose B slivers tile K.
+// tile every output row (OW a multiple of mr) and whose B slivers tile K,
+// in one column block (K <= nc).
 func (g ConvGeom) useDirect(kern *microKernel) bool {
-	return !convPackAlways && convDirectKernel(kern) && g.OutW()%kern.mr == 0 && g.K%kern.nr == 0
+	return !convPackAlways && convDirectKernel(kern) && g.OutW()%kern.mr == 0 &&
+		g.K%kern.nr == 0 && g.K <= kern.nc
 }
 
 // directOr returns, in auto mode, a kernel with a direct form (forwardDirect)
