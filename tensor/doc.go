@@ -61,7 +61,8 @@
 // (family 6 models 143 and 207, where 14×32 is first and 6×64r backs it
 // for C split by columns) also put 6×64r first, with no second kernel:
 // on a Xeon that KVM reports as family 6 model 167 it was ahead of 14×32
-// at every training shape on one and two threads.
+// at six of the eight training shapes in both runs on one and two threads,
+// and level at the others.
 //
 // In auto mode (the default) Gemm may pick a second kernel per call
 // (pickKernel): on a CPU where it multiplies at the same rate (AMD Zen 4

@@ -139,9 +139,11 @@ func familyModel(name string) (family, model int) {
 // unchanged within noise. Intel CPUs other than Sapphire and Emerald
 // Rapids put the register-broadcast kernels first: on a Xeon that KVM
 // reports as family 6 model 167 (AVX-512 with VNNI, FP16 and AMX; 2 MiB
-// L2 per core) 6×64 with its Zen 5 blocking beat 14×32 at all eight
-// training shapes of resq bench gemm, by 7-23% on one thread and 5-15%
-// on two, and K panels of 256 or 320 and MC = 288 gained nothing.
+// L2 per core) 6×64 with its Zen 5 blocking was 2-23% ahead of 14×32 at
+// the training shapes of resq bench gemm in two runs each on one and two
+// threads, except BwdFilter1024x128x784 on one thread and Square1024 on
+// two (level: -4% to +12%), and K panels of 256 or 320 and MC = 288
+// gained nothing.
 func archKernels() []*microKernel {
 	var ks []*microKernel
 	if cpu.X86.HasAVX512F {
