@@ -66,3 +66,8 @@ func convFilterTile(n, q0, ow, wp int, x []float32, offs []int32, b, c []float32
 	base := (q0/ow)*wp + q0%ow
 	convFilter6x64rAVX512(n, ow-q0%ow, ow, 4*(wp-ow), &x[base], &offs[0], &b[0], &c[0], ldc, load)
 }
+
+// convDirectSwitch reports whether a pixel-major forward may leave the
+// kernel convKernel picks for one with a direct form (directOr): not on
+// AMD Zen 5 (family 26 and later).
+func convDirectSwitch() bool { return amdFamily() < 26 }

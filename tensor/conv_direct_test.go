@@ -145,3 +145,34 @@ func TestDirectFilterOr(t *testing.T) {
 		t.Errorf("pinned %s: directFilterOr = %s", emb.name, k.name)
 	}
 }
+
+// TestDirectOr checks that auto mode leaves a kernel without a direct form
+// for the 14×32 direct forward where convDirectSwitch allows it and that
+// form pads no more, and keeps a pinned kernel.
+func TestDirectOr(t *testing.T) {
+	direct, reg := findKernel("avx512-14x32"), findKernel("avx512-6x64r")
+	if direct == nil || reg == nil || !convDirectKernel(direct) {
+		t.Skip("no direct convolution kernel on this CPU")
+	}
+	g := ConvGeom{N: 1, C: 32, H: 14, W: 14, K: 64, R: 5, S: 5, Stride: 1, Pad: 2}
+	prev, _ := SetKernel("auto")
+	defer SetKernel(prev)
+	want := reg
+	if convDirectSwitch() {
+		want = direct
+	}
+	if k := directOr(reg, g); k != want {
+		t.Errorf("auto mode: directOr = %s, want %s", k.name, want.name)
+	}
+	odd := ConvGeom{N: 1, C: 32, H: 15, W: 15, K: 64, R: 5, S: 5, Stride: 1, Pad: 2} // OW = 15
+	if k := directOr(reg, odd); k != reg {
+		t.Errorf("OW = 15: directOr = %s, want %s", k.name, reg.name)
+	}
+	SetKernel(direct.name)
+	if autoMode.Load() {
+		t.Fatalf("SetKernel(%s) left auto mode on", direct.name)
+	}
+	if k := directOr(reg, g); k != reg {
+		t.Errorf("pinned %s: directOr(%s) = %s", direct.name, reg.name, k.name)
+	}
+}

@@ -70,3 +70,6 @@ func convDirectFilterKernel(kern *microKernel) bool { return false }
 func convFilterTile(n, q0, ow, wp int, x []float32, offs []int32, b, c []float32, ldc int, load bool) {
 	panic("tensor: convFilterTile without assembly")
 }
+
+// convDirectSwitch is false without assembly (no kernel has a direct form).
+func convDirectSwitch() bool { return false }

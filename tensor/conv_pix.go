@@ -264,9 +264,14 @@ func (g ConvGeom) useDirect(kern *microKernel) bool {
 
 // directOr returns, in auto mode, a kernel with a direct form (forwardDirect)
 // for the pixel-major forward of g when one exists and pads the GEMM
-// [OH*OW, K] to no more work than kern; otherwise kern.
+// [OH*OW, K] to no more work than kern; otherwise kern. It replaces
+// a faster kernel only where convDirectSwitch allows: on the Xeon of
+// family 6 model 167, 14×32 direct (170 GFLOP/s in BenchmarkMicroKernel)
+// ran the MNIST CNN's second layer faster than 6×64r packed (190), but
+// on AMD Zen 5 14×32 runs at 73-90% of 6×64r's rate, which the packing
+// saved may not make up.
 func directOr(kern *microKernel, g ConvGeom) *microKernel {
-	if !autoMode.Load() {
+	if !autoMode.Load() || g.useDirect(kern) || !convDirectSwitch() {
 		return kern
 	}
 	m, n := g.OutH()*g.OutW(), g.K

@@ -124,7 +124,10 @@
 // offsets (convDirect14x32AVX512, forwardDirect), the same sums as the
 // packed path bit for bit (TestConvDirectMatchesPacked); auto mode takes
 // that kernel for a pixel-major forward when it pads the GEMM to no more
-// work than the kernel convKernel picks (directOr).
+// work than the kernel convKernel picks (directOr; not on AMD Zen 5). The
+// transposed filter gradient reads its 6-tap slivers of col straight from
+// the padded image with the 6×64r kernel (convFilter6x64rAVX512,
+// filterDirect, directFilterOr; TestConvDirectFilterMatchesPacked).
 //
 // # Mutation
 //
