@@ -71,3 +71,46 @@ func convFilterTile(n, q0, ow, wp int, x []float32, offs []int32, b, c []float32
 // kernel convKernel picks for one with a direct form (directOr): not on
 // AMD Zen 5 (family 26 and later).
 func convDirectSwitch() bool { return amdFamily() < 26 }
+
+// convPix6x64rAVX512 and convPix6x16AVX2 compute one 6×nr tile of a
+// pixel-major forward convolution straight from the padded image, A
+// unpacked: for i < 6, j < nr (64, 16),
+//
+//	c[i*ldc+j] = Σ_{p<k} x[bases[i]+offs[p]] * b[p*nr+j]   (+= c[i*ldc+j] when load)
+//
+// where bases[i] is pixel i's offset in x (any pixels: a sliver may span
+// output rows) and b a packed nr-column B sliver. Each sum runs over p in
+// order with one FMA a step, as sgemmAVX512_6x64r and sgemmAVX2_6x16 do
+// on the packed sliver (alpha 1), so both paths give the same bits.
+//
+//go:noescape
+func convPix6x64rAVX512(k int, offs *int32, x *float32, bases *int, b *float32, c *float32, ldc int, load bool)
+
+//go:noescape
+func convPix6x16AVX2(k int, offs *int32, x *float32, bases *int, b *float32, c *float32, ldc int, load bool)
+
+// convPixDirect returns kern's pixel-pointer direct form for convPixTile
+// (1: convPix6x64rAVX512, 2: convPix6x16AVX2), or 0 for none.
+func convPixDirect(kern *microKernel) int {
+	switch {
+	case hasPackAVX512 && kern.name == "avx512-6x64r":
+		return 1
+	case useFMA && kern.name == "avx2-6x16":
+		return 2
+	}
+	return 0
+}
+
+// convPixTile runs the direct form form (convPixDirect) of a kernel of nr
+// columns on slices: the caller has checked that x holds
+// x[bases[i]+offs[p]] for every i and p; it checks b and c.
+func convPixTile(form, nr int, offs []int32, x []float32, bases *[6]int, b, c []float32, ldc int, load bool) {
+	k := len(offs)
+	_ = b[nr*k-1]
+	_ = c[5*ldc+nr-1]
+	if form == 1 {
+		convPix6x64rAVX512(k, &offs[0], &x[0], &bases[0], &b[0], &c[0], ldc, load)
+		return
+	}
+	convPix6x16AVX2(k, &offs[0], &x[0], &bases[0], &b[0], &c[0], ldc, load)
+}

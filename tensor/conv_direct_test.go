@@ -147,32 +147,94 @@ func TestDirectFilterOr(t *testing.T) {
 }
 
 // TestDirectOr checks that auto mode leaves a kernel without a direct form
-// for the 14×32 direct forward where convDirectSwitch allows it and that
-// form pads no more, and keeps a pinned kernel.
+// for one with it that pads no more, where convDirectSwitch allows it,
+// keeps a kernel that has one, and keeps a pinned kernel.
 func TestDirectOr(t *testing.T) {
-	direct, reg := findKernel("avx512-14x32"), findKernel("avx512-6x64r")
-	if direct == nil || reg == nil || !convDirectKernel(direct) {
+	plain, reg := findKernel("avx512-8x48r"), findKernel("avx512-6x64r")
+	if plain == nil || reg == nil || convPixDirect(reg) == 0 {
 		t.Skip("no direct convolution kernel on this CPU")
 	}
 	g := ConvGeom{N: 1, C: 32, H: 14, W: 14, K: 64, R: 5, S: 5, Stride: 1, Pad: 2}
+	work := func(k *microKernel) int { return roundUp(196, k.mr) * roundUp(64, k.nr) }
 	prev, _ := SetKernel("auto")
 	defer SetKernel(prev)
-	want := reg
-	if convDirectSwitch() {
-		want = direct
-	}
-	if k := directOr(reg, g); k != want {
-		t.Errorf("auto mode: directOr = %s, want %s", k.name, want.name)
-	}
-	odd := ConvGeom{N: 1, C: 32, H: 15, W: 15, K: 64, R: 5, S: 5, Stride: 1, Pad: 2} // OW = 15
-	if k := directOr(reg, odd); k != reg {
-		t.Errorf("OW = 15: directOr = %s, want %s", k.name, reg.name)
-	}
-	SetKernel(direct.name)
-	if autoMode.Load() {
-		t.Fatalf("SetKernel(%s) left auto mode on", direct.name)
+	k := directOr(plain, g)
+	switch {
+	case !convDirectSwitch() && k != plain:
+		t.Errorf("directOr(%s) = %s without convDirectSwitch", plain.name, k.name)
+	case convDirectSwitch() && (!g.useDirect(k) || work(k) > work(plain)):
+		t.Errorf("directOr(%s) = %s: no direct form, or pads more", plain.name, k.name)
 	}
 	if k := directOr(reg, g); k != reg {
-		t.Errorf("pinned %s: directOr(%s) = %s", direct.name, reg.name, k.name)
+		t.Errorf("directOr(%s) = %s, want itself (it has a direct form)", reg.name, k.name)
+	}
+	SetKernel(plain.name)
+	if autoMode.Load() {
+		t.Fatalf("SetKernel(%s) left auto mode on", plain.name)
+	}
+	if k := directOr(plain, g); k != plain {
+		t.Errorf("pinned %s: directOr = %s", plain.name, k.name)
+	}
+}
+
+// TestConvPixDirectMatchesPacked checks the 6-row kernels' pixel-pointer
+// direct forward (forwardPixDirect) bit for bit against the packed path
+// with the same kernel, forward and data gradient, over slivers that span
+// output rows, a last partial sliver, output channels that are not a
+// multiple of nr, one and several K panels, 1 and 2 threads.
+func TestConvPixDirectMatchesPacked(t *testing.T) {
+	prevK, prevAuto := active.Load(), autoMode.Load()
+	defer func() { active.Store(prevK); autoMode.Store(prevAuto) }()
+	ran := 0
+	for _, kern := range kernels {
+		if convPixDirect(kern) == 0 {
+			continue
+		}
+		ran++
+		active.Store(kern)
+		autoMode.Store(false)
+		rng := rand.New(rand.NewPCG(24, 24))
+		var ws ConvWork
+		for _, g := range []ConvGeom{
+			{N: 3, C: 32, H: 14, W: 14, K: 64, R: 5, S: 5, Stride: 1, Pad: 2},
+			{N: 2, C: 1, H: 28, W: 28, K: 32, R: 5, S: 5, Stride: 1, Pad: 2},
+			{N: 2, C: 5, H: 7, W: 9, K: 17, R: 3, S: 3, Stride: 1, Pad: 1},
+			{N: 1, C: 3, H: 1, W: 1, K: 70, R: 1, S: 1, Stride: 1},
+			{N: 2, C: 64, H: 9, W: 11, K: 129, R: 3, S: 3, Stride: 1, Pad: 1},
+		} {
+			if !g.useDirect(kern) {
+				t.Fatalf("%s %+v: direct path not taken", kern.name, g)
+			}
+			for _, th := range []int{1, 2} {
+				prevT := SetThreads(th)
+				name := fmt.Sprintf("%s %+v threads=%d", kern.name, g, th)
+				crs, ohw := g.C*g.R*g.S, g.OutH()*g.OutW()
+				x := randSlice(rng, g.N*g.C*g.H*g.W)
+				w := randSlice(rng, g.K*crs)
+				bias := randSlice(rng, g.K)
+				y, yp := make([]float32, g.N*g.K*ohw), make([]float32, g.N*g.K*ohw)
+				ConvForwardBias(y, x, w, bias, g, &ws)
+				convPackAlways = true
+				ConvForwardBias(yp, x, w, bias, g, &ws)
+				convPackAlways = false
+				sameBits(t, "forward "+name, y, yp)
+				yr := make([]float32, len(y))
+				ConvForwardRef(yr, x, w, g)
+				AddBiasChannels(yr, bias, g.N, g.K, ohw)
+				checkClose(t, "forward vs reference "+name, y, yr, crs)
+
+				dy := randSlice(rng, len(y))
+				dx, dxp := make([]float32, len(x)), make([]float32, len(x))
+				ConvBackwardData(dx, dy, w, g, &ws)
+				convPackAlways = true
+				ConvBackwardData(dxp, dy, w, g, &ws)
+				convPackAlways = false
+				sameBits(t, "data gradient "+name, dx, dxp)
+				SetThreads(prevT)
+			}
+		}
+	}
+	if ran == 0 {
+		t.Skip("no pixel-pointer direct kernel on this CPU")
 	}
 }

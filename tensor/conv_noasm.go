@@ -73,3 +73,11 @@ func convFilterTile(n, q0, ow, wp int, x []float32, offs []int32, b, c []float32
 
 // convDirectSwitch is false without assembly (no kernel has a direct form).
 func convDirectSwitch() bool { return false }
+
+// convPixDirect is 0 without assembly: A is always packed.
+func convPixDirect(kern *microKernel) int { return 0 }
+
+// convPixTile is never called without assembly (convPixDirect is 0).
+func convPixTile(form, nr int, offs []int32, x []float32, bases *[6]int, b, c []float32, ldc int, load bool) {
+	panic("tensor: convPixTile without assembly")
+}

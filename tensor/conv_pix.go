@@ -254,12 +254,16 @@ func (j *convJob) runForwardPix(t, lo, hi int) {
 }
 
 // useDirect reports whether the pixel-major forward with kern can skip
-// packing A (forwardDirect): a kernel with a direct form whose slivers
-// tile every output row (OW a multiple of mr) and whose B slivers tile K,
-// in one column block (K <= nc).
+// packing A (forwardDirect), with B in one column block (K <= nc): a
+// 6-row kernel with a pixel-pointer form (any geometry), or the 14×32 one
+// where its slivers tile every output row (OW a multiple of mr) and its B
+// slivers tile K.
 func (g ConvGeom) useDirect(kern *microKernel) bool {
-	return !convPackAlways && convDirectKernel(kern) && g.OutW()%kern.mr == 0 &&
-		g.K%kern.nr == 0 && g.K <= kern.nc
+	if convPackAlways || g.K > kern.nc {
+		return false
+	}
+	return convPixDirect(kern) != 0 ||
+		convDirectKernel(kern) && g.OutW()%kern.mr == 0 && g.K%kern.nr == 0
 }
 
 // directOr returns, in auto mode, a kernel with a direct form (forwardDirect)
@@ -296,6 +300,10 @@ func (j *convJob) forwardDirect(yt, xp []float32, kc int) {
 	g, ohw, crs := j.g, j.ohw, j.crs
 	mr, nr := j.kern.mr, j.kern.nr
 	ow, wp := g.OutW(), g.W+2*g.Pad
+	if form := convPixDirect(j.kern); form != 0 {
+		j.forwardPixDirect(form, yt, xp, kc)
+		return
+	}
 	for pc := 0; pc < crs; pc += kc {
 		kp := min(kc, crs-pc)
 		offs := j.ws.offs[pc : pc+kp]
@@ -305,6 +313,43 @@ func (j *convJob) forwardDirect(yt, xp []float32, kc int) {
 			for q := 0; q < ohw; q += mr {
 				base := (q/ow)*wp + q%ow
 				convDirectTile(offs, xp[base:], bs, yt[q*g.K+jr:], g.K, pc > 0)
+			}
+		}
+	}
+}
+
+// forwardPixDirect is forwardDirect for a 6-row kernel with a
+// pixel-pointer direct form (convPixDirect): each tile's six pixels, in one
+// output row or two, are read through their own offsets, and partial
+// tiles (the last pixels, the last output channels) go through a scratch
+// tile as in gemmSerial, so the sums are the packed path's.
+func (j *convJob) forwardPixDirect(form int, yt, xp []float32, kc int) {
+	g, ohw, crs := j.g, j.ohw, j.crs
+	nr := j.kern.nr
+	oh, ow, wp := g.OutH(), g.OutW(), g.W+2*g.Pad
+	_ = xp[(oh-1)*wp+ow-1+int(j.ws.offs[crs-1])] // the furthest float a tile reads
+	nR := roundUp(g.K, nr)
+	var tile [6 * 64]float32
+	var bases [6]int
+	for pc := 0; pc < crs; pc += kc {
+		kp := min(kc, crs-pc)
+		offs := j.ws.offs[pc : pc+kp]
+		bp := j.ws.pb[nR*pc:] // the panel's nR/nr slivers, kp*nr each
+		for jr := 0; jr < g.K; jr += nr {
+			bs := bp[jr*kp : (jr+nr)*kp]
+			nw := min(nr, g.K-jr)
+			for q := 0; q < ohw; q += 6 {
+				rows := min(6, ohw-q)
+				for i := range bases {
+					p := q + min(i, rows-1)
+					bases[i] = (p/ow)*wp + p%ow
+				}
+				if rows == 6 && nw == nr {
+					convPixTile(form, nr, offs, xp, &bases, bs, yt[q*g.K+jr:], g.K, pc > 0)
+					continue
+				}
+				convPixTile(form, nr, offs, xp, &bases, bs, tile[:6*nr], nr, false)
+				addTile(yt[q*g.K+jr:], g.K, tile[:6*nr], nr, rows, nw, pc > 0)
 			}
 		}
 	}

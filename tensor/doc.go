@@ -117,7 +117,11 @@
 // AVX2 or AVX-512, stride-1 forward convolutions (and data gradients run
 // as forward ones, conv_data.go) run pixel-major with A packed straight
 // from the zero-padded image, never writing the im2col matrix
-// (conv_pix.go). With the AVX-512 14×32 kernel, where 14-pixel slivers
+// (conv_pix.go). The 6-row kernels (AVX-512 6×64r, AVX2 6×16) do not pack
+// A at all: each tile reads its six pixels, in one output row or two,
+// through their own offsets into the padded image (convPix6x64rAVX512,
+// convPix6x16AVX2, forwardPixDirect; TestConvPixDirectMatchesPacked, bit
+// for bit). With the AVX-512 14×32 kernel, where 14-pixel slivers
 // tile every output row and 32-column slivers the output channels (the
 // MNIST CNN: OW = 28 and 14), A is not packed at all: each tile reads its
 // 14 pixels of one output row straight from the padded image at the tap
