@@ -419,8 +419,10 @@ func (j *convJob) do() int {
 // filterTransposed reports whether the filter gradient of a layer with crs
 // weights per filter and k filters runs transposed, dw^T = col * dy^T (M =
 // CRS), rather than dw = dy * col^T (M = K). With AVX-512 it always does
-// (its A packs from the padded image, conv_filter.go). With AVX2 the
-// untransposed form packs col^T as B from the padded image where g allows
+// (its A packs from the padded image, conv_filter.go). With AVX2 it does
+// where the 6×16 kernel reads col straight from the image (filterDirect:
+// K a multiple of 16). Otherwise the untransposed form packs col^T as B
+// from the padded image where g allows
 // it (stride 1), and runs then; otherwise both pack col from im2col, the
 // transposed form at a higher cost, so it runs only when it pads the GEMM
 // to under convFilterTGain of the other form's work. On an AMD EPYC Zen 2
@@ -432,6 +434,9 @@ func (j *convJob) do() int {
 func filterTransposed(g ConvGeom, crs, k int) bool {
 	if hasPackAVX512 || !useFMA {
 		return hasPackAVX512
+	}
+	if !convFilterIm2col && g.useDirectFilter(directFilterOr(convKernel(crs, k), g, crs)) {
+		return true // col read from the image unpacked: filterDirect
 	}
 	untr := convKernel(k, crs)
 	if !convFilterIm2col && g.usePackT(untr, false) {

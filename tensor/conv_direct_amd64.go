@@ -48,23 +48,36 @@ func convDirectTile(offs []int32, x, b, c []float32, ldc int, load bool) {
 //go:noescape
 func convFilter6x64rAVX512(n, left, ow, jump int, x *float32, offs *int32, b *float32, c *float32, ldc int, load bool)
 
+// convFilter6x16AVX2 is convFilter6x64rAVX512 for the AVX2 6×16 kernel:
+// 16 output channels a tile, the sums sgemmAVX2_6x16 forms on the packed
+// col sliver.
+//
+//go:noescape
+func convFilter6x16AVX2(n, left, ow, jump int, x *float32, offs *int32, b *float32, c *float32, ldc int, load bool)
+
 // convDirectFilterKernel reports whether the transposed filter gradient
 // can read kern's A slivers straight from the padded image: the AVX-512
-// 6×64 register-broadcast kernel.
+// 6×64 register-broadcast kernel and the AVX2 6×16 one.
 func convDirectFilterKernel(kern *microKernel) bool {
-	return hasPackAVX512 && kern.mr == 6 && kern.nr == 64 && kern.name == "avx512-6x64r"
+	return hasPackAVX512 && kern.name == "avx512-6x64r" || useFMA && kern.name == "avx2-6x16"
 }
 
-// convFilterTile is convFilter6x64rAVX512 on slices, for the n pixels of
-// the padded image from pixel q0 of output rows ow wide (row stride wp):
-// x is the buffer the tap offsets offs index from pixel (0, 0). The caller
-// has checked that x holds every float read; it checks b and c.
-func convFilterTile(n, q0, ow, wp int, x []float32, offs []int32, b, c []float32, ldc int, load bool) {
+// convFilterTile runs kern's direct filter-gradient tile on slices, for
+// the n pixels of the padded image from pixel q0 of output rows ow wide
+// (row stride wp): x is the buffer the tap offsets offs index from pixel
+// (0, 0). The caller has checked that x holds every float read; it checks
+// b and c.
+func convFilterTile(kern *microKernel, n, q0, ow, wp int, x []float32, offs []int32, b, c []float32, ldc int, load bool) {
+	nr := kern.nr
 	_ = offs[5]
-	_ = b[64*n-1]
-	_ = c[5*ldc+63]
+	_ = b[nr*n-1]
+	_ = c[5*ldc+nr-1]
 	base := (q0/ow)*wp + q0%ow
-	convFilter6x64rAVX512(n, ow-q0%ow, ow, 4*(wp-ow), &x[base], &offs[0], &b[0], &c[0], ldc, load)
+	if nr == 64 {
+		convFilter6x64rAVX512(n, ow-q0%ow, ow, 4*(wp-ow), &x[base], &offs[0], &b[0], &c[0], ldc, load)
+		return
+	}
+	convFilter6x16AVX2(n, ow-q0%ow, ow, 4*(wp-ow), &x[base], &offs[0], &b[0], &c[0], ldc, load)
 }
 
 // convDirectSwitch reports whether a pixel-major forward may leave the

@@ -67,18 +67,34 @@ func TestConvDirectMatchesPacked(t *testing.T) {
 // TestConvDirectFilterMatchesPacked checks the transposed filter gradient
 // that reads col straight from the padded image (filterDirect) bit for
 // bit against col packed by im2col (the same kernel), with and without
-// the bias gradient, over K panels that end inside an output row, several
-// B slivers and a last sliver of fewer than 6 rows.
+// the bias gradient, for each kernel with a direct form (AVX-512 6×64r,
+// AVX2 6×16, the latter also as on a CPU without AVX-512), over K panels
+// that end inside an output row, several B slivers and a last sliver of
+// fewer than 6 rows.
 func TestConvDirectFilterMatchesPacked(t *testing.T) {
-	kern := findKernel("avx512-6x64r")
-	if kern == nil || !convDirectFilterKernel(kern) {
+	prevK, prevAuto, prevPack := active.Load(), autoMode.Load(), hasPackAVX512
+	defer func() { active.Store(prevK); autoMode.Store(prevAuto); hasPackAVX512 = prevPack }()
+	ran := 0
+	for _, kern := range kernels {
+		for _, pack := range []bool{prevPack, false} {
+			hasPackAVX512 = pack
+			if !convDirectFilterKernel(kern) || pack == false && !useFMA {
+				continue
+			}
+			ran++
+			active.Store(kern)
+			autoMode.Store(false)
+			directFilterCheck(t, kern, fmt.Sprintf("%s hasPackAVX512=%v", kern.name, pack))
+		}
+	}
+	if ran == 0 {
 		t.Skip("no direct filter-gradient kernel on this CPU")
 	}
-	prev, err := SetKernel(kern.name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer SetKernel(prev)
+}
+
+// directFilterCheck runs TestConvDirectFilterMatchesPacked's comparisons
+// with kern active.
+func directFilterCheck(t *testing.T, kern *microKernel, what string) {
 	rng := rand.New(rand.NewPCG(22, 22))
 	var ws ConvWork
 	for _, g := range []ConvGeom{
@@ -89,11 +105,11 @@ func TestConvDirectFilterMatchesPacked(t *testing.T) {
 	} {
 		crs := g.C * g.R * g.S
 		if !g.useDirectFilter(kern) || !filterTransposed(g, crs, g.K) {
-			t.Fatalf("%+v: direct filter gradient not taken", g)
+			t.Fatalf("%s %+v: direct filter gradient not taken", what, g)
 		}
 		for _, th := range []int{1, 2} {
 			prevT := SetThreads(th)
-			name := fmt.Sprintf("%+v threads=%d", g, th)
+			name := fmt.Sprintf("%s %+v threads=%d", what, g, th)
 			ohw := g.OutH() * g.OutW()
 			x := randSlice(rng, g.N*g.C*g.H*g.W)
 			dy := randSlice(rng, g.N*g.K*ohw)

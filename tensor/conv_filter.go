@@ -207,10 +207,10 @@ func (j *convJob) filterDirect(acc []float32, w *convWorker, dyi []float32, beta
 			for i0 := 0; i0 < m; i0 += mr {
 				o := j.ws.toffs[i0 : i0+mr]
 				if i0+mr <= m {
-					convFilterTile(kc, pc, ow, wp, w.fx, o, bs, acc[i0*g.K+jr:], g.K, load)
+					convFilterTile(kern, kc, pc, ow, wp, w.fx, o, bs, acc[i0*g.K+jr:], g.K, load)
 					continue
 				}
-				convFilterTile(kc, pc, ow, wp, w.fx, o, bs, tile, nr, false)
+				convFilterTile(kern, kc, pc, ow, wp, w.fx, o, bs, tile, nr, false)
 				addTile(acc[i0*g.K+jr:], g.K, tile, nr, m-i0, nr, load)
 			}
 		}

@@ -67,7 +67,7 @@ func convDirectFilterKernel(kern *microKernel) bool { return false }
 
 // convFilterTile is never called without assembly
 // (convDirectFilterKernel is false).
-func convFilterTile(n, q0, ow, wp int, x []float32, offs []int32, b, c []float32, ldc int, load bool) {
+func convFilterTile(kern *microKernel, n, q0, ow, wp int, x []float32, offs []int32, b, c []float32, ldc int, load bool) {
 	panic("tensor: convFilterTile without assembly")
 }
 

@@ -130,8 +130,9 @@
 // that kernel for a pixel-major forward when it pads the GEMM to no more
 // work than the kernel convKernel picks (directOr; not on AMD Zen 5). The
 // transposed filter gradient reads its 6-tap slivers of col straight from
-// the padded image with the 6×64r kernel (convFilter6x64rAVX512,
-// filterDirect, directFilterOr; TestConvDirectFilterMatchesPacked).
+// the padded image with the 6×64r and 6×16 kernels (convFilter6x64rAVX512,
+// convFilter6x16AVX2, filterDirect, directFilterOr;
+// TestConvDirectFilterMatchesPacked).
 //
 // # Mutation
 //
