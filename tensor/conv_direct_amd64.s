@@ -2,7 +2,9 @@
 
 #include "textflag.h"
 
-// Hand-written; see conv_direct_amd64.go.
+// Hand-written, unrolled as the GEMM kernels of gemm_amd64.s are (same
+// register use and FMA order, so that each direct tile forms the bits of
+// the packed path); see conv_direct_amd64.go.
 
 // func convDirect14x32AVX512(k int, offs *int32, x *float32, b *float32, c *float32, ldc int, load bool)
 TEXT ·convDirect14x32AVX512(SB), NOSPLIT, $0-49

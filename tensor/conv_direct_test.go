@@ -34,33 +34,7 @@ func TestConvDirectMatchesPacked(t *testing.T) {
 		if !g.useDirect(kern) {
 			t.Fatalf("%+v: direct path not taken", g)
 		}
-		for _, th := range []int{1, 2} {
-			prevT := SetThreads(th)
-			name := fmt.Sprintf("%+v threads=%d", g, th)
-			crs, ohw := g.C*g.R*g.S, g.OutH()*g.OutW()
-			x := randSlice(rng, g.N*g.C*g.H*g.W)
-			w := randSlice(rng, g.K*crs)
-			bias := randSlice(rng, g.K)
-			y, yp := make([]float32, g.N*g.K*ohw), make([]float32, g.N*g.K*ohw)
-			ConvForwardBias(y, x, w, bias, g, &ws)
-			convPackAlways = true
-			ConvForwardBias(yp, x, w, bias, g, &ws)
-			convPackAlways = false
-			sameBits(t, "forward "+name, y, yp)
-			yr := make([]float32, len(y))
-			ConvForwardRef(yr, x, w, g)
-			AddBiasChannels(yr, bias, g.N, g.K, ohw)
-			checkClose(t, "forward vs reference "+name, y, yr, crs)
-
-			dy := randSlice(rng, len(y))
-			dx, dxp := make([]float32, len(x)), make([]float32, len(x))
-			ConvBackwardData(dx, dy, w, g, &ws)
-			convPackAlways = true
-			ConvBackwardData(dxp, dy, w, g, &ws)
-			convPackAlways = false
-			sameBits(t, "data gradient "+name, dx, dxp)
-			SetThreads(prevT)
-		}
+		directForwardCheck(t, rng, &ws, g, fmt.Sprintf("%+v", g))
 	}
 }
 
@@ -221,36 +195,44 @@ func TestConvPixDirectMatchesPacked(t *testing.T) {
 			if !g.useDirect(kern) {
 				t.Fatalf("%s %+v: direct path not taken", kern.name, g)
 			}
-			for _, th := range []int{1, 2} {
-				prevT := SetThreads(th)
-				name := fmt.Sprintf("%s %+v threads=%d", kern.name, g, th)
-				crs, ohw := g.C*g.R*g.S, g.OutH()*g.OutW()
-				x := randSlice(rng, g.N*g.C*g.H*g.W)
-				w := randSlice(rng, g.K*crs)
-				bias := randSlice(rng, g.K)
-				y, yp := make([]float32, g.N*g.K*ohw), make([]float32, g.N*g.K*ohw)
-				ConvForwardBias(y, x, w, bias, g, &ws)
-				convPackAlways = true
-				ConvForwardBias(yp, x, w, bias, g, &ws)
-				convPackAlways = false
-				sameBits(t, "forward "+name, y, yp)
-				yr := make([]float32, len(y))
-				ConvForwardRef(yr, x, w, g)
-				AddBiasChannels(yr, bias, g.N, g.K, ohw)
-				checkClose(t, "forward vs reference "+name, y, yr, crs)
-
-				dy := randSlice(rng, len(y))
-				dx, dxp := make([]float32, len(x)), make([]float32, len(x))
-				ConvBackwardData(dx, dy, w, g, &ws)
-				convPackAlways = true
-				ConvBackwardData(dxp, dy, w, g, &ws)
-				convPackAlways = false
-				sameBits(t, "data gradient "+name, dx, dxp)
-				SetThreads(prevT)
-			}
+			directForwardCheck(t, rng, &ws, g, fmt.Sprintf("%s %+v", kern.name, g))
 		}
 	}
 	if ran == 0 {
 		t.Skip("no pixel-pointer direct kernel on this CPU")
+	}
+}
+
+// directForwardCheck compares the forward and the data gradient of g with
+// the direct paths against convPackAlways (bit for bit) and the forward
+// against the reference loops, on 1 and 2 threads.
+func directForwardCheck(t *testing.T, rng *rand.Rand, ws *ConvWork, g ConvGeom, what string) {
+	t.Helper()
+	for _, th := range []int{1, 2} {
+		prevT := SetThreads(th)
+		name := fmt.Sprintf("%s threads=%d", what, th)
+		crs, ohw := g.C*g.R*g.S, g.OutH()*g.OutW()
+		x := randSlice(rng, g.N*g.C*g.H*g.W)
+		w := randSlice(rng, g.K*crs)
+		bias := randSlice(rng, g.K)
+		y, yp := make([]float32, g.N*g.K*ohw), make([]float32, g.N*g.K*ohw)
+		ConvForwardBias(y, x, w, bias, g, ws)
+		convPackAlways = true
+		ConvForwardBias(yp, x, w, bias, g, ws)
+		convPackAlways = false
+		sameBits(t, "forward "+name, y, yp)
+		yr := make([]float32, len(y))
+		ConvForwardRef(yr, x, w, g)
+		AddBiasChannels(yr, bias, g.N, g.K, ohw)
+		checkClose(t, "forward vs reference "+name, y, yr, crs)
+
+		dy := randSlice(rng, len(y))
+		dx, dxp := make([]float32, len(x)), make([]float32, len(x))
+		ConvBackwardData(dx, dy, w, g, ws)
+		convPackAlways = true
+		ConvBackwardData(dxp, dy, w, g, ws)
+		convPackAlways = false
+		sameBits(t, "data gradient "+name, dx, dxp)
+		SetThreads(prevT)
 	}
 }
