@@ -126,11 +126,8 @@ func (j *convJob) filterDirect(acc []float32, w *convWorker, dyi []float32, beta
 	g, ohw, kern := j.g, j.ohw, j.kern
 	m, mr, nr := j.mrows, kern.mr, kern.nr
 	oh, ow, wp := g.OutH(), g.OutW(), g.W+2*g.Pad
-	maxo := int32(0)
-	for _, o := range j.ws.toffs {
-		maxo = max(maxo, o)
-	}
-	_ = w.fx[int(maxo)+(oh-1)*wp+ow-1] // the furthest float a tile reads
+	last := int(j.ws.toffs[len(j.ws.toffs)-1]) // the largest: toffs ascends
+	_ = w.fx[last+(oh-1)*wp+ow-1]              // the furthest float a tile reads
 	w.pdy = prepackB(kern, w.pdy, true, dyi, ohw, ohw, g.K)
 	if cap(w.yt) < mr*nr {
 		w.yt = make([]float32, mr*nr)

@@ -19,7 +19,7 @@ func convDirect14x32AVX512(k int, offs *int32, x *float32, b *float32, c *float3
 // convDirectKernel reports whether runForwardPix can multiply kern's
 // slivers straight from the padded image: the AVX-512 14×32 kernel.
 func convDirectKernel(kern *microKernel) bool {
-	return hasPackAVX512 && kern.mr == 14 && kern.nr == 32 && kern.name == "avx512-14x32"
+	return hasPackAVX512 && kern.name == "avx512-14x32"
 }
 
 // convDirectTile is convDirect14x32AVX512 on slices. It checks that x

@@ -73,7 +73,7 @@ const convFilterBCols = 128
 // pixel 0 of each of the ceil(m/mr)*mr rows of col (mr: the sliver
 // width, packTWidth): tap p < CRS reads the
 // padded image (offs from convTapOffsets), row CRS the ones when m >
-// CRS, and the rest the zeros (dst reused).
+// CRS, and the rest the zeros (dst reused). The offsets ascend.
 func convFilterOffsets(dst, offs []int32, m, mr int, g ConvGeom) []int32 {
 	n := int32(g.C * (g.H + 2*g.Pad) * (g.W + 2*g.Pad))
 	dst = append(dst[:0], offs...)
