@@ -491,17 +491,24 @@ func (o *op) ldx() int {
 // the padding zero), or Gemv for a single sample. All give the same
 // exact sums.
 func (o *op) gemm(threads, rows int, x []uint8, ldx int, acc []int32, ldc int) {
-	if o.w2 != nil && useT2 && kernels.T2Rows(rows) {
+	switch {
+	case o.useT2(rows):
 		kernels.GemmT2(threads, rows, o.rows, o.cols, x, ldx, o.w2, acc, ldc)
-		return
-	}
-	if rows == 1 && kernels.GemvNative() {
+	case o.useGemv(rows):
 		kernels.Gemv(threads, o.pairMax, o.rows, o.cols, x[:ldx], o.wp, acc[:ldc])
-		return
+	default:
+		mp := (rows + kernels.MR - 1) / kernels.MR * kernels.MR
+		kernels.Gemm(threads, o.pairMax, mp, o.rows, o.cols, x, ldx, o.wp, acc, ldc)
 	}
-	mp := (rows + kernels.MR - 1) / kernels.MR * kernels.MR
-	kernels.Gemm(threads, o.pairMax, mp, o.rows, o.cols, x, ldx, o.wp, acc, ldc)
 }
+
+func (o *op) useT2(rows int) bool { return o.w2 != nil && useT2 && kernels.T2Rows(rows) }
+
+func (o *op) useGemv(rows int) bool { return rows == 1 && kernels.GemvNative() }
+
+// readsPadding reports whether gemm reads x's rows past rows, up to a
+// multiple of kernels.MR (Gemm does; GemmT2 and Gemv read rows rows only).
+func (o *op) readsPadding(rows int) bool { return !o.useT2(rows) && !o.useGemv(rows) }
 
 // dense computes out [rows, o.rows] from in [rows, o.cols].
 func (o *op) dense(s *scratch, out, in []float32, rows int) {
@@ -514,7 +521,9 @@ func (o *op) dense(s *scratch, out, in []float32, rows int) {
 			o.callHook(s, s.r0+i, xq[i*kp:i*kp+o.cols])
 		}
 	}
-	clear(xq[rows*kp:]) // padding rows: computed, never read
+	if o.sp != nil || o.readsPadding(rows) {
+		clear(xq[rows*kp:]) // padding rows: computed, never read
+	}
 	acc := s.acc[:mp*np]
 	if o.sp != nil {
 		o.sp.gemm(rows, o.rows, o.cols, xq, kp, acc, np)

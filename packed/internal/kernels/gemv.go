@@ -19,8 +19,7 @@ var gemvAsm = map[string]gemvImpl{}
 // GemvNative reports whether the selected kernel has a one-row kernel;
 // Gemv runs Gemm on a padded 4-row block otherwise.
 func GemvNative() bool {
-	_, ok := gemvAsm[current.name]
-	return ok
+	return selected().hasGemv
 }
 
 // Gemv computes one row, c[j] = sum_p x[p] * W[j, p] for j < Pad16(n),
@@ -45,8 +44,8 @@ func Gemv(threads, pairMax, n, k int, x []uint8, wp []int8, c []int32) {
 		clear(c[:np*16])
 		return
 	}
-	ker := current
-	g, ok := gemvAsm[ker.name]
+	ker, sel := current, selected()
+	g, ok := sel.gemv, sel.hasGemv
 	if !ok {
 		xp, cp := getUint8s(MR*kp), getInt32s(MR*np*16)
 		xb, cb := (*xp)[:MR*kp], (*cp)[:MR*np*16]

@@ -97,8 +97,7 @@ var t2Go = t2impl{x4: t2x4Go}
 // assembly one, or a whole-GEMM kernel for the pure-Go kernel); callers
 // keep PackW's layout and Gemm otherwise.
 func T2Native() bool {
-	_, ok := t2Asm[current.name]
-	return ok || (current.name == NameGo && t2Go.gemm != nil)
+	return selected().t2Asm || (current.name == NameGo && t2Go.gemm != nil)
 }
 
 // T2MinBytesRows is the row count from which the AVX2 kernel computes a
@@ -116,20 +115,13 @@ func T2Rows(m int) bool {
 	if !T2Native() {
 		return false
 	}
-	if _, dec := t2DecAsm[current.name]; dec {
+	switch s := selected(); {
+	case s.hasDec:
 		return true
-	}
-	if _, asm := t2Asm[current.name]; asm {
+	case s.t2Asm:
 		return m < T2MinBytesRows
 	}
 	return true
-}
-
-func t2Current() t2impl {
-	if k, ok := t2Asm[current.name]; ok {
-		return k
-	}
-	return t2Go
 }
 
 // GemmT2 computes c[i*ldc+j] = sum_p x[i*ldx+p] * W[j, p] for i < m,
@@ -159,8 +151,8 @@ func GemmT2(threads, m, n, k int, x []uint8, ldx int, w2 []uint8, c []int32, ldc
 		}
 		return
 	}
-	ker := t2Current()
-	d, dec := t2DecAsm[current.name]
+	s := selected()
+	ker, d, dec := s.t2, s.dec, s.hasDec
 	m4 := 0 // rows [0, m4) run the decoded path
 	if dec && m >= t2DecRows {
 		m4 = m &^ 3

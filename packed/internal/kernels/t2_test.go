@@ -143,9 +143,9 @@ func TestPackT2Totals(t *testing.T) {
 	}
 }
 
-// BenchmarkGemvT2 is the ternary GEMV [1x2048]x[2048x2048] on one thread,
-// against the byte layout's Gemm on the same codes (which pads to 4 rows)
-// and its one-row Gemv.
+// BenchmarkGemvT2 is the ternary GEMV [1x2048]x[2048x2048] on one and
+// two threads, against the byte layout's one-row Gemv on the same codes,
+// and on one thread against its Gemm (which pads to 4 rows).
 func BenchmarkGemvT2(b *testing.B) {
 	const n, k = 2048, 2048
 	r := rand.New(rand.NewPCG(5, 5))
@@ -155,25 +155,30 @@ func BenchmarkGemvT2(b *testing.B) {
 	wp := make([]int8, PackedLen(n, k))
 	PackW(wp, w, n, k)
 	c := make([]int32, 4*n)
+	gmacs := func(b *testing.B) {
+		b.ReportMetric(float64(n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	}
 	for _, name := range Available() {
 		prev, _ := Force(name)
-		b.Run("t2_"+name, func(b *testing.B) {
-			for b.Loop() {
-				GemmT2(1, 1, n, k, x, k, w2, c, n)
-			}
-			b.ReportMetric(float64(n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		})
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("t2_%s/threads=%d", name, threads), func(b *testing.B) {
+				for b.Loop() {
+					GemmT2(threads, 1, n, k, x, k, w2, c, n)
+				}
+				gmacs(b)
+			})
+			b.Run(fmt.Sprintf("gemv_%s/threads=%d", name, threads), func(b *testing.B) {
+				for b.Loop() {
+					Gemv(threads, 2*255, n, k, x, wp, c)
+				}
+				gmacs(b)
+			})
+		}
 		b.Run("byte_"+name, func(b *testing.B) {
 			for b.Loop() {
 				Gemm(1, 2*255, 4, n, k, x, k, wp, c, n)
 			}
-			b.ReportMetric(float64(n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		})
-		b.Run("gemv_"+name, func(b *testing.B) {
-			for b.Loop() {
-				Gemv(1, 2*255, n, k, x, wp, c)
-			}
-			b.ReportMetric(float64(n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			gmacs(b)
 		})
 		Force(prev)
 	}
