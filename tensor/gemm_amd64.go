@@ -5,6 +5,7 @@ package tensor
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/resq-dev/resq/internal/host"
 	"golang.org/x/sys/cpu"
@@ -88,18 +89,19 @@ func intelSPR() bool {
 }
 
 // amdFamily returns the CPU family of an AMD processor (25: Zen 3 and
-// Zen 4, 26: Zen 5), 0 for other vendors or when it is not known.
-func amdFamily() int {
+// Zen 4, 26: Zen 5), 0 for other vendors or when it is not known. It is
+// computed once: the convolutions ask on every call.
+var amdFamily = sync.OnceValue(func() int {
 	if !strings.Contains(host.CPU(), "AMD") {
 		return 0
 	}
 	f, _ := cpuFamilyModel()
 	return f
-}
+})
 
 // cpuFamilyModel parses the "(family F model M)" host.CPU appends to the
-// model name; zeros when it is absent.
-func cpuFamilyModel() (family, model int) { return familyModel(host.CPU()) }
+// model name, once; zeros when it is absent.
+var cpuFamilyModel = sync.OnceValues(func() (family, model int) { return familyModel(host.CPU()) })
 
 // familyModel parses the "(family F model M)" at the end of a CPU name.
 func familyModel(name string) (family, model int) {
