@@ -23,3 +23,19 @@ func TestFamilyModel(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUIdentityNoAllocs: the CPU checks the kernel choices make on every
+// call (the convolutions ask amdFamily) parse the CPU's name once, not per
+// call: a per-call parse allocated in every training step.
+func TestCPUIdentityNoAllocs(t *testing.T) {
+	amdFamily()
+	cpuFamilyModel()
+	if a := testing.AllocsPerRun(10, func() {
+		amdFamily()
+		cpuFamilyModel()
+		intelSPR()
+		convDirectSwitch()
+	}); a != 0 {
+		t.Errorf("the CPU checks allocate %v times a call", a)
+	}
+}
