@@ -44,9 +44,8 @@ func Gemv(threads, pairMax, n, k int, x []uint8, wp []int8, c []int32) {
 		clear(c[:np*16])
 		return
 	}
-	ker, sel := current, selected()
-	g, ok := sel.gemv, sel.hasGemv
-	if !ok {
+	ker, s := current, selected()
+	if !s.hasGemv {
 		xp, cp := getUint8s(MR*kp), getInt32s(MR*np*16)
 		xb, cb := (*xp)[:MR*kp], (*cp)[:MR*np*16]
 		clear(xb)
@@ -60,11 +59,11 @@ func Gemv(threads, pairMax, n, k int, x []uint8, wp []int8, c []int32) {
 	groups := (np + 3) / 4
 	workers := splitWorkers(threads, np*16*kp, groups)
 	if workers == 1 {
-		gemvRun(ker, g, kp/4, np, 0, groups, x, wp, c)
+		gemvRun(ker, s.gemv, kp/4, np, 0, groups, x, wp, c)
 		return
 	}
 	j := gemvJobFree.Get().(*gemvJob)
-	*j = gemvJob{ker: ker, g: g, k4: kp / 4, np: np, x: x, wp: wp, c: c}
+	*j = gemvJob{ker: ker, g: s.gemv, k4: kp / 4, np: np, x: x, wp: wp, c: c}
 	runSplit(j, groups, workers)
 	*j = gemvJob{}
 	gemvJobFree.Put(j)

@@ -11,6 +11,7 @@ type selection struct {
 	name    string
 	t2      t2impl // the T2 kernels (t2Go without assembly ones)
 	t2Asm   bool   // t2Asm has the kernel
+	t2Fast  bool   // T2Native: an assembly T2 kernel, or the pure-Go one's whole-GEMM path
 	dec     t2dec  // the decoded path, when hasDec
 	hasDec  bool
 	gemv    gemvImpl // the one-row kernel, when hasGemv
@@ -28,6 +29,7 @@ func selected() *selection {
 	if k, ok := t2Asm[current.name]; ok {
 		s.t2, s.t2Asm = k, true
 	}
+	s.t2Fast = s.t2Asm || (current.name == NameGo && t2Go.gemm != nil)
 	s.dec, s.hasDec = t2DecAsm[current.name]
 	s.gemv, s.hasGemv = gemvAsm[current.name]
 	selCache.Store(s)

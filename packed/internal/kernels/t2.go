@@ -97,7 +97,7 @@ var t2Go = t2impl{x4: t2x4Go}
 // assembly one, or a whole-GEMM kernel for the pure-Go kernel); callers
 // keep PackW's layout and Gemm otherwise.
 func T2Native() bool {
-	return selected().t2Asm || (current.name == NameGo && t2Go.gemm != nil)
+	return selected().t2Fast
 }
 
 // T2MinBytesRows is the row count from which the AVX2 kernel computes a
@@ -112,10 +112,9 @@ const T2MinBytesRows = 8
 // assembly T2 kernels (the pure-Go LUT), below T2MinBytesRows rows with
 // the other assembly kernels (AVX2), never without T2Native.
 func T2Rows(m int) bool {
-	if !T2Native() {
-		return false
-	}
 	switch s := selected(); {
+	case !s.t2Fast:
+		return false
 	case s.hasDec:
 		return true
 	case s.t2Asm:
