@@ -49,8 +49,8 @@
 // b & 3 and (b >> 4) & 3, steps 1 and 3 b & 12 and (b >> 4) & 12 (4u),
 // summed in a second accumulator divided by 4 at the end (exact, every
 // term is a multiple of 4). The AVX2 GEMV decodes the same way with one
-// word shift per 32 bytes, the 4u products in their own int16 sums (4
-// groups), widened with VPMADDWD by 1, and the u sums (16 groups) by 4,
+// word shift per 32 bytes, the 4u products in their own int16 sums (8
+// groups), widened with VPMADDWD by 1, and the u sums (32 groups) by 4,
 // into int32 sums that hold 4 times the result. VPMADDUBSW's unsigned
 // operand must be a register, so with x in that place every 4 bytes of x
 // cost a broadcast; the AVX2 GEMV instead multiplies the decoded u
@@ -60,7 +60,8 @@
 // rowOps), and starts column j at -sum x + 128*U[j], U the column's total
 // of u stored after the panels (T2Tail). Per 256 multiply-adds that is 2
 // loads, 2 shifts, 8 ANDs, 8 VPMADDUBSW with a memory operand, 8 VPADDW
-// and 1.25 widening instructions, 4 broadcasts fewer; on one AMD EPYC
+// and 0.625 widening instructions (1.25 when B widened every 4 groups and A
+// every 16: 2-4% slower on AMD EPYC Zen 4), 4 broadcasts fewer; on one AMD EPYC
 // Zen 2 core (family 23 model 49, 3.3 GHz) [1x2048]x[2048x2048] went from
 // 79 to 84-87 G multiply-adds/s (8-bit 50), about 9.5 cycles per 256
 // against the 8 of its one VPMADDUBSW pipe. With

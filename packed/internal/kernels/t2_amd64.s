@@ -550,15 +550,17 @@ t2x4x16avx2loop:
 // starts at neg + 128*tot[j], which puts back the 128*u taken off every
 // product. Each group is decoded with one shift per 32 bytes: steps 0
 // and 2 are b & 3 and (b >> 4) & 3 (u), steps 1 and 3 b & 12 and (b >> 4)
-// & 12 (4u). The u products add into int16 sums A (|pair| <= 2*128*2, 2 a
-// group: 16 groups), the 4u products into B (|pair| <= 2*128*8: 4
-// groups); B widens into the int32 sums with VPMADDWD by 1 every 4
-// groups, A by 4 every 16, so the int32 sums hold 4 * (neg + 128*tot +
-// sum (x-128)*u) and a final arithmetic shift by 2 is exact. Per group and
-// panel (256 multiply-adds): 2 loads, 2 shifts, 8 ANDs, 8 VPMADDUBSW
-// with their loads and 8 VPADDW, 4 broadcasts fewer than with x itself
-// (which must be the unsigned operand, a register). A block of 4 groups
-// runs unrolled; the last block of a panel may have fewer.
+// & 12 (4u). The u products add into int16 sums A (each pair in
+// [-2*128*2, 2*127*2], 2 a group), the 4u products into B (pairs in
+// [-2*128*8, 2*127*8], 2 a group); B widens into the int32 sums with
+// VPMADDWD by 1 every 8 groups (2 blocks), A by 4 every 32 (8 blocks):
+// both reach at most -32768 (x-128 = -128, u = 2 throughout), which int16
+// holds. The int32 sums hold 4 * (neg + 128*tot + sum (x-128)*u) and a
+// final arithmetic shift by 2 is exact. Per group and panel (256
+// multiply-adds): 2 loads, 2 shifts, 8 ANDs, 8 VPMADDUBSW with their loads
+// and 8 VPADDW, 4 broadcasts fewer than with x itself (which must be the
+// unsigned operand, a register). A block of 4 groups runs unrolled; the
+// last block of a panel may have fewer. R10 counts blocks down from 8.
 TEXT ·t2vAVX2(SB), NOSPLIT, $0-64
 	MOVQ xs+0(FP), R8
 	MOVQ w+8(FP), R13
@@ -595,7 +597,7 @@ t2vavx2panel:
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
 	VPXOR Y3, Y3, Y3
-	MOVQ $4, R10
+	MOVQ $8, R10
 t2vavx2block:
 	MOVQ $4, AX
 	CMPQ CX, AX
@@ -753,13 +755,16 @@ t2vavx2one:
 	DECQ AX
 	JNZ t2vavx2one
 t2vavx2blockend:
+	DECQ R10
+	TESTQ $1, R10
+	JNZ t2vavx2nowiden
 	VPMADDWD Y8, Y2, Y2
 	VPADDD Y2, Y4, Y4
 	VPXOR Y2, Y2, Y2
 	VPMADDWD Y8, Y3, Y3
 	VPADDD Y3, Y5, Y5
 	VPXOR Y3, Y3, Y3
-	DECQ R10
+	TESTQ R10, R10
 	JNZ t2vavx2nowiden
 	VPMADDWD Y9, Y0, Y0
 	VPADDD Y0, Y4, Y4
@@ -767,10 +772,14 @@ t2vavx2blockend:
 	VPMADDWD Y9, Y1, Y1
 	VPADDD Y1, Y5, Y5
 	VPXOR Y1, Y1, Y1
-	MOVQ $4, R10
+	MOVQ $8, R10
 t2vavx2nowiden:
 	TESTQ CX, CX
 	JNZ t2vavx2block
+	VPMADDWD Y8, Y2, Y2
+	VPADDD Y2, Y4, Y4
+	VPMADDWD Y8, Y3, Y3
+	VPADDD Y3, Y5, Y5
 	VPMADDWD Y9, Y0, Y0
 	VPADDD Y0, Y4, Y4
 	VPMADDWD Y9, Y1, Y1

@@ -72,23 +72,24 @@ func TestGemmT2MatchesRef(t *testing.T) {
 	}
 }
 
-// TestGemmT2Extremes: all activations 255 against all +1 or all -1 codes
-// fill the AVX2 kernels' int16 blocks to their bound; big enough shapes
-// run several goroutines.
+// TestGemmT2Extremes: all activations 255 or 0 against all +1 or all -1
+// codes fill the AVX2 kernels' int16 blocks to their bounds (the one-row
+// kernel's sums of x-128 reach -32768 with x = 0 and code +1); big enough
+// shapes run several goroutines.
 func TestGemmT2Extremes(t *testing.T) {
 	for _, name := range Available() {
 		prev, _ := Force(name)
 		for _, c := range []int8{1, -1, 0} {
-			for _, sz := range []struct{ m, n, k int }{{1, 130, 2048}, {7, 64, 1024}, {100, 256, 784}} {
+			for _, sz := range []struct{ m, n, k, x int }{{1, 130, 2048, 255}, {1, 130, 2048, 0}, {7, 64, 1024, 255}, {7, 64, 1024, 0}, {100, 256, 784, 255}} {
 				x := make([]uint8, sz.m*Pad16(sz.k))
 				for i := range x {
-					x[i] = 255
+					x[i] = uint8(sz.x)
 				}
 				w := make([]int8, sz.n*sz.k)
 				for i := range w {
 					w[i] = c
 				}
-				t.Run(fmt.Sprintf("%s/code%d/%dx%dx%d", name, c, sz.m, sz.n, sz.k), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/code%d/x%d/%dx%dx%d", name, c, sz.x, sz.m, sz.n, sz.k), func(t *testing.T) {
 					checkT2(t, 0, sz.m, sz.n, sz.k, Pad16(sz.k), x, w)
 				})
 			}
