@@ -11,11 +11,15 @@ import (
 // work, about what waking a parked goroutine costs, so a product that is
 // split (Gemm, GemmT2, Gemv) runs its chunks on persistent helper
 // goroutines that poll for work for spinFor after their last chunk
-// (yielding between polls) before they park. The caller and its helpers claim the chunks of a call
-// from an atomic counter: a helper that is late (descheduled on a busy
-// machine) leaves its chunks to the caller, and a call handed to a helper
-// that never took it is taken back. Each output element is computed by
-// one chunk, so the results do not depend on who ran it.
+// (yielding between polls) before they park. The caller claims the chunks
+// of a call from the front and its helpers from the back, through one
+// atomic word: a helper that is late (descheduled on a busy machine)
+// leaves its chunks to the caller, and a call handed to a helper that
+// never took it is taken back. From call to call the caller keeps about
+// the same first chunks and a helper the same last ones, so on two cores
+// each one's share of the weights stays in its own L2 cache. Each output
+// element is computed by one chunk, so the results do not depend on who
+// ran it.
 
 // spinFor is how long an idle helper polls before it parks.
 const spinFor = 200 * time.Microsecond
@@ -28,8 +32,10 @@ type split struct {
 	job         groupJob
 	groups, per int32 // chunk i is groups [i*per, (i+1)*per)
 	chunks      int32
-	next        atomic.Int32 // next chunk to claim
-	refs        atomic.Int32 // helpers that took the call and are not done
+	// span holds the unclaimed chunks [lo, hi) as lo | hi<<32: the caller
+	// claims lo, helpers hi-1.
+	span atomic.Uint64
+	refs atomic.Int32 // helpers that took the call and are not done
 }
 
 type helper struct {
@@ -52,7 +58,7 @@ func runSplit(job groupJob, groups, workers int) {
 	s := splitFree.Get().(*split)
 	per := max(1, groups/(4*workers))
 	s.job, s.groups, s.per, s.chunks = job, int32(groups), int32(per), int32((groups+per-1)/per)
-	s.next.Store(0)
+	s.span.Store(uint64(s.chunks) << 32)
 	s.refs.Store(0)
 	hs := helpersFor(workers - 1)
 	var took [8]bool
@@ -70,7 +76,7 @@ func runSplit(job groupJob, groups, workers int) {
 			}
 		}
 	}
-	s.work()
+	s.work(false)
 	for i, h := range hs {
 		if took[i] && h.slot.CompareAndSwap(s, nil) {
 			s.refs.Add(-1) // not taken yet: no longer offered
@@ -83,15 +89,34 @@ func runSplit(job groupJob, groups, workers int) {
 	splitFree.Put(s)
 }
 
-// work claims and runs chunks until none is left.
-func (s *split) work() {
+// work claims and runs chunks, from the back for a helper, until none is
+// left.
+func (s *split) work(back bool) {
 	for {
-		i := s.next.Add(1) - 1
-		if i >= s.chunks {
+		i, ok := s.claim(back)
+		if !ok {
 			return
 		}
 		q0 := i * s.per
 		s.job.runGroups(int(q0), int(min(q0+s.per, s.groups)))
+	}
+}
+
+// claim takes the first unclaimed chunk, or the last one when back.
+func (s *split) claim(back bool) (int32, bool) {
+	for {
+		v := s.span.Load()
+		lo, hi := uint32(v), uint32(v>>32)
+		if lo >= hi {
+			return 0, false
+		}
+		i, nv := lo, v+1
+		if back {
+			i, nv = hi-1, v-1<<32
+		}
+		if s.span.CompareAndSwap(v, nv) {
+			return int32(i), true
+		}
 	}
 }
 
@@ -111,7 +136,7 @@ func helpersFor(n int) []*helper {
 func (h *helper) loop() {
 	for {
 		s := h.take()
-		s.work()
+		s.work(true)
 		s.refs.Add(-1)
 	}
 }
