@@ -39,6 +39,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := parse(fs, args[1:], 0, 0); err != nil {
 		return err
 	}
+	if err := checkTiming(opt.Rounds, opt.MinTime); err != nil {
+		return err
+	}
+	if opt.Settle < 0 {
+		return fmt.Errorf("%w: --settle %v: want 0 or more", errUsage, opt.Settle)
+	}
 	if *peer != "" {
 		opt.Peers = strings.Split(*peer, ",")
 	}
@@ -97,6 +103,9 @@ func runBenchRetrain(ctx context.Context, args []string, stdout, stderr io.Write
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
+	if opt.Rounds < 1 {
+		return fmt.Errorf("%w: --rounds %d: need at least 1", errUsage, opt.Rounds)
+	}
 	ds, err := df.load(1, stderr)
 	if err != nil {
 		return err
@@ -104,4 +113,16 @@ func runBenchRetrain(ctx context.Context, args []string, stdout, stderr io.Write
 	opt.Data = ds
 	_, err = bench.RunRetrain(ctx, stdout, opt)
 	return err
+}
+
+// checkTiming rejects timing flags a benchmark cannot run with: fewer
+// than one round, or rounds of no time.
+func checkTiming(rounds int, minTime time.Duration) error {
+	if rounds < 1 {
+		return fmt.Errorf("%w: --rounds %d: need at least 1", errUsage, rounds)
+	}
+	if minTime <= 0 {
+		return fmt.Errorf("%w: --time %v: want a positive duration", errUsage, minTime)
+	}
+	return nil
 }

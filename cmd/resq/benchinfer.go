@@ -26,6 +26,9 @@ func runBenchInfer(args []string, stdout io.Writer) error {
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
+	if err := checkTiming(opt.Rounds, opt.MinTime); err != nil {
+		return err
+	}
 	opt.Seed = *seed
 	for _, n := range strings.Split(*nets, ";") {
 		if n = strings.TrimSpace(n); n != "" {

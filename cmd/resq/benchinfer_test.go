@@ -31,7 +31,7 @@ func TestBenchInfer(t *testing.T) {
 			t.Errorf("line %s: %+v, %v", l, r, err)
 		}
 	}
-	for _, bad := range [][]string{{"--bits", "2,x"}, {"--batch", ""}, {"--kernels", "sse9"}, {"--threads", "0"}} {
+	for _, bad := range [][]string{{"--bits", "2,x"}, {"--batch", ""}, {"--kernels", "sse9"}, {"--threads", "0"}, {"--rounds", "0"}, {"--time", "-1s"}, {"--time", "0s"}} {
 		stdout.Reset()
 		stderr.Reset()
 		a := append([]string{"bench", "infer", "--nets", "mlp:12-8-3", "--rounds", "1", "--time", "1ms"}, bad...)
