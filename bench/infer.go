@@ -34,8 +34,8 @@ type InferOptions struct {
 	Batches []int         // samples per call; nil = 1, 100
 	Threads []int         // goroutines; nil = 1, 2
 	Kernels []string      // packed integer kernels; nil = every assembly kernel of this CPU (else go)
-	MinTime time.Duration // per timing round; 0 = 100ms
-	Rounds  int           // timing rounds, best kept; 0 = 5
+	MinTime time.Duration // per timing round; 0 = 50ms
+	Rounds  int           // timing rounds, best kept; 0 = 15
 	Seed    uint64        // weights and inputs; 0 = 1
 	JSON    bool          // one JSON object per result and line instead of a table
 }
@@ -168,11 +168,14 @@ func inferDefaults(opt InferOptions) InferOptions {
 			opt.Kernels = []string{"go"}
 		}
 	}
+	// Many short rounds: on a shared machine a slow spell of a few
+	// seconds then costs a configuration a few of its rounds, not its
+	// best one.
 	if opt.MinTime <= 0 {
-		opt.MinTime = 100 * time.Millisecond
+		opt.MinTime = 50 * time.Millisecond
 	}
 	if opt.Rounds <= 0 {
-		opt.Rounds = 5
+		opt.Rounds = 15
 	}
 	if opt.Seed == 0 {
 		opt.Seed = 1

@@ -20,8 +20,8 @@ func runBenchInfer(args []string, stdout io.Writer) error {
 	batches := fs.String("batch", "1,100", "comma-separated batch sizes")
 	threads := fs.String("threads", "1,2", "comma-separated thread counts")
 	kernels := fs.String("kernels", "", "comma-separated packed kernels: go, avx2, avx512vnni (default: every assembly kernel of this CPU)")
-	fs.DurationVar(&opt.MinTime, "time", 100*time.Millisecond, "minimum time per timing round")
-	fs.IntVar(&opt.Rounds, "rounds", 5, "timing rounds, every configuration of a network, batch and thread count taking turns (best kept)")
+	fs.DurationVar(&opt.MinTime, "time", 50*time.Millisecond, "minimum time per timing round")
+	fs.IntVar(&opt.Rounds, "rounds", 15, "timing rounds, every configuration of a network, batch and thread count taking turns (best kept)")
 	seed := fs.Uint64("seed", 1, "seed of the weights and inputs")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
