@@ -35,15 +35,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&opt.Rounds, "rounds", 7, "timing rounds per shape, resq and peers taking turns (best kept)")
 	peer := fs.String("peer", "", "comma-separated peers timed in the same run: gonum, openblas (needs -tags openblas)")
 	pthreads := fs.String("peer-threads", "", "comma-separated thread counts each peer is timed at, its best kept (default: 1 and --threads)")
-	fs.DurationVar(&opt.Settle, "settle", 0, "pause before each timing round, so that a peer's spinning threads are idle (default 100ms with peers)")
+	fs.DurationVar(&opt.Settle, "settle", 0, "pause before each timing round, so that a peer's spinning threads are idle (0: 100ms with peers, none without; negative: none)")
 	if _, err := parse(fs, args[1:], 0, 0); err != nil {
 		return err
 	}
 	if err := checkTiming(opt.Rounds, opt.MinTime); err != nil {
 		return err
-	}
-	if opt.Settle < 0 {
-		return fmt.Errorf("%w: --settle %v: want 0 or more", errUsage, opt.Settle)
 	}
 	if *peer != "" {
 		opt.Peers = strings.Split(*peer, ",")
