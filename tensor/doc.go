@@ -49,7 +49,9 @@
 // transposes for A, masked AVX-512 moves for A^T; avo has no masked moves),
 // checked against the Go loops by TestPackAAsmMatchesGo. The first M block
 // of each K panel packs every B sliver just before its first use, while it
-// is still in L1; the later blocks reuse the packed panel.
+// is still in L1, except an untransposed B with slivers of at most 32
+// floats, which it packs whole first, row by row (wholeB); the later
+// blocks reuse the packed panel.
 //
 // AMD Zen 5 (family 26: two full-width 512-bit FMA pipes, 48 KiB L1d,
 // 1 MiB L2) puts the register-broadcast kernels first (archKernels): the
