@@ -491,24 +491,41 @@ func (o *op) ldx() int {
 // the padding zero), or Gemv for a single sample. All give the same
 // exact sums.
 func (o *op) gemm(threads, rows int, x []uint8, ldx int, acc []int32, ldc int) {
+	o.gemmOn(o.path(rows), threads, rows, x, ldx, acc, ldc)
+}
+
+// gemmPath is the product gemm runs for a number of rows.
+type gemmPath int
+
+const (
+	pathGemm gemmPath = iota // Gemm on PackW's layout: reads x's padding rows up to a multiple of kernels.MR
+	pathT2                   // GemmT2: reads rows rows only
+	pathGemv                 // Gemv: one row
+)
+
+// path returns the product gemm runs for rows rows.
+func (o *op) path(rows int) gemmPath {
 	switch {
-	case o.useT2(rows):
+	case o.w2 != nil && useT2 && kernels.T2Rows(rows):
+		return pathT2
+	case rows == 1 && kernels.GemvNative():
+		return pathGemv
+	}
+	return pathGemm
+}
+
+// gemmOn is gemm along path p (o.path(rows)).
+func (o *op) gemmOn(p gemmPath, threads, rows int, x []uint8, ldx int, acc []int32, ldc int) {
+	switch p {
+	case pathT2:
 		kernels.GemmT2(threads, rows, o.rows, o.cols, x, ldx, o.w2, acc, ldc)
-	case o.useGemv(rows):
+	case pathGemv:
 		kernels.Gemv(threads, o.pairMax, o.rows, o.cols, x[:ldx], o.wp, acc[:ldc])
 	default:
 		mp := (rows + kernels.MR - 1) / kernels.MR * kernels.MR
 		kernels.Gemm(threads, o.pairMax, mp, o.rows, o.cols, x, ldx, o.wp, acc, ldc)
 	}
 }
-
-func (o *op) useT2(rows int) bool { return o.w2 != nil && useT2 && kernels.T2Rows(rows) }
-
-func (o *op) useGemv(rows int) bool { return rows == 1 && kernels.GemvNative() }
-
-// readsPadding reports whether gemm reads x's rows past rows, up to a
-// multiple of kernels.MR (Gemm does; GemmT2 and Gemv read rows rows only).
-func (o *op) readsPadding(rows int) bool { return !o.useT2(rows) && !o.useGemv(rows) }
 
 // dense computes out [rows, o.rows] from in [rows, o.cols].
 func (o *op) dense(s *scratch, out, in []float32, rows int) {
@@ -521,14 +538,15 @@ func (o *op) dense(s *scratch, out, in []float32, rows int) {
 			o.callHook(s, s.r0+i, xq[i*kp:i*kp+o.cols])
 		}
 	}
-	if o.sp != nil || o.readsPadding(rows) {
+	p := o.path(rows)
+	if o.sp != nil || p == pathGemm {
 		clear(xq[rows*kp:]) // padding rows: computed, never read
 	}
 	acc := s.acc[:mp*np]
 	if o.sp != nil {
 		o.sp.gemm(rows, o.rows, o.cols, xq, kp, acc, np)
 	} else {
-		o.gemm(s.threads, rows, xq, kp, acc, np)
+		o.gemmOn(p, s.threads, rows, xq, kp, acc, np)
 	}
 	for i := 0; i < rows; i++ {
 		o.finishRow(out[i*o.rows:(i+1)*o.rows], acc[i*np:i*np+o.rows], s.off[i], s.scale[i])
