@@ -560,12 +560,8 @@ func gemmSerial(kern *microKernel, preA, preB []float32, transA, transB bool, m,
 				}
 				// The first row block packs each B sliver just
 				// before its first use, while the sliver is still
-				// in L1 (as GotoBLAS does); later blocks reuse it.
-				// An untransposed B whose sliver rows are one or
-				// two cache lines (nr <= 32) is packed whole
-				// first instead, row by row: reading a sliver
-				// takes one short line per row of B, which the
-				// prefetchers follow worse than whole rows.
+				// in L1 (as GotoBLAS does), unless wholeB packs the
+				// panel first; later blocks reuse it.
 				packNow := preB == nil && ic == 0
 				if packNow && wholeB(kern, transB, nc) {
 					packB(kern, bp, transB, b, ldb, pc, jc, kc, nc)
@@ -597,10 +593,13 @@ func gemmSerial(kern *microKernel, preA, preB []float32, transA, transB bool, m,
 
 // wholeB reports whether gemmSerial packs a K panel of an untransposed
 // B, nc columns wide, in one row-by-row pass rather than sliver by
-// sliver: for slivers of at most 32 floats. On an AMD EPYC Zen 4 (family
-// 25 model 17), best of 300 alternating calls, that was 0.5-7% faster on
-// one thread at 100 and 128 rows and 3-4% at 1024, level on two threads;
-// 64-float slivers were measured faster sliver by sliver on AMD Zen 5.
+// sliver: for slivers of at most 32 floats, whose rows are one or two
+// cache lines, so that reading a sliver takes a short piece of every row
+// of B, which the prefetchers follow worse than whole rows. On an AMD
+// EPYC Zen 4 (family 25 model 17), best of 300 alternating calls, that
+// was 0.5-7% faster on one thread at 100 and 128 rows and 3-4% at 1024,
+// level on two threads; 64-float slivers were measured faster sliver by
+// sliver on AMD Zen 5.
 func wholeB(kern *microKernel, transB bool, nc int) bool {
 	return !transB && kern.copyRows != nil && kern.nr <= 32 && nc > kern.nr
 }

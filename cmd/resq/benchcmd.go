@@ -100,8 +100,8 @@ func runBenchRetrain(ctx context.Context, args []string, stdout, stderr io.Write
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	if opt.Rounds < 1 {
-		return fmt.Errorf("%w: --rounds %d: need at least 1", errUsage, opt.Rounds)
+	if err := checkRounds(opt.Rounds); err != nil {
+		return err
 	}
 	ds, err := df.load(1, stderr)
 	if err != nil {
@@ -115,11 +115,19 @@ func runBenchRetrain(ctx context.Context, args []string, stdout, stderr io.Write
 // checkTiming rejects timing flags a benchmark cannot run with: fewer
 // than one round, or rounds of no time.
 func checkTiming(rounds int, minTime time.Duration) error {
-	if rounds < 1 {
-		return fmt.Errorf("%w: --rounds %d: need at least 1", errUsage, rounds)
+	if err := checkRounds(rounds); err != nil {
+		return err
 	}
 	if minTime <= 0 {
 		return fmt.Errorf("%w: --time %v: want a positive duration", errUsage, minTime)
+	}
+	return nil
+}
+
+// checkRounds rejects a --rounds below 1.
+func checkRounds(rounds int) error {
+	if rounds < 1 {
+		return fmt.Errorf("%w: --rounds %d: need at least 1", errUsage, rounds)
 	}
 	return nil
 }
