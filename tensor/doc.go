@@ -66,6 +66,12 @@
 // at six of the eight training shapes in both runs on one and two threads,
 // and level at the others.
 //
+// Each kernel's blocking (K panel kc, row block mc, column block nc) is
+// set per CPU in archKernels, from measurements on that CPU; the K panel
+// of the kernel each training shape runs is tuned with
+// BenchmarkGemmPanelK, whose candidates take turns within every
+// iteration (go test -run XXX -bench GemmPanelK -benchtime 40x).
+//
 // In auto mode (the default) Gemm may pick a second kernel per call
 // (pickKernel): on a CPU where it multiplies at the same rate (AMD Zen 4
 // runs 512-bit FMAs as two 256-bit halves, so the AVX2 6×16 kernel matches

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // BenchmarkMicroKernel times each micro-kernel alone on L1-resident packed
@@ -112,5 +113,54 @@ func BenchmarkConv(b *testing.B) {
 		}
 		run("backward-data", func() { ConvBackwardData(dx, y, w, g, &ws) })
 		run("backward-filter", func() { ConvBackwardFilter(dw, y, x, g, &ws) })
+	}
+}
+
+// BenchmarkGemmPanelK tunes the K panel (microKernel.kc) of the kernel
+// auto mode picks at each training shape, on 1 and 2 goroutines: every
+// iteration is one round in which each candidate panel depth takes its
+// turn for a few calls, so that a slow spell of the machine hits all of
+// them, and the best call of each is reported as GFLOP/s-kcNNNN. panelK
+// splits K into equal panels of at most kc, so candidates that give the
+// same panels at a shape time the same code. The kernel's own kc is
+// restored afterwards; run it alone, e.g.
+//
+//	go test -run XXX -bench GemmPanelK -benchtime 40x ./tensor
+func BenchmarkGemmPanelK(b *testing.B) {
+	cands := []int{128, 192, 256, 384, 512, 1024}
+	for _, s := range gemmBenchShapes {
+		rng := rand.New(rand.NewPCG(1, 1))
+		a := randSlice(rng, s.m*s.k)
+		bb := randSlice(rng, s.k*s.n)
+		c := make([]float32, s.m*s.n)
+		lda, ldb := s.k, s.n
+		if s.transA {
+			lda = s.m
+		}
+		if s.transB {
+			ldb = s.k
+		}
+		kern := pickKernel(s.m, s.n)
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/%s/threads%d", s.name, kern.name, th), func(b *testing.B) {
+				kc0 := kern.kc
+				defer func() { kern.kc = kc0 }()
+				best := make([]float64, len(cands))
+				for b.Loop() {
+					for i, kc := range cands {
+						kern.kc = kc
+						for range 3 {
+							t0 := time.Now()
+							gemmN(th, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+							best[i] = max(best[i], 2*float64(s.m*s.n*s.k)/time.Since(t0).Seconds()/1e9)
+						}
+					}
+				}
+				for i, kc := range cands {
+					b.ReportMetric(best[i], fmt.Sprintf("GFLOP/s-kc%04d", kc))
+				}
+				b.ReportMetric(float64(kc0), "kc-now")
+			})
+		}
 	}
 }
