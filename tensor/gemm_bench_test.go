@@ -25,14 +25,17 @@ func BenchmarkMicroKernel(b *testing.B) {
 	}
 }
 
-// gemmBenchShapes are the GEMMs of training the 784-1024-1024-1024-10 MLP
-// at batch 100 and 128 (as in resq bench gemm) and a square reference:
-// {m, n, k, transA, transB}.
-var gemmBenchShapes = []struct {
+// gemmBenchShape is one benchmarked Gemm, op(A) [m, k] times op(B) [k, n].
+type gemmBenchShape struct {
 	name           string
 	m, n, k        int
 	transA, transB bool
-}{
+}
+
+// gemmBenchShapes are the GEMMs of training the 784-1024-1024-1024-10 MLP
+// at batch 100 and 128 (as in resq bench gemm) and a square reference:
+// {name, m, n, k, transA, transB}.
+var gemmBenchShapes = []gemmBenchShape{
 	{"Train100x784x1024", 100, 1024, 784, false, true},
 	{"Train128x784x1024", 128, 1024, 784, false, true},
 	{"Train128x1024x1024", 128, 1024, 1024, false, true},
@@ -43,21 +46,28 @@ var gemmBenchShapes = []struct {
 	{"Square1024", 1024, 1024, 1024, false, false},
 }
 
+// operands returns seeded random A and B, a zero C and the leading
+// dimensions of a shape's operands.
+func (s gemmBenchShape) operands() (a, b, c []float32, lda, ldb int) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	a = randSlice(rng, s.m*s.k)
+	b = randSlice(rng, s.k*s.n)
+	c = make([]float32, s.m*s.n)
+	lda, ldb = s.k, s.n
+	if s.transA {
+		lda = s.m
+	}
+	if s.transB {
+		ldb = s.k
+	}
+	return a, b, c, lda, ldb
+}
+
 // BenchmarkGemm times Gemm (auto kernel) at the training shapes on 1 and 2
 // goroutines.
 func BenchmarkGemm(b *testing.B) {
 	for _, s := range gemmBenchShapes {
-		rng := rand.New(rand.NewPCG(1, 1))
-		a := randSlice(rng, s.m*s.k)
-		bb := randSlice(rng, s.k*s.n)
-		c := make([]float32, s.m*s.n)
-		lda, ldb := s.k, s.n
-		if s.transA {
-			lda = s.m
-		}
-		if s.transB {
-			ldb = s.k
-		}
+		a, bb, c, lda, ldb := s.operands()
 		for _, th := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads%d", s.name, th), func(b *testing.B) {
 				prev := SetThreads(th)
@@ -129,17 +139,7 @@ func BenchmarkConv(b *testing.B) {
 func BenchmarkGemmPanelK(b *testing.B) {
 	cands := []int{128, 192, 256, 384, 512, 1024}
 	for _, s := range gemmBenchShapes {
-		rng := rand.New(rand.NewPCG(1, 1))
-		a := randSlice(rng, s.m*s.k)
-		bb := randSlice(rng, s.k*s.n)
-		c := make([]float32, s.m*s.n)
-		lda, ldb := s.k, s.n
-		if s.transA {
-			lda = s.m
-		}
-		if s.transB {
-			ldb = s.k
-		}
+		a, bb, c, lda, ldb := s.operands()
 		kern := pickKernel(s.m, s.n)
 		for _, th := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/%s/threads%d", s.name, kern.name, th), func(b *testing.B) {
