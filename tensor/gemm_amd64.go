@@ -68,7 +68,7 @@ func archAltKernel() (name string, anyShape bool, gain float64) {
 	switch {
 	case !cpu.X86.HasAVX512F:
 		return "", false, 0
-	case amdFamily() == 25:
+	case zen4():
 		return "avx2-6x16", false, 0
 	case amdFamily() >= 26:
 		return "avx512-8x48r", true, 0
@@ -87,6 +87,10 @@ func intelSPR() bool {
 	f, m := cpuFamilyModel()
 	return intel() && f == 6 && (m == 143 || m == 207)
 }
+
+// zen4 reports an AMD Zen 4: family 25 with AVX-512 (Zen 3, also family
+// 25, has none).
+func zen4() bool { return cpu.X86.HasAVX512F && amdFamily() == 25 }
 
 // amdFamily returns the CPU family of an AMD processor (25: Zen 3 and
 // Zen 4, 26: Zen 5), 0 for other vendors or when it is not known. It is
@@ -164,7 +168,7 @@ func archKernels() []*microKernel {
 		switch {
 		case intel():
 			kc14 = 320
-		case amdFamily() == 25:
+		case zen4():
 			kc14 = 512
 		}
 		emb := []*microKernel{
@@ -185,7 +189,7 @@ func archKernels() []*microKernel {
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		kc6 := 256
-		if cpu.X86.HasAVX512F && amdFamily() == 25 {
+		if zen4() {
 			kc6 = 384
 		}
 		ks = append(ks, newAsmKernel("avx2-6x16", sgemmAVX2_6x16, 6, 16, kc6, 144, 4080))
