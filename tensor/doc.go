@@ -25,9 +25,18 @@
 // panels (op(B)[KC×NC] is packed into NR-column slivers), M into MC-row
 // blocks (op(A)[MC×KC] packed into MR-row slivers); a register-blocked
 // micro-kernel keeps an MR×NR tile of C in registers for KC rank-1 updates.
-// Packed slivers are zero-padded, so the micro-kernel always computes full
-// tiles; edge tiles go through a small scratch tile and are merged into C in
-// Go. alpha is applied in the micro-kernel; beta is applied by not loading C
+// Packed slivers are zero-padded. A partial register block at the bottom
+// or right edge of C (M or N not a multiple of MR or NR) runs an edge
+// kernel when the kernel has them (microKernel.edges: the AVX-512 14×32,
+// 6×64r and 8×48r kernels and the AVX2 6×16 one): the same loop over the
+// same packed slivers for only the first rows, or the first 16- or 8-float
+// vectors, of the tile, straight into C when it covers the block exactly.
+// Otherwise the whole tile is computed into a small scratch tile and
+// merged into C in Go. Each element's sum is formed in the same order
+// either way, so results are bitwise the same (TestGemmEdgeKernels). At
+// 128×784 a 6×64 tile pads C to 132×832, 9% more multiply-adds than it
+// needs; BenchmarkGemmEdges times each kernel with and without its edges.
+// alpha is applied in the micro-kernel; beta is applied by not loading C
 // in the first K panel (beta == 0: C is never read, NaNs in C are
 // overwritten), by loading it (beta == 1) or by scaling C first (other
 // beta).

@@ -35,6 +35,35 @@ type microKernel struct {
 	// altGain, on auto mode's second kernel when non-zero, replaces the
 	// package's altGain for it.
 	altGain float64
+	// edges are the kernel's edge kernels, if any (see edgeFor).
+	edges []edgeKernel
+}
+
+// edgeKernel computes the first rows×cols of its kernel's mr×nr tile from
+// the same packed slivers (A [k][mr], B [k][nr]): fn has microKernel.fn's
+// contract for i < rows, j < cols and touches no other element of C. A
+// partial register block at the bottom or right edge of C (M or N not a
+// multiple of mr or nr) then costs about its own rows or columns, not a
+// whole tile's: at 128×784 a 6×64 kernel pads C to 132×832, 9% more
+// multiply-adds than it needs. Each element's sum is formed in the same
+// order as by the whole tile, so results are bitwise the same.
+type edgeKernel struct {
+	rows, cols int
+	fn         func(k int, a, b, c []float32, ldc int, alpha float32, load bool)
+}
+
+// edgeFor returns the edge kernel that computes a partial register block
+// of rows×cols (rows <= mr, cols <= nr) with the fewest padded elements,
+// or nil when none covers it.
+func (kern *microKernel) edgeFor(rows, cols int) *edgeKernel {
+	var best *edgeKernel
+	for i := range kern.edges {
+		e := &kern.edges[i]
+		if e.rows >= rows && e.cols >= cols && (best == nil || e.rows*e.cols < best.rows*best.cols) {
+			best = e
+		}
+	}
+	return best
 }
 
 // kernels lists every micro-kernel usable on this CPU, best first; the
@@ -45,21 +74,33 @@ var kernels, droppedKernels = selfTested(append(archKernels(), genericKernel))
 // load and no-load, alpha != 1) like a plain loop, and the names of the
 // others with the reason. It guards against an assembly kernel that is
 // wrong on a CPU it was never run on: such a kernel is dropped (and
-// TestKernelsSelfTest fails) rather than silently corrupting results.
+// TestKernelsSelfTest fails) rather than silently corrupting results. A
+// kernel keeps only the edge kernels that pass the same test.
 func selfTested(ks []*microKernel) (ok []*microKernel, dropped []string) {
 	for _, k := range ks {
-		if err := selfTest(k); err != nil {
+		if err := selfTest(k.name, k.mr, k.nr, k.mr, k.nr, k.fn); err != nil {
 			dropped = append(dropped, err.Error())
 			continue
 		}
+		var edges []edgeKernel
+		for _, e := range k.edges {
+			name := fmt.Sprintf("%s (edge %dx%d)", k.name, e.rows, e.cols)
+			if err := selfTest(name, k.mr, k.nr, e.rows, e.cols, e.fn); err != nil {
+				dropped = append(dropped, err.Error())
+				continue
+			}
+			edges = append(edges, e)
+		}
+		k.edges = edges
 		ok = append(ok, k)
 	}
 	return ok, dropped
 }
 
-func selfTest(kern *microKernel) error {
+// selfTest checks that fn computes the first rows×cols of an mr×nr tile
+// and leaves the rest of C alone.
+func selfTest(name string, mr, nr, rows, cols int, fn func(k int, a, b, c []float32, ldc int, alpha float32, load bool)) error {
 	const k = 19
-	mr, nr := kern.mr, kern.nr
 	a := make([]float32, k*mr)
 	b := make([]float32, k*nr)
 	for i := range a {
@@ -74,11 +115,11 @@ func selfTest(kern *microKernel) error {
 		for i := range c {
 			c[i] = float32(i % 3)
 		}
-		kern.fn(k, a, b, c, nr+ldc, 0.5, load)
+		fn(k, a, b, c, nr+ldc, 0.5, load)
 		for i := 0; i < mr; i++ {
 			for j := 0; j < nr+ldc; j++ {
 				want := float32((i*(nr+ldc) + j) % 3)
-				if j < nr {
+				if i < rows && j < cols {
 					var s float32
 					for p := 0; p < k; p++ {
 						s += a[p*mr+i] * b[p*nr+j]
@@ -91,7 +132,7 @@ func selfTest(kern *microKernel) error {
 				}
 				// Small integers: exact in float32 in any order.
 				if got := c[i*(nr+ldc)+j]; got != want {
-					return fmt.Errorf("tensor: GEMM kernel %s fails its self-test on this CPU (load=%v, C[%d,%d] = %g, want %g); not using it", kern.name, load, i, j, got, want)
+					return fmt.Errorf("tensor: GEMM kernel %s fails its self-test on this CPU (load=%v, C[%d,%d] = %g, want %g); not using it", name, load, i, j, got, want)
 				}
 			}
 		}
@@ -581,8 +622,7 @@ func gemmSerial(kern *microKernel, preA, preB []float32, transA, transB bool, m,
 							kern.fn(kc, as, bs, c[off:off+(mr-1)*ldc+nr], ldc, alpha, load)
 							continue
 						}
-						kern.fn(kc, as, bs, tile, nr, alpha, false)
-						addTile(c[off:], ldc, tile, nr, mh, nw, load)
+						edgeTile(kern, kc, as, bs, c[off:], ldc, tile, mh, nw, alpha, load)
 					}
 				}
 			}
@@ -602,6 +642,23 @@ func gemmSerial(kern *microKernel, preA, preB []float32, transA, transB bool, m,
 // sliver on AMD Zen 5.
 func wholeB(kern *microKernel, transB bool, nc int) bool {
 	return !transB && kern.copyRows != nil && kern.nr <= 32 && nc > kern.nr
+}
+
+// edgeTile computes the partial register block C [rows, cols] (rows <=
+// mr, cols <= nr, not both full) from packed slivers as and bs: with the
+// edge kernel that covers it, straight into C when it fits exactly, else
+// through tile (mr×nr scratch) and addTile.
+func edgeTile(kern *microKernel, kc int, as, bs, c []float32, ldc int, tile []float32, rows, cols int, alpha float32, load bool) {
+	fn := kern.fn
+	if e := kern.edgeFor(rows, cols); e != nil {
+		if e.rows == rows && e.cols == cols {
+			e.fn(kc, as, bs, c[:(rows-1)*ldc+cols], ldc, alpha, load)
+			return
+		}
+		fn = e.fn
+	}
+	fn(kc, as, bs, tile, kern.nr, alpha, false)
+	addTile(c, ldc, tile, kern.nr, rows, cols, load)
 }
 
 // addTile adds (load) or copies the first rows×cols of a tile computed

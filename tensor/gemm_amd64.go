@@ -11,23 +11,39 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-//go:generate go tool asmgen -out gemm_amd64.s -stubs gemm_amd64_stub.go
+//go:generate go tool asmgen -out gemm_amd64.s -stubs gemm_amd64_stub.go -edges gemm_amd64_edges.go
 
 type asmKernel func(k int, a, b, c *float32, ldc int, alpha float32, load bool)
+
+// asmEdge is one assembly edge kernel (see edgeKernel), as asmgen lists
+// them in asmEdges.
+type asmEdge struct {
+	rows, cols int
+	fn         asmKernel
+}
 
 // wrapAsm adapts an assembly micro-kernel to microKernel.fn, checking once
 // per tile that the slices cover what the kernel will touch.
 func wrapAsm(fn asmKernel, mr, nr int) func(k int, a, b, c []float32, ldc int, alpha float32, load bool) {
+	return wrapEdge(fn, mr, nr, mr, nr)
+}
+
+// wrapEdge is wrapAsm for a kernel that computes rows×cols of an mr×nr
+// tile.
+func wrapEdge(fn asmKernel, mr, nr, rows, cols int) func(k int, a, b, c []float32, ldc int, alpha float32, load bool) {
 	return func(k int, a, b, c []float32, ldc int, alpha float32, load bool) {
 		_ = a[k*mr-1]
 		_ = b[k*nr-1]
-		_ = c[(mr-1)*ldc+nr-1]
+		_ = c[(rows-1)*ldc+cols-1]
 		fn(k, &a[0], &b[0], &c[0], ldc, alpha, load)
 	}
 }
 
 func newAsmKernel(name string, fn asmKernel, mr, nr, kc, mc, nc int) *microKernel {
 	k := &microKernel{name: name, mr: mr, nr: nr, kc: kc, mc: mc, nc: nc, fn: wrapAsm(fn, mr, nr), transpose: transpose8x8AVX}
+	for _, e := range asmEdges[name] {
+		k.edges = append(k.edges, edgeKernel{rows: e.rows, cols: e.cols, fn: wrapEdge(e.fn, mr, nr, e.rows, e.cols)})
+	}
 	switch nr {
 	case 16:
 		k.copyRows = copyRowsAVX16

@@ -164,3 +164,43 @@ func BenchmarkGemmPanelK(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmEdges times each kernel that has edge kernels at the
+// training shapes, with and without them, on 1 and 2 goroutines: every
+// iteration is one round in which both take turns for a few calls, and
+// the best call of each is reported (GFLOP/s-edges, GFLOP/s-whole) with
+// their ratio. Filter by shape and kernel, e.g.
+//
+//	go test -run XXX -bench 'GemmEdges/BwdData128x1024x784/avx512-6x64r' -benchtime 40x ./tensor
+func BenchmarkGemmEdges(b *testing.B) {
+	for _, s := range gemmBenchShapes {
+		a, bb, c, lda, ldb := s.operands()
+		for _, kern := range kernels {
+			if len(kern.edges) == 0 {
+				continue
+			}
+			for _, th := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/%s/threads%d", s.name, kern.name, th), func(b *testing.B) {
+					prev, _ := SetKernel(kern.name)
+					defer SetKernel(prev)
+					edges := kern.edges
+					defer func() { kern.edges = edges }()
+					var best [2]float64
+					for b.Loop() {
+						for i, es := range [][]edgeKernel{edges, nil} {
+							kern.edges = es
+							for range 3 {
+								t0 := time.Now()
+								gemmN(th, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+								best[i] = max(best[i], 2*float64(s.m*s.n*s.k)/time.Since(t0).Seconds()/1e9)
+							}
+						}
+					}
+					b.ReportMetric(best[0], "GFLOP/s-edges")
+					b.ReportMetric(best[1], "GFLOP/s-whole")
+					b.ReportMetric(best[0]/best[1], "ratio")
+				})
+			}
+		}
+	}
+}
