@@ -78,7 +78,12 @@ func newAsmKernel(name string, fn asmKernel, mr, nr, kc, mc, nc int) *microKerne
 // 0.981, and on the Xeon of family 6 model 167 it ran that shape 12%
 // faster than 14×32; the square 1024×1024 (0.990) stays with 14×32. Other Intel CPUs with AVX-512 run
 // 6×64 first for every shape (archKernels) and need no second kernel.
-// CPUs with two 512-bit FMA units run AVX2 at half rate. gain, when
+// CPUs with two 512-bit FMA units run AVX2 at half rate. These choices
+// were measured before the edge kernels (microKernel.edges), which take
+// most of the padding's cost away from both kernels of a pair: on the Zen 4
+// above, 14×32 and 6×16 with their edge kernels were within 1-7% of each
+// other at the small-M training shapes, neither ahead at all of them, so
+// the choice stays. gain, when
 // non-zero, replaces altGain for the kernel.
 func archAltKernel() (name string, anyShape bool, gain float64) {
 	switch {
