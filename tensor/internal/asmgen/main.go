@@ -21,6 +21,7 @@ import (
 	"go/format"
 	"log"
 	"os"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -76,28 +77,26 @@ type tile struct {
 }
 
 // fn is the name of t's function: sgemmAVX512_6x64r, sgemmAVX2_6x16.
-func (t tile) fn() string {
-	isa, r := "AVX2", ""
-	if t.vw == 16 {
-		isa = "AVX512"
-	}
-	if t.bcastReg {
-		r = "r"
-	}
-	return fmt.Sprintf("sgemm%s_%dx%d%s", isa, t.mr, t.vw*t.nv, r)
-}
+func (t tile) fn() string { return fmt.Sprintf("sgemm%s_%s", strings.ToUpper(t.isa()), t.shape()) }
 
 // kernel is t's kernel name in package tensor (newAsmKernel's name):
 // avx512-6x64r, avx2-6x16.
-func (t tile) kernel() string {
-	isa, r := "avx2", ""
+func (t tile) kernel() string { return t.isa() + "-" + t.shape() }
+
+// isa is avx512 or avx2; shape is 6x64r, 6x16 (r: bcastReg).
+func (t tile) isa() string {
 	if t.vw == 16 {
-		isa = "avx512"
+		return "avx512"
 	}
+	return "avx2"
+}
+
+func (t tile) shape() string {
+	s := fmt.Sprintf("%dx%d", t.mr, t.vw*t.nv)
 	if t.bcastReg {
-		r = "r"
+		s += "r"
 	}
-	return fmt.Sprintf("%s-%dx%d%s", isa, t.mr, t.vw*t.nv, r)
+	return s
 }
 
 // emit emits t's kernel.
